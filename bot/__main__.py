@@ -1,0 +1,68 @@
+"""``python -m bot``: run Dilemma Swap (long polling, or a webhook if WEBHOOK_URL is set)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.config import Settings, SettingsError, load_settings
+
+
+class _RedactToken(logging.Filter):
+    """Keeps the bot token out of every log line (URLs carry it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg = message.replace(self.token, "<token>")
+            record.args = None
+        if record.exc_info and record.exc_info[1] is not None \
+                and self.token in str(record.exc_info[1]):
+            record.exc_info = None
+            record.msg = str(record.msg) + " (details withheld: they held the token)"
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactToken(settings.token))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
+    # httpx logs every request URL, and the URL holds the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _check_database_path(settings: Settings) -> None:
+    folder = Path(settings.database_path).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise SettingsError(f"DATABASE_PATH is malformed: the folder {folder} does not exist")
+
+
+def main() -> None:
+    """Read settings, then run until stopped."""
+    try:
+        settings = load_settings()
+        _check_database_path(settings)
+    except SettingsError as problem:
+        print(f"dilemma-swap: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings)
+    application = build_application(settings)
+    if settings.webhook_url:
+        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
+                                webhook_url=settings.webhook_url,
+                                allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+if __name__ == "__main__":
+    main()

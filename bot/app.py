@@ -1,0 +1,129 @@
+"""Application wiring: the one place where handlers are registered and
+resources are opened (``post_init``) and closed (``post_stop``, ``post_shutdown``)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.services import Services
+from bot.text import Prompts
+from handlers import buttons, commands, errors, gate, messages
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+PARTICIPANT_COMMANDS = ["help", "dilemma", "propose", "response", "cancel"]
+ORGANISER_COMMANDS = ["newswap", "swaps", "addteam", "status", "advance", "reopen",
+                      "settings", "revoke", "export", "help", "cancel"]
+
+
+def build_application(settings: Settings) -> Application:
+    """The bot, configured from settings, with every handler registered."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        # Telegram allows about 30 messages a second overall and 20 a minute per
+        # group; stay a little under both. Per-chat pacing is the outbox's.
+        .rate_limiter(AIORateLimiter(overall_max_rate=28, overall_time_period=1,
+                                     group_max_rate=19, group_time_period=60, max_retries=2))
+        .connection_pool_size(32)
+        .pool_timeout(30)
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.telegram_api_base_url:
+        base = settings.telegram_api_base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    application = builder.build()
+    application.bot_data["settings"] = settings
+    register(application)
+    return application
+
+
+def register(application: Application) -> None:
+    """Every handler, in one place. Groups run in order; see the comments."""
+    private = filters.ChatType.PRIVATE
+    # Group -1 runs first for every update: an update handled before a restart
+    # stops here, so nothing is recorded twice.
+    application.add_handler(TypeHandler(Update, gate.skip_handled), group=-1)
+
+    # Group 0: exactly one of these answers each update.
+    command_handlers = {
+        "start": commands.start, "help": commands.help_command,
+        "newswap": commands.new_swap, "swaps": commands.swaps, "addteam": commands.add_team,
+        "revoke": commands.revoke, "status": commands.status, "settings": commands.settings,
+        "advance": commands.advance, "reopen": commands.reopen, "export": commands.export,
+        "dilemma": commands.dilemma, "propose": commands.propose,
+        "response": commands.response, "cancel": commands.cancel,
+    }
+    for name, callback in command_handlers.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
+    application.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown))
+    application.add_handler(CallbackQueryHandler(buttons.pressed))
+    application.add_handler(MessageHandler(private & filters.TEXT, messages.text))
+    application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL,
+                                           messages.not_text))
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND,
+                                           messages.group))
+    application.add_error_handler(errors.on_error)
+
+
+async def _post_init(application: Application) -> None:
+    """Open the database, start delivery, set the command menus."""
+    settings: Settings = application.bot_data["settings"]
+    db = Database(settings.database_path)
+    await db.open()
+    prompts = Prompts()
+    services = Services.build(db, prompts, settings.organiser_ids, application.bot.username)
+    delivery = Delivery(db, application.bot)
+    db.on_outbox(delivery.wake)
+    application.bot_data.update(db=db, services=services, delivery=delivery)
+    await delivery.start()
+    await _set_commands(application, prompts, settings)
+
+
+async def _set_commands(application: Application, prompts: Prompts,
+                        settings: Settings) -> None:
+    """Participants see their commands; each organiser sees theirs."""
+    descriptions = prompts.table("commands")
+    bot = application.bot
+    try:
+        await bot.set_my_commands(
+            [BotCommand(c, descriptions[c]) for c in PARTICIPANT_COMMANDS],
+            scope=BotCommandScopeDefault())
+        for organiser in sorted(settings.organiser_ids):
+            await bot.set_my_commands(
+                [BotCommand(c, descriptions[c]) for c in ORGANISER_COMMANDS],
+                scope=BotCommandScopeChat(organiser))
+    except TelegramError as exc:
+        # An organiser who has not started the bot yet has no chat; the menu
+        # is a convenience, not a reason to stop.
+        log.warning("Could not set every command menu: %s", exc)
+
+
+async def _post_stop(application: Application) -> None:
+    delivery: Delivery | None = application.bot_data.get("delivery")
+    if delivery is not None:
+        await delivery.stop()
+
+
+async def _post_shutdown(application: Application) -> None:
+    db: Database | None = application.bot_data.get("db")
+    if db is not None:
+        await db.close()

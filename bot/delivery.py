@@ -1,0 +1,200 @@
+"""The delivery worker: drains the outbox into Telegram without losing anything.
+
+Messages are written to the outbox in the same transaction as the change that
+owes them; this worker sends them, oldest first and in order within each chat.
+A row is marked sent only after Telegram accepted it, so a crash can at worst
+send the message that was in flight once more. Pacing: the application's
+``AIORateLimiter`` keeps the whole bot under Telegram's overall and group
+limits; this worker adds the per-chat limit (about one message a second, with
+a small burst) that the rate limiter does not know about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import time
+from contextlib import suppress
+
+from telegram import Bot, InlineKeyboardMarkup, InputFile
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class ChatPacer:
+    """A token bucket per chat: ``burst`` messages at once, then ``rate`` per second."""
+
+    def __init__(self, rate: float = 1.0, burst: float = 2.0) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
+
+    def wait_for(self, chat_id: int, now: float) -> float:
+        """Seconds until a message to ``chat_id`` may go (0 if now)."""
+        tokens, at = self._buckets.get(chat_id, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+    def take(self, chat_id: int, now: float) -> None:
+        tokens, at = self._buckets.get(chat_id, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        self._buckets[chat_id] = (tokens - 1, now)
+        if len(self._buckets) > 10_000:
+            # Forget chats whose buckets are full again: they are as good as new.
+            self._buckets = {c: (t, a) for c, (t, a) in self._buckets.items()
+                             if t + (now - a) * self.rate < self.burst}
+
+
+def _plain(html_text: str) -> str:
+    """Telegram HTML as plain text, for the rare message Telegram cannot parse."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+class Delivery:
+    """Sends what the outbox holds; call ``wake()`` when rows were added."""
+
+    def __init__(self, db: Database, bot: Bot, *, concurrency: int = 16,
+                 pacer: ChatPacer | None = None, max_backoff: float = 300.0) -> None:
+        self.db = db
+        self.bot = bot
+        self.concurrency = concurrency
+        self.pacer = pacer or ChatPacer()
+        self.max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self._inflight: dict[int, asyncio.Task] = {}  # chat -> the send under way
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        """New rows are in the outbox: look at once."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-delivery")
+
+    async def stop(self) -> None:
+        """Stop taking new rows; let the sends under way finish."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            delay = await self._dispatch()
+            if self._stopping:
+                break
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _dispatch(self) -> float:
+        """Start every send that may go now; return how long to sleep at most."""
+        free = self.concurrency - len(self._inflight)
+        if free <= 0:
+            return 5.0
+        now = time.monotonic()
+        wall = time.time()
+        async with self.db.read() as tx:
+            rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight)
+            next_wake = await tx.outbox.next_wake()
+        soonest = 5.0 if next_wake is None else max(0.0, min(5.0, next_wake - wall))
+        started = 0
+        for row in rows:
+            if started >= free:
+                soonest = 0.0
+                break
+            wait = self.pacer.wait_for(row["chat_id"], now)
+            if wait > 0:
+                soonest = min(soonest, wait)
+                continue
+            self.pacer.take(row["chat_id"], now)
+            self._inflight[row["chat_id"]] = asyncio.create_task(self._send(dict(row)))
+            started += 1
+        return soonest
+
+    def _done(self, chat_id: int) -> None:
+        self._inflight.pop(chat_id, None)
+        self._wake.set()
+
+    async def _send(self, row: dict) -> None:
+        chat_id = row["chat_id"]
+        try:
+            message_id = await self._call(row)
+        except RetryAfter as exc:
+            wait = exc.retry_after if isinstance(exc.retry_after, (int, float)) \
+                else exc.retry_after.total_seconds()
+            await self._later(row, float(wait), f"429 retry after {wait}")
+        except Forbidden as exc:
+            await self._unreachable(chat_id, str(exc))
+        except BadRequest as exc:
+            text = str(exc).lower()
+            if "chat not found" in text or "user not found" in text:
+                await self._unreachable(chat_id, str(exc))
+            elif "parse entities" in text:
+                log.error("Telegram could not parse outbox message %s: %s", row["id"], exc)
+                await self._resend_plain(row)
+            else:
+                log.error("Telegram refused outbox message %s: %s", row["id"], exc)
+                async with self.db.transaction() as tx:
+                    await tx.outbox.fail(row["id"], str(exc))
+        except (NetworkError, TelegramError) as exc:
+            backoff = min(self.max_backoff, 2 ** min(row["attempts"], 10))
+            await self._later(row, backoff * (0.5 + random.random() / 2), str(exc))
+        except Exception:
+            log.exception("Unexpected error delivering outbox message %s", row["id"])
+            await self._later(row, self.max_backoff, "unexpected error")
+        else:
+            async with self.db.transaction() as tx:
+                await tx.outbox.mark_sent(row["id"], message_id)
+        finally:
+            self._done(chat_id)
+
+    async def _call(self, row: dict) -> int | None:
+        markup = None
+        if row["reply_markup"]:
+            markup = InlineKeyboardMarkup.de_json(json.loads(row["reply_markup"]), self.bot)
+        if row["document"] is not None:
+            message = await self.bot.send_document(
+                row["chat_id"], InputFile(bytes(row["document"]), filename=row["document_name"]),
+                caption=row["text"], parse_mode=ParseMode.HTML)
+        else:
+            message = await self.bot.send_message(
+                row["chat_id"], row["text"], parse_mode=ParseMode.HTML, reply_markup=markup,
+                link_preview_options=None)
+        return message.message_id
+
+    async def _resend_plain(self, row: dict) -> None:
+        try:
+            message = await self.bot.send_message(row["chat_id"], _plain(row["text"]))
+        except TelegramError as exc:
+            await self._later(row, 5.0, str(exc))
+            return
+        async with self.db.transaction() as tx:
+            await tx.outbox.mark_sent(row["id"], message.message_id)
+
+    async def _later(self, row: dict, seconds: float, error: str) -> None:
+        log.warning("Delivery to a chat deferred %.1fs: %s", seconds, error)
+        async with self.db.transaction() as tx:
+            await tx.outbox.retry_later(row["id"], time.time() + seconds, error)
+
+    async def _unreachable(self, chat_id: int, error: str) -> None:
+        status = "blocked" if "blocked" in error.lower() else "not_started"
+        async with self.db.transaction() as tx:
+            count = await tx.outbox.fail_chat(chat_id, error)
+            await tx.people.set_chat_status(chat_id, status)
+        log.info("A chat cannot be reached (%s); %d messages set aside", status, count)

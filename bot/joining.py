@@ -1,0 +1,119 @@
+"""Joining a team by invite link, and consent before anything is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from bot.model import Phase, Role
+from bot.service import Core, Mail, Refusal, Who
+from storage.stores import Tx
+
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class Joining:
+    """``/start <token>``, the information sheet, agreeing and declining."""
+
+    def __init__(self, core: Core, catch_up) -> None:
+        self.core = core
+        # Sends a late joiner what their team has been sent so far.
+        self.catch_up = catch_up
+
+    @property
+    def sheet_version(self) -> str:
+        """A short fingerprint of the information sheet the person agreed to."""
+        sheet = self.core.prompts.html("join/information_sheet", team="", role="", swap="")
+        return hashlib.sha256(sheet.encode()).hexdigest()[:12]
+
+    async def start(self, who: Who, token: str | None) -> None:
+        """``/start`` with or without an invite token."""
+        await self.core.act(who, lambda tx, mail: self._start(tx, mail, who, token))
+
+    async def _start(self, tx: Tx, mail: Mail, who: Who, token: str | None) -> None:
+        core = self.core
+        await tx.people.set_chat_status(who.telegram_id, "ok")
+        if not token:
+            member = await core.member_or_none(tx, who)
+            if member is not None:
+                await mail.send(who.telegram_id, "join/welcome_back", team=member.team.name,
+                                swap=member.swap.title)
+            elif core.is_organiser(who):
+                await mail.send(who.telegram_id, "organiser/welcome")
+            else:
+                await mail.send(who.telegram_id, "join/how_to_join")
+            return
+        if not _TOKEN_SHAPE.match(token):
+            raise Refusal("join/bad_token")
+        invite = await tx.invites.by_token(token)
+        if invite is None:
+            raise Refusal("join/unknown_token")
+        if invite.revoked:
+            raise Refusal("join/revoked_token")
+        team = await tx.teams.get(invite.team_id)
+        assert team is not None
+        swap = await tx.swaps.get(team.swap_id)
+        assert swap is not None
+        if swap.phase is Phase.CLOSED:
+            raise Refusal("join/swap_closed", swap=swap.title)
+        person = await tx.people.by_telegram_id(who.telegram_id)
+        existing = await tx.memberships.in_swap(person.id, swap.id) if person else None
+        if existing is not None:
+            if existing.team_id == team.id and existing.role is invite.role:
+                raise Refusal("join/already_joined", team=team.name, swap=swap.title)
+            joined = await tx.teams.get(existing.team_id)
+            raise Refusal("join/already_in_swap", team=joined.name if joined else "",
+                          role=self.core.label(f"role_{existing.role.value}"),
+                          swap=swap.title)
+        await tx.conversations.set(who.telegram_id, "pending_join", invite_id=invite.id)
+        role = self.core.label(f"role_{invite.role.value}")
+        await mail.send(
+            who.telegram_id, "join/information_sheet", team=team.name, role=role,
+            swap=swap.title,
+            buttons=[[(core.label("agree"), f"agree:{invite.id}")],
+                     [(core.label("decline"), f"decline:{invite.id}")]],
+        )
+
+    async def decide(self, who: Who, invite_id: int, agree: bool) -> bool:
+        """The person pressed "I agree" or "Decline" under an information sheet."""
+        done = False
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            nonlocal done
+            conversation = await tx.conversations.get(who.telegram_id)
+            if (conversation is None or conversation.state != "pending_join"
+                    or conversation.data.get("invite_id") != invite_id):
+                raise Refusal("errors/stale_button")
+            invite = await tx.invites.get(invite_id)
+            if invite is None or invite.revoked:
+                await tx.conversations.clear(who.telegram_id)
+                raise Refusal("join/revoked_token")
+            team = await tx.teams.get(invite.team_id)
+            assert team is not None
+            swap = await tx.swaps.get(team.swap_id)
+            assert swap is not None
+            await tx.conversations.clear(who.telegram_id)
+            if not agree:
+                await tx.consents.record(None, team.id, invite.role, "declined",
+                                         self.sheet_version)
+                await mail.send(who.telegram_id, "join/declined")
+                done = True
+                return
+            person = await tx.people.ensure(who.telegram_id, who.name)
+            if await tx.memberships.in_swap(person.id, swap.id) is not None:
+                raise Refusal("join/already_joined", team=team.name, swap=swap.title)
+            membership = await tx.memberships.create(person.id, team.id, swap.id,
+                                                     invite.role, invite.id)
+            when = await tx.consents.record(person.id, team.id, invite.role, "agreed",
+                                            self.sheet_version)
+            role = self.core.label(f"role_{invite.role.value}")
+            await mail.send(who.telegram_id, "join/consented", team=team.name, role=role,
+                            swap=swap.title, when=when.replace("T", " ").replace("+00:00", " UTC"),
+                            sheet=self.sheet_version)
+            await self.catch_up(tx, mail, person, membership, team, swap)
+            done = True
+
+        await self.core.act(who, action)
+        return done
+
+

@@ -1,0 +1,123 @@
+"""The things a dilemma swap is made of, as plain data.
+
+Storage returns these; the procedure reasons about them. Nothing here knows
+about Telegram or SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    """Where a swap is in the procedure, in order."""
+
+    SETUP = "setup"
+    DILEMMA = "dilemma"
+    RESPONSE = "response"
+    REFLECTION = "reflection"
+    CLOSED = "closed"
+
+    @property
+    def next(self) -> Phase | None:
+        order = list(Phase)
+        i = order.index(self)
+        return order[i + 1] if i + 1 < len(order) else None
+
+    @property
+    def previous(self) -> Phase | None:
+        order = list(Phase)
+        i = order.index(self)
+        return order[i - 1] if i > 0 else None
+
+
+class Role(StrEnum):
+    """A person's role in their team."""
+
+    LEAD = "lead"
+    MEMBER = "member"
+
+
+class Kind(StrEnum):
+    """What a contribution is."""
+
+    PROPOSAL = "proposal"  # a participant's candidate dilemma, for their own team
+    DILEMMA = "dilemma"  # the team's dilemma, submitted by the lead
+    ANSWER = "answer"  # a participant's response to the partner's dilemma
+    TEAM_RESPONSE = "team_response"  # the lead's consolidated response
+    REFLECTION = "reflection"  # an answer in a reflection round
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    id: int
+    title: str
+    phase: Phase
+    allocation: str
+    reflection_release: str
+    rounds_released: int
+    share_names: bool
+    created_by: int
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: int
+    swap_id: int
+    name: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    id: int
+    token: str
+    team_id: int
+    role: Role
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    telegram_id: int
+    display_name: str
+    pseudonym: str
+    chat_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    id: int
+    person_id: int
+    swap_id: int
+    team_id: int
+    role: Role
+    joined_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    id: int
+    swap_id: int
+    team_id: int
+    person_id: int
+    kind: Kind
+    about_team_id: int | None
+    round: int | None
+    text: str
+    status: str
+    replaces_id: int | None
+    created_at: str
+    confirmed_at: str | None
+    delivered_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What the bot is waiting for from a person, kept across restarts."""
+
+    state: str
+    data: dict

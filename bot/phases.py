@@ -1,0 +1,399 @@
+"""Moving a swap through its phases, and everything each move delivers.
+
+``/advance`` first rehearses the move inside a transaction that is rolled
+back, so the organiser sees exactly how many messages would go to how many
+people; the real move then repeats it and commits state and messages together.
+"""
+
+from __future__ import annotations
+
+from bot.model import Contribution, Kind, Membership, Person, Phase, Role, Swap, Team
+from bot.procedure import (
+    REFLECTION_ROUNDS,
+    Missing,
+    NotAllowed,
+    SwapProgress,
+    TeamProgress,
+    allocate,
+    can_reopen,
+    missing_for_advance,
+    next_step,
+    works_on,
+)
+from bot.service import Core, Mail, Refusal, Who
+from bot.text import Html
+from storage.stores import Tx
+
+People = list[tuple[Membership, Person]]
+
+
+class _Rehearsal(Exception):
+    """Rolls back a rehearsed transition, carrying what it would have sent."""
+
+    def __init__(self, summary: dict) -> None:
+        super().__init__("rehearsal")
+        self.summary = summary
+
+
+class Phases:
+    """``/advance``, ``/reopen``, ``/help``, and delivery of each phase's material."""
+
+    def __init__(self, core: Core, exporter) -> None:
+        self.core = core
+        self.exporter = exporter
+
+    # -- what is missing ----------------------------------------------------
+
+    async def _progress(self, tx: Tx, swap: Swap) -> SwapProgress:
+        teams = []
+        for team in await tx.teams.of_swap(swap.id):
+            members = await tx.memberships.of_team(team.id)
+            teams.append(TeamProgress(
+                name=team.name,
+                people=len(members),
+                leads=sum(1 for m, _ in members if m.role is Role.LEAD),
+                has_dilemma=bool(await tx.contributions.confirmed(team_id=team.id,
+                                                                  kind=Kind.DILEMMA)),
+                has_team_response=bool(await tx.contributions.confirmed(
+                    team_id=team.id, kind=Kind.TEAM_RESPONSE)),
+                reflections=len(await tx.contributions.confirmed(team_id=team.id,
+                                                                 kind=Kind.REFLECTION)),
+            ))
+        return SwapProgress(phase=swap.phase, teams=teams,
+                            rounds_released=swap.rounds_released,
+                            all_at_once=swap.reflection_release == "all_at_once")
+
+    async def _missing(self, tx: Tx, swap: Swap) -> tuple[Phase, int, list[Missing]]:
+        progress = await self._progress(tx, swap)
+        try:
+            target, rounds = next_step(progress)
+        except NotAllowed:
+            raise Refusal("organiser/already_closed", title=swap.title) from None
+        missing = missing_for_advance(progress)
+        if target is Phase.RESPONSE and not await tx.allocations.get(swap.id):
+            try:
+                allocate([t.id for t in await tx.teams.of_swap(swap.id)], swap.allocation)
+            except NotAllowed as problem:
+                missing.insert(0, Missing(problem.reason))
+        return target, rounds, missing
+
+    def _missing_lines(self, missing: list[Missing]) -> Html:
+        return Html("\n".join(
+            self.core.html(f"missing/{m.what}", team=m.team or "") for m in missing))
+
+    def _step_name(self, swap: Swap, target: Phase, rounds: int) -> str:
+        if target is Phase.REFLECTION and swap.phase is Phase.REFLECTION:
+            return self.core.label("step_release_round", round=rounds)
+        return self.core.label(f"phase_{target.value}")
+
+    # -- /advance -----------------------------------------------------------
+
+    async def advance(self, who: Who, force: bool) -> None:
+        """Show what the next move would send, with a Confirm button."""
+        core = self.core
+        swap_id = 0
+        rehearsal: dict | None = None
+        try:
+            async with core.db.transaction() as tx:
+                swap = await core.current_swap(tx, who)
+                swap_id = swap.id
+                target, rounds, missing = await self._missing(tx, swap)
+                if not (missing and not force):
+                    summary = await self._move(tx, Mail(tx, core.prompts), swap, target,
+                                               rounds, who)
+                    raise _Rehearsal({**summary, "target": target, "rounds": rounds,
+                                      "missing": missing, "swap": swap})
+        except _Rehearsal as done:
+            rehearsal = done.summary
+        except Refusal:
+            pass
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            swap = await core.current_swap(tx, who)
+            target, rounds, missing = await self._missing(tx, swap)
+            if missing and not force:
+                raise Refusal("organiser/advance_blocked", title=swap.title,
+                              step=self._step_name(swap, target, rounds),
+                              missing=self._missing_lines(missing))
+            assert rehearsal is not None and swap.id == swap_id
+            data = f"adv:{swap.id}:{swap.phase.value[:3]}:{swap.rounds_released}:{int(force)}"
+            forced_note = core.html("organiser/advance_forced_note",
+                                    missing=self._missing_lines(missing)) if missing else ""
+            await mail.send(who.telegram_id, "organiser/advance_preview", title=swap.title,
+                            step=self._step_name(swap, target, rounds),
+                            what=Html("\n".join(rehearsal["what"])),
+                            messages=rehearsal["messages"], people=rehearsal["people"],
+                            forced=forced_note,
+                            buttons=[[(core.label("confirm_advance"), data)],
+                                     [(core.label("cancel"), "no")]])
+
+        await core.act(who, action)
+
+    async def confirm_advance(self, who: Who, swap_id: int, phase_prefix: str, rounds: int,
+                              force: bool) -> bool:
+        """The organiser confirmed a move; make it, unless something changed since."""
+        core = self.core
+        done = False
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            nonlocal done
+            if not core.is_organiser(who):
+                raise Refusal("errors/organisers_only")
+            swap = await tx.swaps.get(swap_id)
+            if (swap is None or swap.phase.value[:3] != phase_prefix
+                    or swap.rounds_released != rounds):
+                raise Refusal("organiser/advance_stale")
+            target, new_rounds, missing = await self._missing(tx, swap)
+            if missing and not force:
+                raise Refusal("organiser/advance_blocked", title=swap.title,
+                              step=self._step_name(swap, target, new_rounds),
+                              missing=self._missing_lines(missing))
+            summary = await self._move(tx, mail, swap, target, new_rounds, who)
+            await tx.swaps.record_transition(
+                swap.id, swap.phase, target, who.telegram_id, forced=bool(missing),
+                missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing])
+            await mail.send(who.telegram_id, "organiser/advanced", title=swap.title,
+                            step=self._step_name(swap, target, new_rounds),
+                            messages=summary["messages"], people=summary["people"],
+                            forced=core.html("organiser/advanced_forced") if missing else "")
+            if target is Phase.CLOSED:
+                await self.exporter.send(tx, mail, who, swap.id)
+            done = True
+
+        await core.act(who, action)
+        return done
+
+    async def _move(self, tx: Tx, mail: Mail, swap: Swap, target: Phase, rounds: int,
+                    who: Who) -> dict:
+        """Change the phase and owe everyone its material; return a summary."""
+        before = tx.outbox.added
+        chats_before = set(tx.outbox.chats)
+        teams = await tx.teams.of_swap(swap.id)
+        members = {t.id: await tx.memberships.of_team(t.id) for t in teams}
+        entered = swap.phase is not target
+        # After /reopen the phase is entered again: only what is new goes out.
+        first_time = entered and not any(
+            t["to_phase"] == target.value for t in await tx.swaps.transitions(swap.id))
+        previous_rounds = swap.rounds_released
+        rounds = max(rounds, previous_rounds)
+        await tx.swaps.set_phase(swap.id, target)
+        await tx.swaps.set_rounds_released(swap.id, rounds)
+        moved = await tx.swaps.get(swap.id)
+        assert moved is not None
+        what: list[str] = []
+        if target is Phase.RESPONSE:
+            recipients = await tx.allocations.get(swap.id)
+            if not recipients:
+                recipients = allocate([t.id for t in teams], swap.allocation)
+                await tx.allocations.save(swap.id, recipients)
+            names = {t.id: t.name for t in teams}
+            what.extend(self.core.html("organiser/what_swap", poser=names[p], receiver=names[r])
+                        for p, r in recipients.items())
+        elif target is Phase.REFLECTION and entered:
+            what.append(self.core.html("organiser/what_return"))
+        new_rounds = range(previous_rounds + 1, rounds + 1) if target is Phase.REFLECTION \
+            else range(0)
+        for team in teams:
+            people = members[team.id]
+            if first_time:
+                await self._announce(mail, moved, target, people)
+            if target is Phase.RESPONSE:
+                await self._deliver_dilemma(tx, mail, moved, team, people, only_new=True)
+            if target is Phase.REFLECTION and entered:
+                await self._deliver_returns(tx, mail, moved, team, people, only_new=True)
+            if target is Phase.REFLECTION and previous_rounds == 0:
+                await self._side_by_side(tx, mail, moved, team, people)
+            for round_ in new_rounds:
+                await self._send_round(mail, people, round_)
+        if new_rounds:
+            what.append(self.core.html("organiser/what_rounds",
+                                       rounds=", ".join(str(r) for r in new_rounds)))
+        if target in (Phase.DILEMMA, Phase.CLOSED):
+            what.append(self.core.html(f"organiser/what_{target.value}"))
+        if entered and not first_time:
+            what.append(self.core.html("organiser/what_only_new"))
+        return {"messages": tx.outbox.added - before,
+                "people": len(tx.outbox.chats - chats_before), "what": what}
+
+    # -- what each phase delivers -------------------------------------------
+
+    async def _announce(self, mail: Mail, swap: Swap, phase: Phase, people: People) -> None:
+        """The prompt that opens a phase, worded for each role."""
+        for membership, person in people:
+            await mail.send(person.telegram_id, f"phase/{phase.value}_{membership.role.value}",
+                            title=swap.title)
+
+    async def _deliver_dilemma(self, tx: Tx, mail: Mail, swap: Swap, team: Team,
+                               people: People, only_new: bool) -> None:
+        """Give a team the dilemma it is to work on (workshop 2)."""
+        recipients = await tx.allocations.get(swap.id)
+        if team.id not in recipients.values():
+            return
+        poser = await tx.teams.get(works_on(recipients, team.id))
+        assert poser is not None
+        dilemmas = await tx.contributions.confirmed(team_id=poser.id, kind=Kind.DILEMMA)
+        if not dilemmas:
+            for _, person in people:
+                await mail.send(person.telegram_id, "phase/no_dilemma_yet", team=poser.name)
+            return
+        dilemma = dilemmas[-1]
+        if only_new and dilemma.delivered_at is not None:
+            return
+        # Replaced after the swap (via /reopen): say this one supersedes the first.
+        updated = only_new and (
+            await tx.outbox.was_delivered(dilemma.id)
+            or await tx.contributions.has_delivered_superseded(poser.id, Kind.DILEMMA))
+        for membership, person in people:
+            await mail.send(person.telegram_id, "phase/dilemma_for_you",
+                            team=poser.name, text=dilemma.text,
+                            updated=self.core.html("phase/updated_note") if updated else "",
+                            lead=self.core.html("phase/lead_response_note")
+                            if membership.role is Role.LEAD else "",
+                            contribution_id=dilemma.id)
+        if only_new:
+            await tx.contributions.mark_delivered([dilemma.id])
+
+    async def _deliver_returns(self, tx: Tx, mail: Mail, swap: Swap, team: Team,
+                               people: People, only_new: bool) -> None:
+        """Give a team the responses to its own dilemma: consolidated first."""
+        recipients = await tx.allocations.get(swap.id)
+        receiver = await tx.teams.get(recipients[team.id]) if team.id in recipients else None
+        if receiver is None:
+            return
+        consolidated = await tx.contributions.confirmed(team_id=receiver.id,
+                                                        kind=Kind.TEAM_RESPONSE)
+        answers = await tx.contributions.confirmed(team_id=receiver.id, kind=Kind.ANSWER,
+                                                   about_team_id=team.id)
+        items = [c for c in consolidated[-1:] if c.about_team_id == team.id] + answers
+        if only_new:
+            items = [c for c in items if c.delivered_at is None]
+        if not items and only_new and not consolidated:
+            for _, person in people:
+                await mail.send(person.telegram_id, "phase/nothing_returned",
+                                team=receiver.name)
+            return
+        authors = await self._authors(tx, swap, items)
+        number = 0
+        for item in items:
+            if item.kind is Kind.TEAM_RESPONSE:
+                key, params = "phase/returned_team_response", {}
+            else:
+                number += 1
+                key, params = "phase/returned_answer", {"number": number}
+            for _, person in people:
+                await mail.send(person.telegram_id, key, team=receiver.name, text=item.text,
+                                author=authors.get(item.id, ""), contribution_id=item.id,
+                                **params)
+        if only_new:
+            await tx.contributions.mark_delivered(c.id for c in items)
+
+    async def _authors(self, tx: Tx, swap: Swap, items: list[Contribution]) -> dict[int, Html]:
+        """Authors' names for shared material: only when the swap's settings say so."""
+        if not swap.share_names:
+            return {}
+        names: dict[int, Html] = {}
+        for item in items:
+            person = await tx.people.get(item.person_id)
+            if person is not None:
+                names[item.id] = self.core.html("phase/author", name=person.display_name)
+        return names
+
+    async def _side_by_side(self, tx: Tx, mail: Mail, swap: Swap, team: Team,
+                            people: People) -> None:
+        """What we said about theirs, beside what they said about ours."""
+        recipients = await tx.allocations.get(swap.id)
+        if team.id not in recipients or team.id not in recipients.values():
+            return
+        theirs = await tx.teams.get(works_on(recipients, team.id))
+        ours_to = await tx.teams.get(recipients[team.id])
+        assert theirs is not None and ours_to is not None
+        said_by_us = [c for c in await tx.contributions.confirmed(team_id=team.id,
+                                                                  kind=Kind.TEAM_RESPONSE)
+                      if c.about_team_id == theirs.id][-1:]
+        said_by_them = [c for c in await tx.contributions.confirmed(team_id=ours_to.id,
+                                                                    kind=Kind.TEAM_RESPONSE)
+                        if c.about_team_id == team.id][-1:]
+        none = self.core.label("nothing_yet")
+        for _, person in people:
+            await mail.send(person.telegram_id, "reflection/side_by_side",
+                            their_team=theirs.name, partner=ours_to.name,
+                            ours=said_by_us[0].text if said_by_us else none,
+                            theirs=said_by_them[0].text if said_by_them else none)
+
+    async def _send_round(self, mail: Mail, people: People, round_: int) -> None:
+        for _, person in people:
+            await mail.send(person.telegram_id, f"reflection/round_{round_}",
+                            context={"round": round_})
+
+    async def catch_up(self, tx: Tx, mail: Mail, person: Person, membership: Membership,
+                       team: Team, swap: Swap) -> None:
+        """A late joiner gets what their team was already sent, and the current prompts."""
+        people: People = [(membership, person)]
+        phase = swap.phase
+        if phase is Phase.SETUP:
+            await mail.send(person.telegram_id, "phase/setup_wait", title=swap.title)
+            return
+        shown = Phase.REFLECTION if phase is Phase.CLOSED else phase
+        await self._announce(mail, swap, shown, people)
+        if phase in (Phase.RESPONSE, Phase.REFLECTION, Phase.CLOSED):
+            await self._deliver_dilemma(tx, mail, swap, team, people, only_new=False)
+        if phase in (Phase.REFLECTION, Phase.CLOSED):
+            await self._deliver_returns(tx, mail, swap, team, people, only_new=False)
+            await self._side_by_side(tx, mail, swap, team, people)
+            for round_ in range(1, swap.rounds_released + 1):
+                await self._send_round(mail, people, round_)
+
+    # -- /reopen ------------------------------------------------------------
+
+    async def reopen(self, who: Who) -> None:
+        """Take the swap back one phase so late contributions can still come in."""
+        core = self.core
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            swap = await core.current_swap(tx, who)
+            try:
+                target = can_reopen(swap.phase)
+            except NotAllowed:
+                raise Refusal("organiser/cannot_reopen",
+                              phase=core.label(f"phase_{swap.phase.value}")) from None
+            await tx.swaps.set_phase(swap.id, target)
+            await tx.swaps.record_transition(swap.id, swap.phase, target, who.telegram_id,
+                                             forced=False, missing=[])
+            count = 0
+            for team in await tx.teams.of_swap(swap.id):
+                count += await core.tell_team(tx, mail, team.id, f"phase/reopened_{target.value}",
+                                              title=swap.title)
+            await mail.send(who.telegram_id, "organiser/reopened", title=swap.title,
+                            phase=core.label(f"phase_{target.value}"), people=count)
+
+        await core.act(who, action)
+
+    # -- /help --------------------------------------------------------------
+
+    async def help(self, who: Who) -> None:
+        """What this person can do now, for their role and the swap's phase."""
+        core = self.core
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            member = await core.member_or_none(tx, who)
+            if core.is_organiser(who):
+                swap_id = await tx.organisers.current_swap_id(who.telegram_id)
+                swap = await tx.swaps.get(swap_id) if swap_id else None
+                current = core.html("help/organiser_current", title=swap.title,
+                                    phase=core.label(f"phase_{swap.phase.value}")) \
+                    if swap else core.html("help/organiser_no_swap")
+                also = core.html("help/organiser_also_member", team=member.team.name) \
+                    if member else ""
+                await mail.send(who.telegram_id, "help/organiser", current=current, also=also)
+                return
+            if member is None:
+                conversation = await tx.conversations.get(who.telegram_id)
+                key = "join/please_decide" if conversation and \
+                    conversation.state == "pending_join" else "help/stranger"
+                await mail.send(who.telegram_id, key)
+                return
+            await mail.send(who.telegram_id,
+                            f"help/{member.role.value}_{member.swap.phase.value}",
+                            team=member.team.name, title=member.swap.title)
+
+        await core.act(who, action)

@@ -1,0 +1,168 @@
+"""What the bot does for a person, free of Telegram.
+
+Handlers call these methods with who is acting and what they sent. Every
+method runs in one database transaction; everything the bot owes anyone as a
+result goes into the outbox inside that same transaction, so a crash can
+neither lose a message nor deliver one for a change that did not happen.
+When an action is refused, the transaction is rolled back and only the
+refusal is written, so bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.model import Membership, Person, Role, Swap, Team
+from bot.text import Html, Prompts
+from storage.db import Database
+from storage.stores import Tx
+
+Buttons = list[list[tuple[str, str]]]  # rows of (label, callback data)
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person acting: their Telegram id (also their private chat) and name."""
+
+    telegram_id: int
+    name: str
+
+
+class Refusal(Exception):
+    """The action cannot be done; the person is told ``key`` and nothing changes."""
+
+    def __init__(self, key: str, buttons: Buttons | None = None, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.buttons = buttons
+        self.params = params
+
+
+class Mail:
+    """Writes messages into the outbox of the current transaction."""
+
+    def __init__(self, tx: Tx, prompts: Prompts) -> None:
+        self.tx = tx
+        self.prompts = prompts
+
+    async def send(self, chat_id: int, key: str, *, buttons: Buttons | None = None,
+                   contribution_id: int | None = None, context: dict | None = None,
+                   **params: Any) -> None:
+        """Owe ``chat_id`` the prompt ``key``, split as Telegram needs."""
+        await self.send_html(chat_id, self.prompts.html(key, **params), buttons=buttons,
+                             contribution_id=contribution_id, context=context)
+
+    async def send_html(self, chat_id: int, html: str, *, buttons: Buttons | None = None,
+                        contribution_id: int | None = None,
+                        context: dict | None = None) -> None:
+        """Owe ``chat_id`` an already rendered message."""
+        from bot.text import split_message
+
+        parts = split_message(html)
+        markup = keyboard(buttons) if buttons else None
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            await self.tx.outbox.add(chat_id, part, markup if last else None,
+                                     contribution_id=contribution_id,
+                                     context=context if last else None)
+
+    async def document(self, chat_id: int, filename: str, content: bytes,
+                       caption_key: str, **params: Any) -> None:
+        """Owe ``chat_id`` a file with a caption."""
+        await self.tx.outbox.add(chat_id, self.prompts.html(caption_key, **params),
+                                 document_name=filename, document=content)
+
+
+def keyboard(buttons: Buttons) -> dict:
+    """An inline keyboard in the shape of the Bot API."""
+    return {"inline_keyboard": [[{"text": label, "callback_data": data}
+                                 for label, data in row] for row in buttons]}
+
+
+@dataclass
+class Member:
+    """A person acting inside a swap: who they are, their team and role."""
+
+    person: Person
+    membership: Membership
+    team: Team
+    swap: Swap
+
+    @property
+    def role(self) -> Role:
+        return self.membership.role
+
+
+class Core:
+    """What every part of the service shares."""
+
+    def __init__(self, db: Database, prompts: Prompts, organiser_ids: frozenset[int],
+                 bot_username: str) -> None:
+        self.db = db
+        self.prompts = prompts
+        self.organiser_ids = organiser_ids
+        self.bot_username = bot_username
+
+    def is_organiser(self, who: Who) -> bool:
+        return who.telegram_id in self.organiser_ids
+
+    def link(self, token: str) -> str:
+        return f"https://t.me/{self.bot_username}?start={token}"
+
+    def label(self, key: str, **params: Any) -> str:
+        return self.prompts.label(key, **params)
+
+    async def act(self, who: Who, action: Callable[[Tx, Mail], Awaitable[None]]) -> None:
+        """Run ``action`` in one transaction; on ``Refusal`` tell the person instead."""
+        try:
+            async with self.db.transaction() as tx:
+                await action(tx, Mail(tx, self.prompts))
+        except Refusal as refusal:
+            async with self.db.transaction() as tx:
+                await Mail(tx, self.prompts).send(
+                    who.telegram_id, refusal.key, buttons=refusal.buttons, **refusal.params)
+
+    async def member(self, tx: Tx, who: Who) -> Member:
+        """The acting person's current swap membership, or a refusal."""
+        person = await tx.people.by_telegram_id(who.telegram_id)
+        membership = await tx.memberships.latest_of_person(person.id) if person else None
+        if person is None or membership is None:
+            raise Refusal("errors/not_joined")
+        team = await tx.teams.get(membership.team_id)
+        swap = await tx.swaps.get(membership.swap_id)
+        assert team is not None and swap is not None
+        return Member(person, membership, team, swap)
+
+    async def member_or_none(self, tx: Tx, who: Who) -> Member | None:
+        try:
+            return await self.member(tx, who)
+        except Refusal:
+            return None
+
+    async def current_swap(self, tx: Tx, who: Who) -> Swap:
+        """The organiser's current swap, or a refusal saying how to get one."""
+        if not self.is_organiser(who):
+            raise Refusal("errors/organisers_only")
+        swap_id = await tx.organisers.current_swap_id(who.telegram_id)
+        swap = await tx.swaps.get(swap_id) if swap_id else None
+        if swap is None:
+            raise Refusal("organiser/no_current_swap")
+        return swap
+
+    async def team_members(self, tx: Tx, team_id: int) -> list[tuple[Membership, Person]]:
+        return await tx.memberships.of_team(team_id)
+
+    async def tell_team(self, tx: Tx, mail: Mail, team_id: int, key: str, *,
+                        except_person: int | None = None, **params: Any) -> int:
+        """Send ``key`` to every member of a team; return how many were owed it."""
+        count = 0
+        for _, person in await self.team_members(tx, team_id):
+            if person.id != except_person:
+                await mail.send(person.telegram_id, key, **params)
+                count += 1
+        return count
+
+    def html(self, key: str, **params: Any) -> Html:
+        return self.prompts.html(key, **params)

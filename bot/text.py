@@ -1,0 +1,306 @@
+"""Turning the Markdown in ``prompts/`` into messages Telegram accepts.
+
+A prompt is a Markdown file with ``{placeholders}``. It is rendered with the
+``markdown`` library to HTML, then reduced to the small set of tags Telegram's
+HTML parse mode knows (paragraphs become blank lines, list items bullets,
+headings bold). Values are escaped before they are put into a placeholder, so
+nothing a person writes is ever read as markup. Long messages are split at
+paragraph, line or sentence boundaries, never inside a word, each part under
+Telegram's 4096-character limit and with its formatting closed and reopened.
+
+Why our own code for this: the ``markdown`` library already does the parsing;
+what is left is a mapping onto Telegram's eight tags and a splitter. The
+converters we looked at either pull in lxml and html5lib (sulguk) or a second
+Markdown dialect with a Rust parser (telegramify-markdown), and none splits at
+sentence boundaries while keeping tags balanced.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from html.parser import HTMLParser
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import markdown
+
+MESSAGE_LIMIT = 4096
+
+# Tags Telegram's HTML parse mode accepts, with the attributes we keep.
+_INLINE_TAGS = {"b": (), "i": (), "u": (), "s": (), "code": (), "a": ("href",),
+                "pre": (), "blockquote": (), "tg-spoiler": ()}
+_ALIASES = {"strong": "b", "em": "i", "del": "s", "strike": "s", "ins": "u"}
+
+
+class Html(str):
+    """A value that is already Telegram HTML, to be inserted without escaping."""
+
+
+class _Style(tuple):
+    """An open tag: (name, ((attribute, value), ...))."""
+
+
+class _TelegramHtml(HTMLParser):
+    """Reduces the HTML that ``markdown`` writes to Telegram's subset.
+
+    The result is kept as a list of (character, open tags) pairs, so that it
+    can be split anywhere and written back with balanced tags.
+    """
+
+    def __init__(self, fold_newlines: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.fold_newlines = fold_newlines
+        self.chars: list[tuple[str, tuple[_Style, ...]]] = []
+        self.stack: list[_Style] = []
+        self.lists: list[list[int]] = []  # per open list: [next number] or [] if bulleted
+        self.just_marked = False  # a list marker was written and no text yet
+
+    def _text(self, text: str) -> None:
+        if text:
+            self.just_marked = False
+        styles = tuple(self.stack)
+        self.chars.extend((c, styles) for c in text)
+
+    def _newlines(self, count: int) -> None:
+        """End the current block with at most ``count`` newlines in a row."""
+        if not self.chars:
+            return
+        have = 0
+        for c, _ in reversed(self.chars):
+            if c != "\n":
+                break
+            have += 1
+        self._text("\n" * max(0, count - have))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        tag = _ALIASES.get(tag, tag)
+        if tag in ("p", "div"):
+            if not self.just_marked:
+                self._newlines(2 if not self.lists else 1)
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self._newlines(2)
+            self.stack.append(_Style(("b", ())))
+        elif tag in ("ul", "ol"):
+            self._newlines(1 if self.lists else 2)
+            self.lists.append([1] if tag == "ol" else [])
+        elif tag == "li":
+            self._newlines(1)
+            depth = len(self.lists) - 1
+            numbering = self.lists[-1] if self.lists else []
+            if numbering:
+                marker = f"{numbering[0]}. "
+                numbering[0] += 1
+            else:
+                marker = "• " if depth == 0 else "◦ "
+            self._text("   " * depth + marker)
+            self.just_marked = True
+        elif tag == "br":
+            self._text("\n")
+        elif tag == "hr":
+            self._newlines(2)
+            self._text("———")
+            self._newlines(2)
+        elif tag in _INLINE_TAGS:
+            kept = tuple((k, v or "") for k, v in attrs if k in _INLINE_TAGS[tag])
+            if tag == "pre" or tag == "blockquote":
+                self._newlines(2)
+            self.stack.append(_Style((tag, kept)))
+
+    def handle_endtag(self, tag: str) -> None:
+        tag = _ALIASES.get(tag, tag)
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            tag = "b"
+        if tag in ("ul", "ol"):
+            if self.lists:
+                self.lists.pop()
+            self._newlines(2 if not self.lists else 1)
+            return
+        if tag in ("p", "div"):
+            self._newlines(2 if not self.lists else 1)
+            return
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self.fold_newlines and all(s[0] != "pre" for s in self.stack):
+            # markdown keeps source line breaks inside paragraphs; Telegram
+            # would show them, so fold them as a browser would.
+            data = re.sub(r"\s*\n\s*", " ", data) if data.strip() else data.replace("\n", "")
+        self._text(data)
+
+
+def _serialise(chars: list[tuple[str, tuple[_Style, ...]]]) -> str:
+    """Write (character, styles) pairs back as balanced Telegram HTML."""
+    out: list[str] = []
+    open_styles: list[_Style] = []
+    for c, styles in chars:
+        if list(styles) != open_styles:
+            keep = 0
+            while (keep < len(open_styles) and keep < len(styles)
+                   and open_styles[keep] == styles[keep]):
+                keep += 1
+            for style in reversed(open_styles[keep:]):
+                out.append(f"</{style[0]}>")
+            for style in styles[keep:]:
+                attrs = "".join(f' {k}="{html.escape(v)}"' for k, v in style[1])
+                out.append(f"<{style[0]}{attrs}>")
+            open_styles = list(styles)
+        out.append(html.escape(c, quote=False))
+    for style in reversed(open_styles):
+        out.append(f"</{style[0]}>")
+    return "".join(out)
+
+
+def _strip(chars: list[tuple[str, tuple[_Style, ...]]]) -> list[tuple[str, tuple[_Style, ...]]]:
+    start, end = 0, len(chars)
+    while start < end and chars[start][0].isspace():
+        start += 1
+    while end > start and chars[end - 1][0].isspace():
+        end -= 1
+    return chars[start:end]
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
+
+
+def _break_at(text: str, limit: int) -> int:
+    """Where to cut ``text`` so the first part holds at most ``limit`` units.
+
+    Prefers, in order, a paragraph break, a line break, the end of a sentence,
+    any white space, in the second half of the window; a cut inside a word
+    happens only for a "word" longer than the whole window.
+    """
+    # Find the longest prefix within the limit in UTF-16 units.
+    window = 0
+    units = 0
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if units + size > limit:
+            break
+        units += size
+        window += 1
+    if window >= len(text):
+        return len(text)
+    head = text[: window + 1]  # one more, to see a break right at the limit
+    floor = window // 2
+    for pattern in (r"\n\s*\n", r"\n", None, r"\s"):
+        if pattern is None:
+            ends = [m.end() for m in _SENTENCE_END.finditer(head) if m.end() <= window]
+        else:
+            ends = [m.start() + 1 for m in re.finditer(pattern, head) if m.start() < window]
+        ends = [e for e in ends if e > floor]
+        if ends:
+            return ends[-1]
+    return window
+
+
+def split_html(chars: list[tuple[str, tuple[_Style, ...]]],
+               limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split styled text into Telegram HTML messages of at most ``limit`` units each."""
+    chars = _strip(chars)
+    parts: list[str] = []
+    while chars:
+        plain = "".join(c for c, _ in chars)
+        cut = _break_at(plain, limit)
+        head = _strip(chars[:cut])
+        if head:
+            parts.append(_serialise(head))
+        chars = _strip(chars[cut:])
+    return parts
+
+
+def to_styled(source_html: str, fold_newlines: bool = False
+              ) -> list[tuple[str, tuple[_Style, ...]]]:
+    """Parse HTML into styled text; ``fold_newlines`` for HTML from ``markdown``."""
+    parser = _TelegramHtml(fold_newlines)
+    parser.feed(source_html)
+    parser.close()
+    return parser.chars
+
+
+def markdown_to_telegram(source: str) -> str:
+    """Render Markdown to Telegram HTML (one message, not split)."""
+    return _serialise(_strip(to_styled(markdown.markdown(source), fold_newlines=True)))
+
+
+def split_message(telegram_html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split a rendered message into parts Telegram accepts."""
+    return split_html(to_styled(telegram_html), limit)
+
+
+class _Escaping(dict):
+    """Placeholder values, escaped unless already HTML."""
+
+    def __missing__(self, key: str) -> str:
+        raise KeyError(f"prompt placeholder {{{key}}} was not given a value")
+
+
+def _escape(value: Any) -> str:
+    if isinstance(value, Html):
+        return str(value)
+    return html.escape(str(value), quote=False)
+
+
+class Prompts:
+    """Every text a person reads, loaded from the ``prompts`` package."""
+
+    def __init__(self, root: Traversable | None = None) -> None:
+        self.root = root if root is not None else resources.files("prompts")
+        self._labels = _read_table(self.root.joinpath("buttons.md").read_text("utf-8"))
+
+    @lru_cache(maxsize=None)
+    def _template(self, key: str) -> str:
+        return markdown_to_telegram(self._path(key).read_text("utf-8"))
+
+    def _path(self, key: str) -> Traversable:
+        *folders, name = key.split("/")
+        path = self.root
+        for folder in folders:
+            path = path.joinpath(folder)
+        return path.joinpath(name + ".md")
+
+    def html(self, key: str, **params: Any) -> Html:
+        """The prompt ``key`` (a path under prompts/ without .md) as Telegram HTML."""
+        template = self._template(key)
+        values = _Escaping({k: _escape(v) for k, v in params.items()})
+        return Html(template.format_map(values))
+
+    def raw(self, key: str, **params: Any) -> str:
+        """The prompt as Markdown with its placeholders filled, for files we write."""
+        return self._path(key).read_text("utf-8").format_map(
+            _Escaping({k: str(v) for k, v in params.items()})).strip() + "\n"
+
+    def messages(self, key: str, **params: Any) -> list[str]:
+        """The prompt as one or more messages under Telegram's length limit."""
+        return split_message(self.html(key, **params))
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def label(self, key: str, **params: Any) -> str:
+        """A button label (plain text, not HTML)."""
+        return self._labels[key].format(**params)
+
+    def table(self, name: str) -> dict[str, str]:
+        """A ``key: text`` table from ``prompts/<name>.md``."""
+        return _read_table(self.root.joinpath(name + ".md").read_text("utf-8"))
+
+
+def _read_table(source: str) -> Mapping[str, str]:
+    """Read ``- key: text`` lines; everything else in the file is commentary."""
+    table: dict[str, str] = {}
+    for line in source.splitlines():
+        m = re.match(r"^[-*]\s+`?([a-z0-9_]+)`?\s*:\s*(.+?)\s*$", line)
+        if m:
+            table[m.group(1)] = m.group(2)
+    return table

@@ -1,0 +1,94 @@
+"""Command handlers: parse the command, call the service. Nothing else."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.model import Kind
+from handlers.common import services, who
+
+
+def _argument(context: ContextTypes.DEFAULT_TYPE) -> str:
+    return " ".join(context.args or [])
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start [token]: join a team, or learn how to."""
+    await services(context).joining.start(who(update), (context.args or [None])[0])
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what this person can do now."""
+    await services(context).phases.help(who(update))
+
+
+async def new_swap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/newswap <title>."""
+    await services(context).organising.new_swap(who(update), _argument(context))
+
+
+async def swaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/swaps: list swaps, switch the current one."""
+    await services(context).organising.list_swaps(who(update))
+
+
+async def add_team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/addteam <team name>."""
+    await services(context).organising.add_team(who(update), _argument(context))
+
+
+async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/revoke [link or token]."""
+    await services(context).organising.revoke(who(update), _argument(context) or None)
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status."""
+    await services(context).organising.status(who(update))
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/settings."""
+    await services(context).organising.settings(who(update))
+
+
+async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/advance [force]."""
+    force = _argument(context).strip().lower() == "force"
+    await services(context).phases.advance(who(update), force)
+
+
+async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reopen."""
+    await services(context).phases.reopen(who(update))
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export."""
+    await services(context).export.export(who(update))
+
+
+async def dilemma(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/dilemma: the lead submits the team's dilemma."""
+    await services(context).workshop.begin(who(update), Kind.DILEMMA)
+
+
+async def propose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/propose: a participant offers a candidate dilemma to their team."""
+    await services(context).workshop.begin(who(update), Kind.PROPOSAL)
+
+
+async def response(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/response: the lead submits the team's consolidated response."""
+    await services(context).workshop.begin(who(update), Kind.TEAM_RESPONSE)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel."""
+    await services(context).workshop.cancel(who(update))
+
+
+async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not know."""
+    await services(context).tell(who(update), "errors/unknown_command")

@@ -1,0 +1,20 @@
+"""What every handler needs: who is acting, and the services."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.service import Who
+from bot.services import Services
+
+
+def who(update: Update) -> Who:
+    """The person behind an update."""
+    user = update.effective_user
+    assert user is not None
+    return Who(telegram_id=user.id, name=user.full_name or user.username or str(user.id))
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data["services"]

@@ -1,0 +1,41 @@
+"""Runs before every other handler: skips updates already handled.
+
+Telegram delivers again any update the bot did not confirm before it
+stopped. The id of each handled update is recorded in the same transaction
+as whatever the update changed (see ``storage.db.current_update_id``), so a
+redelivered update is recognised here and nothing happens twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from handlers.common import services
+from storage.db import current_update_id
+
+log = logging.getLogger(__name__)
+
+
+async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop a redelivered update; note the current one for the transaction."""
+    # Cleared first: the fetcher's context carries the previous update's id.
+    current_update_id.set(None)
+    db = services(context).core.db
+    async with db.read() as tx:
+        handled = await tx.updates.was_handled(update.update_id)
+    if handled:
+        log.info("Update %s was already handled; skipping it", update.update_id)
+        raise ApplicationHandlerStop
+    user = update.effective_user
+    if user is not None:
+        # Someone who blocked the bot (or never started it) is back: what they
+        # were owed goes out again.
+        async with db.transaction() as tx:
+            person = await tx.people.by_telegram_id(user.id)
+            if person is not None and person.chat_status != "ok":
+                await tx.people.set_chat_status(user.id, "ok")
+                await tx.outbox.requeue_chat(user.id)
+    current_update_id.set(update.update_id)

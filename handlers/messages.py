@@ -1,0 +1,26 @@
+"""Plain messages: text becomes a draft; anything else gets a kind explanation."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers.common import services, who
+
+
+async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A person wrote something (perhaps as a reply to one of our prompts)."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    await services(context).workshop.text(who(update), message.text, reply_to)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sticker, photo, voice note or other non-text message."""
+    await services(context).workshop.not_text(who(update))
+
+
+async def group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command in a group: the bot works in private chats only."""
+    await services(context).tell(who(update), "errors/private_only")

@@ -1,0 +1,137 @@
+"""Numbered schema migrations.
+
+Each entry is applied once, in its own transaction, and the file's
+``PRAGMA user_version`` records how many have been applied. Never edit an
+entry that has shipped: add a new one.
+"""
+
+MIGRATIONS: list[str] = [
+    # 1: swaps, teams, invites, people, memberships, consent, conversation
+    # state, contributions, transitions, the outbox and handled updates.
+    """
+    CREATE TABLE swaps (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        phase TEXT NOT NULL DEFAULT 'setup'
+            CHECK (phase IN ('setup', 'dilemma', 'response', 'reflection', 'closed')),
+        allocation TEXT NOT NULL DEFAULT 'auto' CHECK (allocation IN ('auto', 'pairs', 'ring')),
+        reflection_release TEXT NOT NULL DEFAULT 'one_at_a_time'
+            CHECK (reflection_release IN ('one_at_a_time', 'all_at_once')),
+        rounds_released INTEGER NOT NULL DEFAULT 0,
+        share_names INTEGER NOT NULL DEFAULT 0,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE organisers (
+        telegram_id INTEGER PRIMARY KEY,
+        current_swap_id INTEGER REFERENCES swaps(id) ON DELETE SET NULL
+    );
+    CREATE TABLE teams (
+        id INTEGER PRIMARY KEY,
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (swap_id, name COLLATE NOCASE)
+    );
+    CREATE TABLE invites (
+        id INTEGER PRIMARY KEY,
+        token TEXT NOT NULL UNIQUE,
+        team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('lead', 'member')),
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        telegram_id INTEGER NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        pseudonym TEXT NOT NULL UNIQUE,
+        chat_status TEXT NOT NULL DEFAULT 'ok'
+            CHECK (chat_status IN ('ok', 'blocked', 'not_started')),
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE memberships (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('lead', 'member')),
+        invite_id INTEGER REFERENCES invites(id) ON DELETE SET NULL,
+        joined_at TEXT NOT NULL,
+        UNIQUE (person_id, swap_id)
+    );
+    CREATE INDEX memberships_team ON memberships(team_id);
+    CREATE TABLE consents (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,
+        team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('agreed', 'declined')),
+        sheet_version TEXT NOT NULL,
+        decided_at TEXT NOT NULL
+    );
+    CREATE TABLE conversations (
+        telegram_id INTEGER PRIMARY KEY,
+        state TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT '{}',
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE contributions (
+        id INTEGER PRIMARY KEY,
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL
+            CHECK (kind IN ('proposal', 'dilemma', 'answer', 'team_response', 'reflection')),
+        about_team_id INTEGER REFERENCES teams(id) ON DELETE CASCADE,
+        round INTEGER,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('draft', 'confirmed', 'superseded')),
+        replaces_id INTEGER REFERENCES contributions(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        delivered_at TEXT
+    );
+    CREATE INDEX contributions_team ON contributions(team_id, kind, status);
+    CREATE INDEX contributions_person ON contributions(person_id);
+    CREATE TABLE transitions (
+        id INTEGER PRIMARY KEY,
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        from_phase TEXT NOT NULL,
+        to_phase TEXT NOT NULL,
+        by_telegram_id INTEGER NOT NULL,
+        forced INTEGER NOT NULL DEFAULT 0,
+        missing TEXT NOT NULL DEFAULT '[]',
+        at TEXT NOT NULL
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        reply_markup TEXT,
+        document_name TEXT,
+        document BLOB,
+        contribution_id INTEGER REFERENCES contributions(id) ON DELETE CASCADE,
+        context TEXT,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before REAL NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        message_id INTEGER,
+        error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox(status, id);
+    CREATE TABLE allocations (
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        poser_team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        receiver_team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        PRIMARY KEY (swap_id, poser_team_id)
+    );
+    CREATE TABLE handled_updates (
+        update_id INTEGER PRIMARY KEY,
+        handled_at TEXT NOT NULL
+    )
+    """,
+]

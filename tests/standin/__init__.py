@@ -1,0 +1,23 @@
+"""A local stand-in for the Telegram Bot API for end-to-end tests of the bot.
+
+Usage::
+
+    standin = BotAPIStandIn(token="123456:ABC-test", bot_username="dilemma_swap_test_bot")
+    await standin.start()
+    bot = telegram.Bot(token=standin.token, base_url=standin.base_url)
+    alice = standin.user(first_name="Alice", username="alice")
+    await alice.send("/start")
+    await alice.expect("Welcome")
+    await standin.stop()
+"""
+
+from .formatting import EntityParseError, format_text, parse_html, utf16_len
+from .models import CallbackAnswer, InjectedFailure, LimitViolation, SentMessage, UploadedFile
+from .server import BotAPIStandIn
+from .users import TestGroup, TestUser
+
+__all__ = [
+    "BotAPIStandIn", "TestUser", "TestGroup", "SentMessage", "CallbackAnswer",
+    "LimitViolation", "InjectedFailure", "UploadedFile", "EntityParseError",
+    "format_text", "parse_html", "utf16_len",
+]
