@@ -26,6 +26,9 @@ except ImportError:  # pragma: no cover - if tests/ ever becomes a package
     from tests.standin import BotAPIStandIn, SentMessage, TestUser
     from tests.standin.formatting import format_text
 
+# PTB itself warns when RetryAfter is built with an int; nothing to act on here.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
 TOKEN = "123456:ABC-test"
 BOT_USERNAME = "dilemma_swap_test_bot"
 
@@ -67,15 +70,12 @@ async def alice(standin) -> TestUser:
     return user
 
 
-def seconds(retry_after) -> float:
-    """RetryAfter.retry_after as seconds, whichever type this PTB version returns."""
-    return retry_after.total_seconds() if isinstance(retry_after, dtm.timedelta) else retry_after
-
-
 def retry_after_of(error: RetryAfter) -> float:
+    """RetryAfter.retry_after in seconds, whichever type this PTB version returns."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PTB 22 deprecates the int form
-        return seconds(error.retry_after)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else value
 
 
 # ---------------------------------------------------------------- basics
@@ -184,6 +184,11 @@ def test_html_parser_details():
                         {"offset": 6, "length": 1, "type": "expandable_blockquote"}]
     # Unknown named references stay literal; numeric ones are decoded.
     assert format_text("&nbsp;&#65;&#x42;", "HTML")[0] == "&nbsp;AB"
+    # A tg://user link to a known user becomes a text_mention.
+    text, entities = format_text('<a href="tg://user?id=5">Bo</a>', "HTML",
+                                 known_users={5: {"id": 5, "is_bot": False, "first_name": "Bo"}})
+    assert entities == [{"offset": 0, "length": 2, "type": "text_mention",
+                         "user": {"id": 5, "is_bot": False, "first_name": "Bo"}}]
     # Leading/trailing whitespace is trimmed and entities follow.
     assert format_text("  <b> hi </b>\n\n", "HTML") == ("hi", [{"offset": 0, "length": 2, "type": "bold"}])
 
@@ -373,6 +378,12 @@ async def test_sticker_and_reply_updates(standin, bot, alice):
     assert sticker_msg.sticker.type == "regular"
     assert reply_msg.reply_to_message.message_id == sent.message_id
     assert reply_msg.reply_to_message.text == "Pick one"
+
+    answer = await bot.send_message(alice.id, "Good choice",
+                                    reply_parameters=telegram.ReplyParameters(reply_msg.message_id))
+    assert answer.reply_to_message.text == "this one"
+    with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
+        await bot.send_message(alice.id, "?", reply_parameters=telegram.ReplyParameters(999))
 
 
 # ---------------------------------------------------------------- flood limits and faults

@@ -332,7 +332,8 @@ def checked_link(url: str) -> str | None:
     if not url or any(ch.isspace() for ch in url):
         return None
     match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", url)
-    if match and (url[match.end():].startswith("//") or match.group(1).lower() in _LINK_SCHEMES):
+    # "name:" is a scheme unless it is "host:port" (a digit follows the colon).
+    if match and not url[match.end():match.end() + 1].isdigit():
         scheme = match.group(1).lower()
         if scheme not in _LINK_SCHEMES:
             return None

@@ -23,7 +23,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from aiohttp import web
 
@@ -77,6 +77,18 @@ class _RateFault:
     fault: _Fault
     fraction: float
     rng: random.Random
+
+
+# Implemented methods; each is served by BotAPIStandIn._api_<name>.
+API_METHODS = (
+    "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo",
+    "setMyCommands", "getMyCommands", "deleteMyCommands", "setMyDescription",
+    "getMyDescription", "setMyShortDescription", "getMyShortDescription", "setMyName",
+    "getMyName", "sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage",
+    "answerCallbackQuery", "sendDocument", "sendChatAction", "getChat", "close", "logOut",
+    # Accepted and ignored: they only change how the bot looks in Telegram's apps.
+    "setChatMenuButton", "setMyDefaultAdministratorRights",
+)
 
 
 class BotAPIStandIn:
@@ -145,19 +157,9 @@ class BotAPIStandIn:
         self._stopping = False
         self._runner: web.AppRunner | None = None
 
-        self._methods: dict[str, Callable[[dict, dict], Any]] = {
-            name.lower(): getattr(self, "_api_" + name) for name in (
-                "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo",
-                "setMyCommands", "getMyCommands", "deleteMyCommands", "setMyDescription",
-                "getMyDescription", "setMyShortDescription", "getMyShortDescription",
-                "setMyName", "getMyName", "sendMessage", "editMessageText",
-                "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery",
-                "sendDocument", "sendChatAction", "getChat", "close", "logOut",
-                "setChatMenuButton", "setMyDefaultAdministratorRights",
-            )
-        }
-        self._method_names = {name.lower(): name for name in (
-            fn.__name__[len("_api_"):] for fn in self._methods.values())}
+        # Telegram matches method names case-insensitively: lower-case name -> (name, handler).
+        self._methods: dict[str, tuple[str, Callable[[dict, dict], Any]]] = {
+            name.lower(): (name, getattr(self, "_api_" + name)) for name in API_METHODS}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -207,12 +209,12 @@ class BotAPIStandIn:
         event.set()
 
     async def _wait_until(self, probe: Callable[[], Any], timeout: float) -> Any:
-        """Re-evaluate ``probe`` after every change until it is truthy; return it (None on timeout)."""
+        """Re-evaluate ``probe`` after every change until it returns non-None; return that (None on timeout)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             result = probe()
-            if result is not None and result is not False:
+            if result is not None:
                 return result
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -225,7 +227,11 @@ class BotAPIStandIn:
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until ``predicate()`` is truthy, re-checking whenever anything happens; return its value."""
-        result = await self._wait_until(predicate, timeout)
+        def probe() -> Any:
+            value = predicate()
+            return value if value else None
+
+        result = await self._wait_until(probe, timeout)
         if result is None:
             raise AssertionError(f"condition {predicate!r} not met within {timeout}s")
         return result
@@ -316,7 +322,7 @@ class BotAPIStandIn:
         """my_chat_member update, sent by Telegram when a user blocks or unblocks the bot."""
         if not user.started:
             return
-        bot = {**self.bot_user, "is_bot": True}
+        bot = self.bot_user
         self._push_update({"my_chat_member": {
             "chat": user.chat_json(), "from": user.user_json(), "date": int(time.time()),
             "old_chat_member": {"user": bot, "status": old},
@@ -437,13 +443,9 @@ class BotAPIStandIn:
             params, files = await self._read_params(request)
         except ApiError as error:
             return web.json_response(error.body(), status=error.status)
-        method = self._method_names.get(raw_method.lower(), raw_method)
-        recorded = dict(params)
-        recorded.update(files)
-        self.calls.append((method, recorded))
+        method, handler = self._methods.get(raw_method.lower(), (raw_method, None))
+        self.calls.append((method, {**params, **files}))
         self._notify()
-
-        handler = self._methods.get(raw_method.lower())
         if handler is None:
             return web.json_response(ApiError(404, "Not Found").body(), status=404)
 
@@ -454,7 +456,7 @@ class BotAPIStandIn:
                 None if fault.status is None else self._fault_error(fault).description))
             self._notify()
             if fault.status is None:
-                return self._drop(request)
+                self._drop(request)
             error = self._fault_error(fault)
             return web.json_response(error.body(), status=error.status)
 
@@ -472,7 +474,7 @@ class BotAPIStandIn:
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod
-    def _drop(request: web.Request) -> web.Response:
+    def _drop(request: web.Request) -> NoReturn:
         """Abort the TCP connection so the client gets no HTTP response at all."""
         transport = request.transport
         if transport is not None:

@@ -1,0 +1,163 @@
+"""The SQLite file: pragmas, migrations, transactions and the stores."""
+
+import sqlite3
+
+import pytest
+
+from bot.model import Kind, Phase, Role
+from storage.db import Database, current_update_id
+from storage.migrations import MIGRATIONS
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(tmp_path / "swap.sqlite3")
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def test_pragmas_and_schema_version(db, tmp_path):
+    assert await db.schema_version() == len(MIGRATIONS)
+    async with db.conn.execute("PRAGMA journal_mode") as cur:
+        assert (await cur.fetchone())[0] == "wal"
+    async with db.conn.execute("PRAGMA foreign_keys") as cur:
+        assert (await cur.fetchone())[0] == 1
+    async with db.conn.execute("PRAGMA busy_timeout") as cur:
+        assert (await cur.fetchone())[0] == 5000
+    # The version lives in the file itself.
+    plain = sqlite3.connect(tmp_path / "swap.sqlite3")
+    assert plain.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    plain.close()
+
+
+async def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path):
+    path = tmp_path / "swap.sqlite3"
+    first = Database(path)
+    await first.open()
+    async with first.transaction() as tx:
+        await tx.swaps.create("Edinburgh and Fife", 1)
+    await first.close()
+    second = Database(path)
+    await second.open()
+    async with second.read() as tx:
+        assert [s.title for s in await tx.swaps.all()] == ["Edinburgh and Fife"]
+    await second.close()
+
+
+async def test_a_file_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "swap.sqlite3"
+    plain = sqlite3.connect(path)
+    plain.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    plain.close()
+    database = Database(path)
+    with pytest.raises(RuntimeError, match="newer"):
+        await database.open()
+    await database.close()
+
+
+async def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
+    import storage.db
+
+    broken = [*MIGRATIONS, "CREATE TABLE extra (id INTEGER); THIS IS NOT SQL"]
+    monkeypatch.setattr(storage.db, "MIGRATIONS", broken)
+    database = Database(tmp_path / "swap.sqlite3")
+    with pytest.raises(sqlite3.OperationalError):
+        await database.open()
+    assert await database.schema_version() == len(MIGRATIONS)
+    async with database.conn.execute(
+            "SELECT name FROM sqlite_master WHERE name = 'extra'") as cur:
+        assert await cur.fetchone() is None
+    await database.close()
+
+
+async def test_transaction_rolls_back_on_error(db):
+    with pytest.raises(ValueError):
+        async with db.transaction() as tx:
+            await tx.swaps.create("Never kept", 1)
+            raise ValueError("boom")
+    async with db.read() as tx:
+        assert await tx.swaps.all() == []
+
+
+async def test_foreign_keys_cascade_from_people(db):
+    async with db.transaction() as tx:
+        swap = await tx.swaps.create("S", 1)
+        team = await tx.teams.create(swap.id, "North")
+        invite = await tx.invites.create(team.id, Role.MEMBER)
+        person = await tx.people.ensure(42, "Ann")
+        await tx.memberships.create(person.id, team.id, swap.id, Role.MEMBER, invite.id)
+        await tx.contributions.add_draft(swap.id, team.id, person.id, Kind.PROPOSAL, "x")
+    async with db.transaction() as tx:
+        await tx.people.delete(person.id)
+    async with db.read() as tx:
+        assert await tx.memberships.of_team(team.id) == []
+        assert await tx.contributions.of_person(person.id) == []
+
+
+async def test_invite_tokens_are_unguessable_and_revocable(db):
+    async with db.transaction() as tx:
+        swap = await tx.swaps.create("S", 1)
+        team = await tx.teams.create(swap.id, "North")
+        tokens = [(await tx.invites.create(team.id, Role.MEMBER)).token for _ in range(50)]
+    assert len(set(tokens)) == 50
+    assert all(len(t) >= 22 for t in tokens)
+    async with db.transaction() as tx:
+        invite = await tx.invites.by_token(tokens[0])
+        await tx.invites.revoke(invite.id)
+    async with db.read() as tx:
+        assert (await tx.invites.by_token(tokens[0])).revoked
+        assert not (await tx.invites.by_token(tokens[1])).revoked
+
+
+async def test_team_names_are_unique_per_swap_ignoring_case(db):
+    async with db.transaction() as tx:
+        swap = await tx.swaps.create("S", 1)
+        await tx.teams.create(swap.id, "North")
+        assert (await tx.teams.by_name(swap.id, "north")).name == "North"
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.teams.create(swap.id, "NORTH")
+
+
+async def test_handled_updates_commit_with_the_change(db):
+    token = current_update_id.set(777)
+    try:
+        async with db.transaction() as tx:
+            await tx.swaps.create("S", 1)
+    finally:
+        current_update_id.reset(token)
+    async with db.read() as tx:
+        assert await tx.updates.was_handled(777)
+        assert not await tx.updates.was_handled(778)
+
+
+async def test_conversation_state_survives_reopening(tmp_path):
+    path = tmp_path / "swap.sqlite3"
+    first = Database(path)
+    await first.open()
+    async with first.transaction() as tx:
+        await tx.conversations.set(5, "awaiting", kind="dilemma")
+    await first.close()
+    second = Database(path)
+    await second.open()
+    async with second.read() as tx:
+        conversation = await tx.conversations.get(5)
+    assert conversation.state == "awaiting" and conversation.data == {"kind": "dilemma"}
+    await second.close()
+
+
+async def test_phase_and_outbox_order(db):
+    async with db.transaction() as tx:
+        swap = await tx.swaps.create("S", 1)
+        await tx.swaps.set_phase(swap.id, Phase.DILEMMA)
+        for n in range(3):
+            await tx.outbox.add(100, f"a{n}")
+            await tx.outbox.add(200, f"b{n}")
+    async with db.read() as tx:
+        assert (await tx.swaps.get(swap.id)).phase is Phase.DILEMMA
+        due = await tx.outbox.due(now=1e12, limit=10)
+        # One row per chat at a time, each chat's oldest first.
+        assert [(r["chat_id"], r["text"]) for r in due] == [(100, "a0"), (200, "b0")]
+        due = await tx.outbox.due(now=1e12, limit=10, exclude_chats=[100])
+        assert [(r["chat_id"], r["text"]) for r in due] == [(200, "b0")]
