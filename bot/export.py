@@ -77,7 +77,7 @@ class Export:
                 if items:
                     out.append(p.raw("export/round", round=round_,
                                      question=self.core.label(f"round_{round_}")))
-                    out.extend(quote(i.text) + "\n" for i in items)
+                    out.extend(quote(i.text) for i in items)
         out.append(p.raw("export/transitions"))
         for move in await tx.swaps.transitions(swap.id):
             out.append(p.raw(
@@ -86,4 +86,4 @@ class Export:
                 to_phase=self.core.label(f"phase_{move['to_phase']}"),
                 forced=p.raw("export/forced", missing=", ".join(move["missing"]))
                 if move["forced"] else ""))
-        return "\n".join(part.rstrip() + "\n" for part in out)
+        return "\n\n".join(part.strip() for part in out) + "\n"

@@ -42,7 +42,7 @@ class Organising:
 
         async def action(tx: Tx, mail: Mail) -> None:
             self._organiser(who)
-            swaps = await tx.swaps.all()
+            swaps = await tx.swaps.created_by(who.telegram_id)
             if not swaps:
                 raise Refusal("organiser/no_swaps")
             current = await tx.organisers.current_swap_id(who.telegram_id)
@@ -65,7 +65,7 @@ class Organising:
             nonlocal done
             self._organiser(who)
             swap = await tx.swaps.get(swap_id)
-            if swap is None:
+            if swap is None or swap.created_by != who.telegram_id:
                 raise Refusal("errors/stale_button")
             await tx.organisers.set_current_swap(who.telegram_id, swap.id)
             await mail.send(who.telegram_id, "organiser/swap_switched", title=swap.title,

@@ -184,7 +184,14 @@ class Phases:
         if target is Phase.RESPONSE:
             recipients = await tx.allocations.get(swap.id)
             if not recipients:
-                recipients = allocate([t.id for t in teams], swap.allocation)
+                try:
+                    recipients = allocate([t.id for t in teams], swap.allocation)
+                except NotAllowed as problem:
+                    # Forcing cannot make an impossible allocation possible.
+                    raise Refusal("organiser/advance_blocked", title=swap.title,
+                                  step=self._step_name(swap, target, rounds),
+                                  missing=self._missing_lines([Missing(problem.reason)])
+                                  ) from None
                 await tx.allocations.save(swap.id, recipients)
             names = {t.id: t.name for t in teams}
             what.extend(self.core.html("organiser/what_swap", poser=names[p], receiver=names[r])

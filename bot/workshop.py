@@ -292,9 +292,9 @@ class Workshop:
             conversation = await tx.conversations.get(who.telegram_id)
             person = await tx.people.by_telegram_id(who.telegram_id)
             await tx.conversations.clear(who.telegram_id)
-            if person is not None:
-                await tx.contributions.delete_drafts_of(person.id)
-            key = "workshop/cancelled" if conversation is not None else "workshop/nothing_to_cancel"
+            drafts = await tx.contributions.delete_drafts_of(person.id) if person else 0
+            key = "workshop/cancelled" if conversation is not None or drafts \
+                else "workshop/nothing_to_cancel"
             await mail.send(who.telegram_id, key)
 
         await self.core.act(who, action)

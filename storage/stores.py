@@ -79,8 +79,10 @@ class SwapStore(_Store):
         row = await self._one("SELECT * FROM swaps WHERE id = ?", (swap_id,))
         return _swap(row) if row else None
 
-    async def all(self) -> list[Swap]:
-        return [_swap(r) for r in await self._all("SELECT * FROM swaps ORDER BY id")]
+    async def created_by(self, telegram_id: int) -> list[Swap]:
+        rows = await self._all(
+            "SELECT * FROM swaps WHERE created_by = ? ORDER BY id", (telegram_id,))
+        return [_swap(r) for r in rows]
 
     async def set_phase(self, swap_id: int, phase: Phase) -> None:
         await self._run("UPDATE swaps SET phase = ? WHERE id = ?", (phase.value, swap_id))
@@ -432,8 +434,8 @@ class ContributionStore(_Store):
     async def delete(self, contribution_id: int) -> None:
         await self._run("DELETE FROM contributions WHERE id = ?", (contribution_id,))
 
-    async def delete_drafts_of(self, person_id: int) -> None:
-        await self._run(
+    async def delete_drafts_of(self, person_id: int) -> int:
+        return await self._count(
             "DELETE FROM contributions WHERE person_id = ? AND status = 'draft'", (person_id,)
         )
 

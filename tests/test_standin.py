@@ -19,12 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-try:  # tests/ is on sys.path when it has no __init__.py (pytest's default rootdir-less import)
-    from standin import BotAPIStandIn, SentMessage, TestUser
-    from standin.formatting import format_text
-except ImportError:  # pragma: no cover - if tests/ ever becomes a package
-    from tests.standin import BotAPIStandIn, SentMessage, TestUser
-    from tests.standin.formatting import format_text
+from tests.standin import BotAPIStandIn, SentMessage, TestUser
+from tests.standin.formatting import format_text
 
 # PTB itself warns when RetryAfter is built with an int; nothing to act on here.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -248,9 +244,9 @@ async def test_press_answer_and_edit(standin, bot, alice):
 
     # Editing the text without reply_markup removes the keyboard, as on Telegram.
     await bot.edit_message_text("Thanks, recorded", chat_id=alice.id, message_id=sent.message_id)
-    edited = await alice.expect("recorded")
-    assert edited is message and edited.buttons == []
-    assert [old.text for old in edited.edits] == ["Do you agree?"]
+    await standin.wait_for(lambda: message.text == "Thanks, recorded")
+    assert message.buttons == [] and message.edit_date is not None
+    assert [old.text for old in message.edits] == ["Do you agree?"]
     with pytest.raises(BadRequest, match="(?i)message is not modified"):
         await bot.edit_message_text("Thanks, recorded", chat_id=alice.id, message_id=sent.message_id)
     with pytest.raises(AssertionError, match="No way"):
@@ -551,6 +547,25 @@ async def test_expect_failure_lists_received_messages(bot, alice):
         await alice.expect("Welcome", timeout=0.3)
 
 
+async def test_expect_cursor_predicates_and_edits(standin, bot, alice):
+    standin.enforce_limits = False  # five sends in a row to one chat
+    first = await bot.send_message(alice.id, "Step 1")
+    await bot.send_document(alice.id, document=b"x", filename="a.txt")
+    await bot.send_message(alice.id, "Step 2")
+    assert (await alice.expect(lambda m: m.text.startswith("Step"))).text == "Step 1"
+    # The cursor moved past "Step 1": the next match is "Step 2"; documents are skipped.
+    assert (await alice.expect("Step")).text == "Step 2"
+    with pytest.raises(AssertionError):
+        await alice.expect("Step", timeout=0.2)
+    # An unread message that is edited to match is found while waiting.
+    pending = await bot.send_message(alice.id, "Working...")
+    waiter = asyncio.create_task(alice.expect("Done"))
+    await bot.edit_message_text("Done", chat_id=alice.id, message_id=pending.message_id)
+    assert (await waiter).message_id == pending.message_id
+    assert [m.text for m in alice.texts] == ["Step 1", "Step 2", "Done"]
+    assert first.message_id == alice.messages[0].message_id
+
+
 # ---------------------------------------------------------------- a real PTB Application
 
 
@@ -577,16 +592,18 @@ async def test_application_end_to_end(standin):
     async with application:
         await application.start()
         await application.updater.start_polling(timeout=5, drop_pending_updates=True)
-        await alice.send("/start")
-        welcome = await alice.expect("Welcome, Alice!")
-        assert welcome.entities == [{"offset": 0, "length": 7, "type": "bold"}]
-        query_id = await alice.press("agree")
-        assert (await alice.expect_answer(query_id)).text == "Noted"
-        await alice.expect("You agreed")
-        await alice.send("ping")
-        await alice.expect("echo: ping")
-        await application.updater.stop()
-        await application.stop()
+        try:
+            await alice.send("/start")
+            welcome = await alice.expect("Welcome, Alice!")
+            assert welcome.entities == [{"offset": 0, "length": 7, "type": "bold"}]
+            query_id = await alice.press("agree")
+            assert (await alice.expect_answer(query_id)).text == "Noted"
+            await standin.wait_for(lambda: welcome.text == "You agreed")
+            await alice.send("ping")
+            await alice.expect("echo: ping")
+        finally:
+            await application.updater.stop()
+            await application.stop()
     # Every update was confirmed on the way out.
     assert standin.pending_updates() == []
     assert json.dumps(standin.sent[0].to_json())  # the stored JSON is serialisable

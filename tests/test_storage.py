@@ -41,7 +41,7 @@ async def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path):
     second = Database(path)
     await second.open()
     async with second.read() as tx:
-        assert [s.title for s in await tx.swaps.all()] == ["Edinburgh and Fife"]
+        assert [s.title for s in await tx.swaps.created_by(1)] == ["Edinburgh and Fife"]
     await second.close()
 
 
@@ -77,7 +77,7 @@ async def test_transaction_rolls_back_on_error(db):
             await tx.swaps.create("Never kept", 1)
             raise ValueError("boom")
     async with db.read() as tx:
-        assert await tx.swaps.all() == []
+        assert await tx.swaps.created_by(1) == []
 
 
 async def test_foreign_keys_cascade_from_people(db):

@@ -1,6 +1,6 @@
 """A local stand-in for the Telegram Bot API for end-to-end tests of the bot.
 
-Usage::
+Usage (tests/ is a package, so import it as ``tests.standin``)::
 
     standin = BotAPIStandIn(token="123456:ABC-test", bot_username="dilemma_swap_test_bot")
     await standin.start()

@@ -656,8 +656,6 @@ class BotAPIStandIn:
     def _deliver(self, chat: _Chat, message: SentMessage) -> None:
         self._bot_messages[(chat.id, message.message_id)] = message
         chat.messages.append(message)
-        if not message.is_document:
-            chat._events.append((message, message.text or ""))
         self.sent.append(message)
         self._notify()
 
@@ -680,7 +678,7 @@ class BotAPIStandIn:
         for key, value in changes.items():
             setattr(message, key, value)
         message.edit_date = int(time.time())
-        chat._events.append((message, message.text or ""))
+        # Waiters re-check on every change, so expect() also sees edits of unread messages.
         self._notify()
         return message.to_json()
 

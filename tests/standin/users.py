@@ -18,14 +18,13 @@ Match = str | Callable[[SentMessage], bool]
 
 
 class _Chat:
-    """What private chats and groups share: the bot's messages and an event log for expect()."""
+    """What private chats and groups share: the bot's messages and the cursors of expect()."""
 
     def __init__(self, standin: "BotAPIStandIn", chat_id: int) -> None:
         self._standin = standin
         self.id = chat_id
         self.messages: list[SentMessage] = []
-        # Every new bot message and every edit, as (message, plain text at that moment).
-        self._events: list[tuple[SentMessage, str]] = []
+        # expect() reads text messages after _cursor; expect_document() documents after _doc_cursor.
         self._cursor = 0
         self._doc_cursor = 0
         self._next_message_id = 1
@@ -34,6 +33,11 @@ class _Chat:
     def chat_id(self) -> int:
         """Same as ``id``: private chat ids equal user ids."""
         return self.id
+
+    @property
+    def texts(self) -> list[SentMessage]:
+        """Text messages (not documents) the bot sent to this chat, in order."""
+        return [m for m in self.messages if not m.is_document]
 
     @property
     def documents(self) -> list[SentMessage]:
@@ -56,28 +60,31 @@ class _Chat:
         self._next_message_id += 1
         return message_id
 
-    def _describe_events(self) -> str:
+    def _describe_texts(self) -> str:
         lines = []
-        for index, (message, text) in enumerate(self._events):
+        for index, message in enumerate(self.texts):
             marker = "  " if index < self._cursor else "->"
             labels = message.button_labels()
             suffix = f"  buttons={labels}" if labels else ""
-            lines.append(f"{marker} #{message.message_id}: {text!r}{suffix}")
+            deleted = " (deleted)" if message.deleted else ""
+            lines.append(f"{marker} #{message.message_id}{deleted}: {message.text!r}{suffix}")
         return "\n".join(lines) or "   (no messages at all)"
 
     async def expect(self, match: Match, timeout: float = 10.0) -> SentMessage:
-        """Wait for the next bot message or edit after the cursor matching ``match``; advance past it.
+        """Wait for the next bot text message after the cursor matching ``match``; move the cursor past it.
 
-        ``match`` is a substring of the plain text or a predicate on the SentMessage.
+        ``match`` is a substring of the plain text or a predicate on the SentMessage.  Messages
+        are checked as they are now, so an unread message that is edited to match counts too.
         """
-        def matches(message: SentMessage, text: str) -> bool:
+        def matches(message: SentMessage) -> bool:
             if callable(match):
                 return bool(match(message))
-            return match in text
+            return match in (message.text or "")
 
         def probe() -> int | None:
-            for index in range(self._cursor, len(self._events)):
-                if matches(*self._events[index]):
+            texts = self.texts
+            for index in range(self._cursor, len(texts)):
+                if matches(texts[index]):
                     return index
             return None
 
@@ -85,9 +92,9 @@ class _Chat:
         if index is None:
             raise AssertionError(
                 f"chat {self.id}: no bot message matching {match!r} within {timeout}s; "
-                f"messages ('->' = not yet consumed):\n{self._describe_events()}")
+                f"messages ('->' = after the cursor):\n{self._describe_texts()}")
         self._cursor = index + 1
-        return self._events[index][0]
+        return self.texts[index]
 
     async def expect_document(self, timeout: float = 10.0, contains: str | None = None) -> SentMessage:
         """Wait for the next document after the document cursor (optionally filename/caption containing text)."""
@@ -110,7 +117,7 @@ class _Chat:
 
     def skip_all(self) -> None:
         """Move the cursors past everything received so far."""
-        self._cursor = len(self._events)
+        self._cursor = len(self.texts)
         self._doc_cursor = len(self.documents)
 
 

@@ -1,0 +1,103 @@
+"""``python -m bot`` as a real process: settings errors, packaging, a whole join flow."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ORGANISER_ID, TOKEN, create_swap, join
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _env(**settings: str) -> dict[str, str]:
+    """A clean environment: no settings but those given, no path to the repo."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH",) and not k.startswith(("TELEGRAM_", "ORGANISER_",
+                                                              "DATABASE_", "TIMEZONE",
+                                                              "WEBHOOK_"))}
+    env.update(settings)
+    return env
+
+
+async def _run_to_end(tmp_path: Path, **settings: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=_env(**settings),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode, (out + err).decode()
+
+
+@pytest.mark.parametrize(("settings", "names"), [
+    ({}, "TELEGRAM_BOT_TOKEN"),
+    ({"TELEGRAM_BOT_TOKEN": "not-a-token-secret-value"}, "TELEGRAM_BOT_TOKEN"),
+    ({"TELEGRAM_BOT_TOKEN": TOKEN, "ORGANISER_IDS": "12,abc"}, "ORGANISER_IDS"),
+    ({"TELEGRAM_BOT_TOKEN": TOKEN, "TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
+    ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "ftp://x"},
+     "TELEGRAM_API_BASE_URL"),
+    ({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_PATH": "/no/such/folder/x.sqlite3"},
+     "DATABASE_PATH"),
+])
+async def test_a_bad_setting_stops_with_one_clear_line(tmp_path, settings, names):
+    code, output = await _run_to_end(tmp_path, **settings)
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert code != 0
+    assert len(lines) == 1, output
+    assert names in lines[0]
+    assert "Traceback" not in output
+    assert "not-a-token-secret-value" not in output
+
+
+async def test_the_installed_package_carries_its_prompts(tmp_path):
+    """``pip install .`` (not only editable) works from any directory."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c",
+        "import bot, prompts, importlib.resources as r;"
+        "print(bot.__file__);"
+        "print(sorted(p.name for p in r.files('prompts').iterdir()))",
+        cwd=tmp_path, env=_env(), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    location, listing = out.decode().splitlines()
+    assert not location.startswith(str(REPO / "bot")), \
+        "bot is imported from the repository, not from an installed package"
+    assert "buttons.md" in listing and "join" in listing
+
+
+async def test_python_m_bot_serves_organiser_and_people(standin, tmp_path):
+    """The done-when of issue 2, against the real process: a swap, links, four joins."""
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path,
+            env=_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
+                     TELEGRAM_API_BASE_URL=standin.base_url, LOG_LEVEL="DEBUG"),
+            stdout=log, stderr=log)
+    try:
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        tokens = await create_swap(organiser, "Angus and Moray", ["Angus", "Moray"])
+        for team in ("Angus", "Moray"):
+            for role in ("lead", "member"):
+                await join(standin.user(first_name=f"{team}-{role}"), tokens[team][role])
+        await organiser.send("/status")
+        status = await organiser.expect("Angus and Moray")
+        for name in ("Angus-lead", "Angus-member", "Moray-lead", "Moray-member"):
+            assert name in status.text
+        stranger = standin.user(first_name="Stan")
+        await stranger.send("/start AAAAAAAAAAAAAAAAAAAAAA")
+        unknown = await stranger.expect(lambda m: True)
+        assert "I agree" not in unknown.text
+        await stranger.send("/status")
+        await stranger.expect(lambda m: "organiser" in m.text.lower())
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=30)
+    logged = log_path.read_text()
+    assert TOKEN not in logged
+    assert "<token>" in logged  # the URLs were logged, and redacted
+    assert (tmp_path / "dilemma_swap.sqlite3").exists()
