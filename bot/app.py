@@ -27,7 +27,8 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-PARTICIPANT_COMMANDS = ["help", "dilemma", "propose", "response", "cancel"]
+PARTICIPANT_COMMANDS = ["help", "dilemma", "propose", "response", "cancel", "mydata",
+                        "withdraw"]
 ORGANISER_COMMANDS = ["newswap", "swaps", "addteam", "status", "advance", "reopen",
                       "settings", "revoke", "export", "help", "cancel"]
 
@@ -71,6 +72,7 @@ def register(application: Application) -> None:
         "advance": commands.advance, "reopen": commands.reopen, "export": commands.export,
         "dilemma": commands.dilemma, "propose": commands.propose,
         "response": commands.response, "cancel": commands.cancel,
+        "mydata": commands.my_data, "withdraw": commands.withdraw,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback, filters=private))

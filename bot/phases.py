@@ -93,6 +93,7 @@ class Phases:
         core = self.core
         swap_id = 0
         rehearsal: dict | None = None
+        refused: Refusal | None = None
         try:
             async with core.db.transaction() as tx:
                 swap = await core.current_swap(tx, who)
@@ -105,10 +106,12 @@ class Phases:
                                       "missing": missing, "swap": swap})
         except _Rehearsal as done:
             rehearsal = done.summary
-        except Refusal:
-            pass
+        except Refusal as refusal:
+            refused = refusal
 
         async def action(tx: Tx, mail: Mail) -> None:
+            if refused is not None:
+                raise refused
             swap = await core.current_swap(tx, who)
             target, rounds, missing = await self._missing(tx, swap)
             if missing and not force:

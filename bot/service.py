@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.model import Membership, Person, Role, Swap, Team
-from bot.text import Html, Prompts
+from bot.text import Html, Prompts, split_message
 from storage.db import Database
 from storage.stores import Tx
 
@@ -58,8 +58,6 @@ class Mail:
                         contribution_id: int | None = None,
                         context: dict | None = None) -> None:
         """Owe ``chat_id`` an already rendered message."""
-        from bot.text import split_message
-
         parts = split_message(html)
         markup = keyboard(buttons) if buttons else None
         for i, part in enumerate(parts):
@@ -155,12 +153,14 @@ class Core:
         return await tx.memberships.of_team(team_id)
 
     async def tell_team(self, tx: Tx, mail: Mail, team_id: int, key: str, *,
-                        except_person: int | None = None, **params: Any) -> int:
+                        except_person: int | None = None, contribution_id: int | None = None,
+                        **params: Any) -> int:
         """Send ``key`` to every member of a team; return how many were owed it."""
         count = 0
         for _, person in await self.team_members(tx, team_id):
             if person.id != except_person:
-                await mail.send(person.telegram_id, key, **params)
+                await mail.send(person.telegram_id, key, contribution_id=contribution_id,
+                                **params)
                 count += 1
         return count
 

@@ -8,6 +8,7 @@ from bot.export import Export
 from bot.joining import Joining
 from bot.organising import Organising
 from bot.phases import Phases
+from bot.privacy import Privacy
 from bot.service import Core, Refusal, Who
 from bot.text import Prompts
 from bot.workshop import Workshop
@@ -22,6 +23,7 @@ class Services:
     workshop: Workshop
     phases: Phases
     export: Export
+    privacy: Privacy
 
     @classmethod
     def build(cls, db: Database, prompts: Prompts, organiser_ids: frozenset[int],
@@ -31,7 +33,7 @@ class Services:
         phases = Phases(core, export)
         return cls(core=core, joining=Joining(core, phases.catch_up),
                    organising=Organising(core), workshop=Workshop(core), phases=phases,
-                   export=export)
+                   export=export, privacy=Privacy(core))
 
     async def tell(self, who: Who, key: str) -> None:
         """Answer with a prompt and change nothing (a refusal in its own right)."""

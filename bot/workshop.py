@@ -147,7 +147,7 @@ class Workshop:
         ]
         names = "names_shared_note" if member.swap.share_names else "names_hidden_note"
         await mail.send(who.telegram_id, f"workshop/preview_{draft.kind.value}",
-                        text=draft.text, round=draft.round or "",
+                        contribution_id=draft.id, text=draft.text, round=draft.round or "",
                         names=core.html(f"workshop/{names}"), buttons=buttons)
 
     # -- the buttons under a preview or receipt -----------------------------
@@ -203,6 +203,7 @@ class Workshop:
                 adopt = [[(core.label("adopt"), f"ad:{item.id}")]] \
                     if membership.role is Role.LEAD else None
                 await mail.send(person.telegram_id, "workshop/proposal_shared",
+                                contribution_id=item.id,
                                 name=member.person.display_name, text=item.text,
                                 buttons=adopt)
         elif item.kind in _TEAM_KINDS:
@@ -210,7 +211,8 @@ class Workshop:
                             buttons=[[(core.label("edit"), f"ed:{item.id}")]])
             await core.tell_team(tx, mail, member.team.id,
                                  f"workshop/team_{item.kind.value}_confirmed",
-                                 except_person=member.person.id, text=item.text)
+                                 except_person=member.person.id, text=item.text,
+                                 contribution_id=item.id)
         else:
             await mail.send(who.telegram_id, f"workshop/{item.kind.value}_confirmed",
                             round=item.round or "", buttons=manage)
@@ -228,7 +230,8 @@ class Workshop:
             _, item = await self._own(tx, who, contribution_id, status)
             await tx.conversations.set(who.telegram_id, "awaiting", kind=item.kind.value,
                                        editing=item.id)
-            await mail.send(who.telegram_id, "workshop/send_new_text", text=item.text)
+            await mail.send(who.telegram_id, "workshop/send_new_text", text=item.text,
+                            contribution_id=item.id)
             done = True
 
         await self.core.act(who, action)

@@ -37,6 +37,8 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             and args[3] in ("0", "1"):
         done = await s.phases.confirm_advance(person, int(args[0]), args[1], int(args[2]),
                                               force=args[3] == "1")
+    elif name == "wdall" and one is not None:
+        done = await s.privacy.withdraw_confirmed(person, one)
     elif name == "no" and not args:
         done = True
     elif name in ("ok", "ed", "dr", "wd", "ad") and one is not None:

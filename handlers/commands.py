@@ -89,6 +89,16 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services(context).workshop.cancel(who(update))
 
 
+async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mydata: everything stored about me."""
+    await services(context).privacy.my_data(who(update))
+
+
+async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/withdraw: leave, and remove what I contributed."""
+    await services(context).privacy.withdraw(who(update))
+
+
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not know."""
     await services(context).tell(who(update), "errors/unknown_command")

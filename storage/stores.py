@@ -265,6 +265,11 @@ class PersonStore(_Store):
     async def delete(self, person_id: int) -> None:
         await self._run("DELETE FROM people WHERE id = ?", (person_id,))
 
+    async def forget_messages_to(self, telegram_id: int) -> None:
+        """Delete every outbox row addressed to a person who withdrew: previews,
+        receipts and prompts that may quote their words."""
+        await self._run("DELETE FROM outbox WHERE chat_id = ?", (telegram_id,))
+
 
 def _membership(row: aiosqlite.Row) -> Membership:
     return Membership(
