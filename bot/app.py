@@ -92,7 +92,8 @@ async def _post_init(application: Application) -> None:
     db = Database(settings.database_path)
     await db.open()
     prompts = Prompts()
-    services = Services.build(db, prompts, settings.organiser_ids, application.bot.username)
+    services = Services.build(db, prompts, settings.organiser_ids, application.bot.username,
+                              settings.zone)
     delivery = Delivery(db, application.bot)
     db.on_outbox(delivery.wake)
     application.bot_data.update(db=db, services=services, delivery=delivery)

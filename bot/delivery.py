@@ -27,6 +27,10 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# The longest the worker sleeps with nothing to wake it: a safety net only, as
+# new rows and finished sends wake it at once.
+IDLE_WAIT = 5.0
+
 
 class ChatPacer:
     """A token bucket per chat: ``burst`` messages at once, then ``rate`` per second."""
@@ -62,8 +66,15 @@ def _plain(html_text: str) -> str:
 class Delivery:
     """Sends what the outbox holds; call ``wake()`` when rows were added."""
 
-    def __init__(self, db: Database, bot: Bot, *, concurrency: int = 16,
+    def __init__(self, db: Database, bot: Bot, *, concurrency: int = 1,
                  pacer: ChatPacer | None = None, max_backoff: float = 300.0) -> None:
+        # One send at a time by default. After a crash, every message Telegram had
+        # accepted but whose acceptance was not yet written down goes out again, and
+        # any send in flight may be such a message: one at a time, at most one
+        # message arrives twice. One at a time still reaches the overall limit while
+        # a send and its commit take under 1/30 s (a few milliseconds against a
+        # nearby Bot API server); over a slower link a higher concurrency is faster,
+        # at the price of one more possible duplicate per extra send in flight.
         self.db = db
         self.bot = bot
         self.concurrency = concurrency
@@ -103,20 +114,24 @@ class Delivery:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     async def _dispatch(self) -> float:
-        """Start every send that may go now; return how long to sleep at most."""
+        """Start every send that may go now; return how long to sleep at most.
+
+        A finished send and new rows wake the loop early, so the time returned
+        only has to cover what nothing else wakes it for: a deferred retry
+        falling due, or a chat's pacing letting its next message go.
+        """
         free = self.concurrency - len(self._inflight)
         if free <= 0:
-            return 5.0
+            return IDLE_WAIT
         now = time.monotonic()
         wall = time.time()
         async with self.db.read() as tx:
             rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight)
-            next_wake = await tx.outbox.next_wake()
-        soonest = 5.0 if next_wake is None else max(0.0, min(5.0, next_wake - wall))
+            deferred = await tx.outbox.next_wake(after=wall)
+        soonest = IDLE_WAIT if deferred is None else min(IDLE_WAIT, deferred - wall)
         started = 0
         for row in rows:
-            if started >= free:
-                soonest = 0.0
+            if started == free:
                 break
             wait = self.pacer.wait_for(row["chat_id"], now)
             if wait > 0:

@@ -108,7 +108,7 @@ class Joining:
                                             self.sheet_version)
             role = self.core.label(f"role_{invite.role.value}")
             await mail.send(who.telegram_id, "join/consented", team=team.name, role=role,
-                            swap=swap.title, when=when.replace("T", " ").replace("+00:00", " UTC"),
+                            swap=swap.title, when=self.core.local_time(when),
                             sheet=self.sheet_version)
             await self.catch_up(tx, mail, person, membership, team, swap)
             done = True

@@ -190,7 +190,7 @@ class Organising:
                 lines.append(core.html(
                     "status/person", name=person.display_name,
                     role=core.label(f"role_{membership.role.value}"),
-                    consented=membership.joined_at[:16].replace("T", " "),
+                    consented=core.local_time(membership.joined_at),
                     progress=progress))
             if not members:
                 lines.append(core.html("status/nobody_yet"))

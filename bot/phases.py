@@ -91,46 +91,38 @@ class Phases:
     async def advance(self, who: Who, force: bool) -> None:
         """Show what the next move would send, with a Confirm button."""
         core = self.core
-        swap_id = 0
-        rehearsal: dict | None = None
-        refused: Refusal | None = None
         try:
             async with core.db.transaction() as tx:
-                swap = await core.current_swap(tx, who)
-                swap_id = swap.id
-                target, rounds, missing = await self._missing(tx, swap)
-                if not (missing and not force):
-                    summary = await self._move(tx, Mail(tx, core.prompts), swap, target,
-                                               rounds, who)
-                    raise _Rehearsal({**summary, "target": target, "rounds": rounds,
-                                      "missing": missing, "swap": swap})
-        except _Rehearsal as done:
-            rehearsal = done.summary
-        except Refusal as refusal:
-            refused = refusal
+                await self._rehearse(tx, who, force)
+        except (_Rehearsal, Refusal) as result:
+            outcome = result
 
         async def action(tx: Tx, mail: Mail) -> None:
-            if refused is not None:
-                raise refused
-            swap = await core.current_swap(tx, who)
-            target, rounds, missing = await self._missing(tx, swap)
-            if missing and not force:
-                raise Refusal("organiser/advance_blocked", title=swap.title,
-                              step=self._step_name(swap, target, rounds),
-                              missing=self._missing_lines(missing))
-            assert rehearsal is not None and swap.id == swap_id
-            data = f"adv:{swap.id}:{swap.phase.value[:3]}:{swap.rounds_released}:{int(force)}"
-            forced_note = core.html("organiser/advance_forced_note",
-                                    missing=self._missing_lines(missing)) if missing else ""
-            await mail.send(who.telegram_id, "organiser/advance_preview", title=swap.title,
-                            step=self._step_name(swap, target, rounds),
-                            what=Html("\n".join(rehearsal["what"])),
-                            messages=rehearsal["messages"], people=rehearsal["people"],
-                            forced=forced_note,
-                            buttons=[[(core.label("confirm_advance"), data)],
-                                     [(core.label("cancel"), "no")]])
+            if isinstance(outcome, Refusal):
+                raise outcome
+            await mail.send(who.telegram_id, "organiser/advance_preview", **outcome.summary)
 
         await core.act(who, action)
+
+    async def _rehearse(self, tx: Tx, who: Who, force: bool) -> None:
+        """Make the move, then raise ``_Rehearsal`` so that it is rolled back."""
+        core = self.core
+        swap = await core.current_swap(tx, who)
+        target, rounds, missing = await self._missing(tx, swap)
+        step = self._step_name(swap, target, rounds)
+        if missing and not force:
+            raise Refusal("organiser/advance_blocked", title=swap.title, step=step,
+                          missing=self._missing_lines(missing))
+        summary = await self._move(tx, Mail(tx, core.prompts), swap, target, rounds)
+        # The button names the state it was made for, so a stale one is refused.
+        data = f"adv:{swap.id}:{swap.phase.value[:3]}:{swap.rounds_released}:{int(force)}"
+        raise _Rehearsal({
+            "title": swap.title, "step": step, "what": Html("\n".join(summary["what"])),
+            "messages": summary["messages"], "people": summary["people"],
+            "forced": core.html("organiser/advance_forced_note",
+                                missing=self._missing_lines(missing)) if missing else "",
+            "buttons": [[(core.label("confirm_advance"), data)], [(core.label("cancel"), "no")]],
+        })
 
     async def confirm_advance(self, who: Who, swap_id: int, phase_prefix: str, rounds: int,
                               force: bool) -> bool:
@@ -151,7 +143,7 @@ class Phases:
                 raise Refusal("organiser/advance_blocked", title=swap.title,
                               step=self._step_name(swap, target, new_rounds),
                               missing=self._missing_lines(missing))
-            summary = await self._move(tx, mail, swap, target, new_rounds, who)
+            summary = await self._move(tx, mail, swap, target, new_rounds)
             await tx.swaps.record_transition(
                 swap.id, swap.phase, target, who.telegram_id, forced=bool(missing),
                 missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing])
@@ -166,8 +158,7 @@ class Phases:
         await core.act(who, action)
         return done
 
-    async def _move(self, tx: Tx, mail: Mail, swap: Swap, target: Phase, rounds: int,
-                    who: Who) -> dict:
+    async def _move(self, tx: Tx, mail: Mail, swap: Swap, target: Phase, rounds: int) -> dict:
         """Change the phase and owe everyone its material; return a summary."""
         before = tx.outbox.added
         chats_before = set(tx.outbox.chats)

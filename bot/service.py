@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.model import Membership, Person, Role, Swap, Team
 from bot.text import Html, Prompts, split_message
@@ -97,11 +99,17 @@ class Core:
     """What every part of the service shares."""
 
     def __init__(self, db: Database, prompts: Prompts, organiser_ids: frozenset[int],
-                 bot_username: str) -> None:
+                 bot_username: str, zone: ZoneInfo) -> None:
         self.db = db
         self.prompts = prompts
         self.organiser_ids = organiser_ids
         self.bot_username = bot_username
+        self.zone = zone
+
+    def local_time(self, stored: str) -> str:
+        """A stored UTC timestamp as people read it, in the configured time zone."""
+        moment = datetime.fromisoformat(stored).astimezone(self.zone)
+        return f"{moment:%d %b %Y, %H:%M} ({self.zone.key})"
 
     def is_organiser(self, who: Who) -> bool:
         return who.telegram_id in self.organiser_ids

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from bot.export import Export
 from bot.joining import Joining
@@ -27,8 +28,8 @@ class Services:
 
     @classmethod
     def build(cls, db: Database, prompts: Prompts, organiser_ids: frozenset[int],
-              bot_username: str) -> Services:
-        core = Core(db, prompts, organiser_ids, bot_username)
+              bot_username: str, zone: ZoneInfo) -> Services:
+        core = Core(db, prompts, organiser_ids, bot_username, zone)
         export = Export(core)
         phases = Phases(core, export)
         return cls(core=core, joining=Joining(core, phases.catch_up),

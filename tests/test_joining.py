@@ -47,7 +47,7 @@ async def test_information_sheet_then_consent_receipt_with_timestamp(bot, standi
     assert await count(bot, "SELECT COUNT(*) FROM contributions") == 0
     assert await count(bot, "SELECT COUNT(*) FROM people") == 0
     await ann.press("I agree")
-    receipt = await ann.expect(lambda m: "North" in m.text and "UTC" in m.text)
+    receipt = await ann.expect(lambda m: "North" in m.text and "Europe/London" in m.text)
     assert receipt.buttons == [] or not any("I agree" in b for b in receipt.button_labels())
     async with bot.db.conn.execute(
             "SELECT decision, decided_at, sheet_version FROM consents") as cur:
@@ -119,7 +119,7 @@ async def test_forged_and_stale_buttons_change_nothing(bot, standin, organiser):
     await sam.expect(lambda m: "button" in m.text.lower())
     assert await count(bot, "SELECT COUNT(*) FROM memberships") == 0
     await sam.press("I agree")
-    await sam.expect(lambda m: "UTC" in m.text)
+    await sam.expect(lambda m: "Europe/London" in m.text)
     # Pressing the spent button again (an old client) is stale, not a second consent.
     await sam.press_data("agree:2", message=sheet)
     await sam.expect(lambda m: "button" in m.text.lower())
@@ -189,7 +189,7 @@ async def test_a_restart_resumes_a_person_where_they_were(bot, standin, organise
     await rory.expect(lambda m: any("I agree" in b for b in m.button_labels()))
     await bot.restart()
     await rory.press("I agree")
-    await rory.expect(lambda m: "UTC" in m.text and "South" in m.text)
+    await rory.expect(lambda m: "Europe/London" in m.text and "South" in m.text)
 
 
 async def test_organiser_input_is_validated(bot, standin, organiser):
