@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import sys
+from urllib.parse import urlparse
 from pathlib import Path
 
 from telegram import Update
@@ -57,9 +59,13 @@ def main() -> None:
     configure_logging(settings)
     application = build_application(settings)
     if settings.webhook_url:
-        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
-                                webhook_url=settings.webhook_url,
-                                allowed_updates=Update.ALL_TYPES)
+        application.run_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            # Telegram sends this secret with every update, so nobody else can post to us.
+            secret_token=secrets.token_urlsafe(32),
+            allowed_updates=Update.ALL_TYPES)
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
 

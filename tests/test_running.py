@@ -101,3 +101,40 @@ async def test_python_m_bot_serves_organiser_and_people(standin, tmp_path):
     assert TOKEN not in logged
     assert "<token>" in logged  # the URLs were logged, and redacted
     assert (tmp_path / "dilemma_swap.sqlite3").exists()
+
+
+async def test_webhook_mode_answers_updates_posted_by_telegram(standin, tmp_path):
+    """With WEBHOOK_URL set the bot registers its webhook and answers what is posted to it."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path,
+        env=_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
+                 TELEGRAM_API_BASE_URL=standin.base_url,
+                 WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram-hook",
+                 WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port)),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await standin.wait_for(lambda: standin.webhook_url.endswith("/telegram-hook"),
+                               timeout=30)
+        secret = next(params["secret_token"] for method, params in standin.calls
+                      if method == "setWebhook")
+        visitor = standin.user(first_name="Wendy")
+        update = await visitor.send("/start")
+        async with httpx.AsyncClient() as client:
+            refused = await client.post(f"http://127.0.0.1:{port}/telegram-hook", json=update)
+            assert refused.status_code == 403  # no secret: not from Telegram
+            accepted = await client.post(
+                f"http://127.0.0.1:{port}/telegram-hook", json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+            assert accepted.status_code == 200
+        how = await visitor.expect(lambda m: "link" in m.text.lower(), timeout=20)
+        assert "I agree" not in how.text
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=30)
