@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot.model import Phase, Role
+from bot.model import Phase
 from bot.service import Core, Mail, Refusal, Who
 from storage.stores import Tx
 
@@ -76,17 +76,13 @@ class Joining:
 
     async def decide(self, who: Who, invite_id: int, agree: bool) -> bool:
         """The person pressed "I agree" or "Decline" under an information sheet."""
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             conversation = await tx.conversations.get(who.telegram_id)
             if (conversation is None or conversation.state != "pending_join"
                     or conversation.data.get("invite_id") != invite_id):
                 raise Refusal("errors/stale_button")
             invite = await tx.invites.get(invite_id)
             if invite is None or invite.revoked:
-                await tx.conversations.clear(who.telegram_id)
                 raise Refusal("join/revoked_token")
             team = await tx.teams.get(invite.team_id)
             assert team is not None
@@ -97,7 +93,6 @@ class Joining:
                 await tx.consents.record(None, team.id, invite.role, "declined",
                                          self.sheet_version)
                 await mail.send(who.telegram_id, "join/declined")
-                done = True
                 return
             person = await tx.people.ensure(who.telegram_id, who.name)
             if await tx.memberships.in_swap(person.id, swap.id) is not None:
@@ -111,9 +106,7 @@ class Joining:
                             swap=swap.title, when=self.core.local_time(when),
                             sheet=self.sheet_version)
             await self.catch_up(tx, mail, person, membership, team, swap)
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)
 
 

@@ -59,10 +59,7 @@ class Organising:
 
     async def switch_swap(self, who: Who, swap_id: int) -> bool:
         """Make another swap the organiser's current one."""
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             self._organiser(who)
             swap = await tx.swaps.get(swap_id)
             if swap is None or swap.created_by != who.telegram_id:
@@ -70,10 +67,8 @@ class Organising:
             await tx.organisers.set_current_swap(who.telegram_id, swap.id)
             await mail.send(who.telegram_id, "organiser/swap_switched", title=swap.title,
                             phase=self.core.label(f"phase_{swap.phase.value}"))
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)
 
     async def add_team(self, who: Who, name: str) -> None:
         """Add a team to the current swap and give its two invite links."""
@@ -126,20 +121,15 @@ class Organising:
 
     async def revoke_pressed(self, who: Who, invite_id: int) -> bool:
         """The organiser chose a link to revoke."""
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             swap = await self.core.current_swap(tx, who)
             invite = await tx.invites.get(invite_id)
             team = await tx.teams.get(invite.team_id) if invite else None
             if invite is None or team is None or team.swap_id != swap.id or invite.revoked:
                 raise Refusal("errors/stale_button")
             await self._revoke_and_replace(tx, mail, who, invite.id)
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)
 
     async def _revoke_and_replace(self, tx: Tx, mail: Mail, who: Who, invite_id: int) -> None:
         invite = await tx.invites.get(invite_id)
@@ -254,13 +244,11 @@ class Organising:
 
     async def change_setting(self, who: Who, swap_id: int, key: str, value: str) -> bool:
         """An organiser pressed a settings button."""
-        done = False
         allowed = {"allocation": {"auto", "pairs", "ring"},
                    "reflection_release": {"one_at_a_time", "all_at_once"},
                    "share_names": {"0", "1"}}
 
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             swap = await self.core.current_swap(tx, who)
             if swap.id != swap_id or value not in allowed.get(key, ()):
                 raise Refusal("errors/stale_button")
@@ -269,7 +257,5 @@ class Organising:
             stored: object = int(value) if key == "share_names" else value
             await tx.swaps.update_settings(swap.id, **{key: stored})
             await self._show_settings(tx, mail, who)
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bot.model import Contribution, Kind, Membership, Person, Phase, Role, Swap, Team
 from bot.procedure import (
-    REFLECTION_ROUNDS,
     Missing,
     NotAllowed,
     SwapProgress,
@@ -128,10 +127,7 @@ class Phases:
                               force: bool) -> bool:
         """The organiser confirmed a move; make it, unless something changed since."""
         core = self.core
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             if not core.is_organiser(who):
                 raise Refusal("errors/organisers_only")
             swap = await tx.swaps.get(swap_id)
@@ -153,10 +149,8 @@ class Phases:
                             forced=core.html("organiser/advanced_forced") if missing else "")
             if target is Phase.CLOSED:
                 await self.exporter.send(tx, mail, who, swap.id)
-            done = True
 
-        await core.act(who, action)
-        return done
+        return await core.act(who, action)
 
     async def _move(self, tx: Tx, mail: Mail, swap: Swap, target: Phase, rounds: int) -> dict:
         """Change the phase and owe everyone its material; return a summary."""

@@ -91,10 +91,7 @@ class Privacy:
 
     async def withdraw_confirmed(self, who: Who, person_id: int) -> bool:
         """Delete the person and everything they contributed."""
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             person = await tx.people.by_telegram_id(who.telegram_id)
             if person is None or person.id != person_id:
                 raise Refusal("errors/stale_button")
@@ -105,7 +102,5 @@ class Privacy:
             await tx.people.delete(person.id)
             await mail.send(who.telegram_id, "privacy/withdrawn", count=len(items),
                             delivered=delivered)
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)

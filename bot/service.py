@@ -120,8 +120,11 @@ class Core:
     def label(self, key: str, **params: Any) -> str:
         return self.prompts.label(key, **params)
 
-    async def act(self, who: Who, action: Callable[[Tx, Mail], Awaitable[None]]) -> None:
-        """Run ``action`` in one transaction; on ``Refusal`` tell the person instead."""
+    async def act(self, who: Who, action: Callable[[Tx, Mail], Awaitable[None]]) -> bool:
+        """Run ``action`` in one transaction; on ``Refusal`` tell the person instead.
+
+        Returns whether the action was done (False: it was refused).
+        """
         try:
             async with self.db.transaction() as tx:
                 await action(tx, Mail(tx, self.prompts))
@@ -129,6 +132,8 @@ class Core:
             async with self.db.transaction() as tx:
                 await Mail(tx, self.prompts).send(
                     who.telegram_id, refusal.key, buttons=refusal.buttons, **refusal.params)
+            return False
+        return True
 
     async def member(self, tx: Tx, who: Who) -> Member:
         """The acting person's current swap membership, or a refusal."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from html.parser import HTMLParser
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -257,10 +256,12 @@ class Prompts:
     def __init__(self, root: Traversable | None = None) -> None:
         self.root = root if root is not None else resources.files("prompts")
         self._labels = _read_table(self.root.joinpath("buttons.md").read_text("utf-8"))
+        self._rendered: dict[str, str] = {}
 
-    @lru_cache(maxsize=None)
     def _template(self, key: str) -> str:
-        return markdown_to_telegram(self._path(key).read_text("utf-8"))
+        if key not in self._rendered:
+            self._rendered[key] = markdown_to_telegram(self._path(key).read_text("utf-8"))
+        return self._rendered[key]
 
     def _path(self, key: str) -> Traversable:
         *folders, name = key.split("/")

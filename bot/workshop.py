@@ -165,10 +165,7 @@ class Workshop:
 
     async def confirm(self, who: Who, draft_id: int) -> bool:
         """Confirm a draft: from now on it counts, and is shared as its kind says."""
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             member, draft = await self._own(tx, who, draft_id, "draft")
             if draft.replaces_id is not None:
                 original = await tx.contributions.get(draft.replaces_id)
@@ -185,10 +182,8 @@ class Workshop:
                 item = await tx.contributions.get(draft.id)
             assert item is not None
             await self._after_confirm(tx, mail, who, member, item)
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)
 
     async def _after_confirm(self, tx: Tx, mail: Mail, who: Who, member: Member,
                              item: Contribution) -> None:
@@ -219,10 +214,7 @@ class Workshop:
 
     async def edit(self, who: Who, contribution_id: int) -> bool:
         """Wait for new words for a draft or a confirmed contribution."""
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             item = await tx.contributions.get(contribution_id)
             status = item.status if item is not None else "draft"
             if status not in ("draft", "confirmed"):
@@ -232,47 +224,32 @@ class Workshop:
                                        editing=item.id)
             await mail.send(who.telegram_id, "workshop/send_new_text", text=item.text,
                             contribution_id=item.id)
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)
 
     async def discard(self, who: Who, draft_id: int) -> bool:
         """Throw a draft away; nothing of it is kept."""
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             _, draft = await self._own(tx, who, draft_id, "draft")
             await tx.contributions.delete(draft.id)
             await mail.send(who.telegram_id, "workshop/discarded")
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)
 
     async def withdraw_item(self, who: Who, contribution_id: int) -> bool:
         """Delete one of the person's own confirmed contributions."""
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             _, item = await self._own(tx, who, contribution_id, "confirmed")
             if item.kind in _TEAM_KINDS:
                 raise Refusal("errors/stale_button")
             await tx.contributions.delete(item.id)
             await mail.send(who.telegram_id, "workshop/item_withdrawn")
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)
 
     async def adopt(self, who: Who, proposal_id: int) -> bool:
         """A lead takes a team member's proposal as the draft of the team's dilemma."""
-        done = False
-
         async def action(tx: Tx, mail: Mail) -> None:
-            nonlocal done
             member = await self.core.member(tx, who)
             proposal = await tx.contributions.get(proposal_id)
             if (proposal is None or proposal.kind is not Kind.PROPOSAL
@@ -283,10 +260,8 @@ class Workshop:
                                                      member.person.id, Kind.DILEMMA,
                                                      proposal.text)
             await self._preview(mail, who, member, draft)
-            done = True
 
-        await self.core.act(who, action)
-        return done
+        return await self.core.act(who, action)
 
     async def cancel(self, who: Who) -> None:
         """Stop waiting for text; any unconfirmed drafts are thrown away."""
