@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 # new rows and finished sends wake it at once.
 IDLE_WAIT = 5.0
 
+# Seconds for Telegram's flood budgets to refill completely after a burst.
+BUDGET_REFILL = 1.0
+
 
 class ChatPacer:
     """A token bucket per chat: ``burst`` messages at once, then ``rate`` per second."""
@@ -84,13 +87,22 @@ class Delivery:
         self._inflight: dict[int, asyncio.Task] = {}  # chat -> the send under way
         self._task: asyncio.Task | None = None
         self._stopping = False
+        self._quiet_until = 0.0  # monotonic time before which nothing is sent
 
     def wake(self) -> None:
         """New rows are in the outbox: look at once."""
         self._wake.set()
 
     async def start(self) -> None:
+        """Start sending; after a stop with messages still owed, wait a moment first."""
         self._stopping = False
+        async with self.db.read() as tx:
+            backlog = (await tx.outbox.counts()).get("pending", 0)
+        if backlog:
+            # The process before this one may have been sending until a moment ago,
+            # and Telegram's budgets (overall and per chat) are about a second deep:
+            # a full-speed start could overdraw what it spent in its last second.
+            self._quiet_until = time.monotonic() + BUDGET_REFILL
         self._task = asyncio.create_task(self._run(), name="outbox-delivery")
 
     async def stop(self) -> None:
@@ -124,6 +136,8 @@ class Delivery:
         if free <= 0:
             return IDLE_WAIT
         now = time.monotonic()
+        if now < self._quiet_until:
+            return self._quiet_until - now
         wall = time.time()
         async with self.db.read() as tx:
             rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight)

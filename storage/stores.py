@@ -537,9 +537,16 @@ class OutboxStore(_Store):
             (*excluded, now, limit),
         )
 
-    async def next_wake(self) -> float | None:
+    async def next_wake(self, after: float) -> float | None:
+        """When the next message deferred beyond ``after`` falls due, if any.
+
+        Messages already due are left out: they are the sender's to pace, and
+        counting them would make it wake again at once, over and over.
+        """
         row = await self._one(
             "SELECT MIN(not_before) AS t FROM outbox WHERE status = 'pending'"
+            " AND not_before > ?",
+            (after,),
         )
         return row["t"] if row and row["t"] is not None else None
 

@@ -1,0 +1,100 @@
+"""Restarts: a hard kill in the middle of a fan-out, and updates delivered again.
+
+A message in flight when the bot dies may arrive twice (Telegram accepted it, the
+bot never learnt so); nothing may be lost, and nothing else may happen twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from tests.conftest import ORGANISER_ID, TOKEN
+from tests.standin import BotAPIStandIn
+from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+from tests.test_delivery import (OPENING, everyone_has_it, open_workshop, openings, seed_swap,
+                                 wait_drained)
+from tests.test_running import _env
+from tests.test_swap_flow import rows
+
+
+async def _start_bot(standin: BotAPIStandIn, folder: Path, db_path: Path,
+                     log_name: str) -> asyncio.subprocess.Process:
+    """``python -m bot`` against the stand-in, on the given SQLite file."""
+    with (folder / log_name).open("wb") as log:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=folder,
+            env=_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
+                     TELEGRAM_API_BASE_URL=standin.base_url, DATABASE_PATH=str(db_path)),
+            stdout=log, stderr=log)
+
+
+async def test_a_hard_kill_during_a_fan_out_loses_nothing(standin, tmp_path):
+    db_path = tmp_path / "swap.sqlite3"
+    users = await seed_swap(str(db_path), standin, 120)
+    organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+
+    def served() -> int:
+        return sum(1 for m in standin.sent if OPENING in (m.text or ""))
+
+    first = await _start_bot(standin, tmp_path, db_path, "first.log")
+    try:
+        await open_workshop(organiser, 120)
+        await standin.wait_for(lambda: served() >= 20, timeout=30)
+    finally:
+        first.kill()  # SIGKILL: no shutdown, no last commit
+        await first.wait()
+    assert served() < 120, "the fan-out ended before the kill; the test proves nothing"
+
+    second = await _start_bot(standin, tmp_path, db_path, "second.log")
+    try:
+        await standin.wait_for(lambda: everyone_has_it(users), timeout=60)
+        await organiser.expect("on their way", timeout=30)
+    finally:
+        second.terminate()
+        await asyncio.wait_for(second.wait(), timeout=30)
+    duplicates = sum(openings(user) - 1 for user in users)
+    assert duplicates <= 1, f"{duplicates} people received the opening twice"
+    assert standin.limit_violations == []
+
+
+RECORDS = ("people", "memberships", "consents", "contributions", "transitions",
+           "allocations", "conversations", "outbox")
+
+
+async def _counts(bot) -> dict[str, int]:
+    """How many rows each table holds that records what people did or were sent."""
+    return {table: (await rows(bot, f"SELECT COUNT(*) FROM {table}"))[0][0]
+            for table in RECORDS}
+
+
+async def test_updates_delivered_again_change_nothing(bot, standin, organiser):
+    people = await set_up(standin, organiser, "Replayed", ["North", "South"])
+    await advance(organiser)
+    await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
+    await write_and_confirm(people["South", "member"], "Ask who the family trusts.")
+    await write_and_confirm(people["South", "lead"], DILEMMAS["South"], "/dilemma")
+    await advance(organiser)
+    await write_and_confirm(people["South", "member"], "Name one lead professional per family.")
+    await wait_drained(bot)
+    before = await _counts(bot)
+    sent = len(standin.sent)
+    answers = len(standin.callback_answers)
+    edits = sum(len(m.edits) for m in standin.sent)
+
+    # Every update the bot ever had comes again, as if it had never confirmed one.
+    await bot.stop()
+    standin.unconfirm(standin.updates[0]["update_id"])
+    await bot.start()
+    # Updates are handled one at a time, in order: once a new command is answered,
+    # every update before it has been handled (or skipped).
+    await organiser.send("/help")
+    await standin.wait_for(lambda: len(standin.sent) > sent)
+    await wait_drained(bot)
+    await standin.wait_for(lambda: not standin.pending_updates())  # all fetched again
+
+    assert await _counts(bot) == {**before, "outbox": before["outbox"] + 1}
+    assert [m.chat_id for m in standin.sent[sent:]] == [organiser.id]
+    assert len(standin.callback_answers) == answers
+    assert sum(len(m.edits) for m in standin.sent) == edits
