@@ -8,7 +8,6 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -19,7 +18,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.delivery import Delivery
+from bot.delivery import ChatPacer, Delivery, PacedRateLimiter
 from bot.services import Services
 from bot.text import Prompts
 from handlers import buttons, commands, errors, gate, messages
@@ -35,13 +34,15 @@ ORGANISER_COMMANDS = ["newswap", "swaps", "addteam", "status", "advance", "reope
 
 def build_application(settings: Settings) -> Application:
     """The bot, configured from settings, with every handler registered."""
+    pacer = ChatPacer()
     builder = (
         ApplicationBuilder()
         .token(settings.token)
-        # Telegram allows about 30 messages a second overall and 20 a minute per
-        # group; stay a little under both. Per-chat pacing is the outbox's.
-        .rate_limiter(AIORateLimiter(overall_max_rate=28, overall_time_period=1,
-                                     group_max_rate=19, group_time_period=60, max_retries=2))
+        # Telegram allows about 30 messages a second overall, 20 a minute per
+        # group and about one a second per chat: stay a little under each.
+        .rate_limiter(PacedRateLimiter(pacer, overall_max_rate=28, overall_time_period=1,
+                                       group_max_rate=19, group_time_period=60,
+                                       max_retries=2))
         .connection_pool_size(32)
         .pool_timeout(30)
         .post_init(_post_init)
@@ -52,7 +53,7 @@ def build_application(settings: Settings) -> Application:
         base = settings.telegram_api_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     application = builder.build()
-    application.bot_data["settings"] = settings
+    application.bot_data.update(settings=settings, pacer=pacer)
     register(application)
     return application
 
@@ -94,7 +95,7 @@ async def _post_init(application: Application) -> None:
     prompts = Prompts()
     services = Services.build(db, prompts, settings.organiser_ids, application.bot.username,
                               settings.zone)
-    delivery = Delivery(db, application.bot)
+    delivery = Delivery(db, application.bot, pacer=application.bot_data["pacer"])
     db.on_outbox(delivery.wake)
     application.bot_data.update(db=db, services=services, delivery=delivery)
     await delivery.start()

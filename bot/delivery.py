@@ -3,10 +3,12 @@
 Messages are written to the outbox in the same transaction as the change that
 owes them; this worker sends them, oldest first and in order within each chat.
 A row is marked sent only after Telegram accepted it, so a crash can at worst
-send the message that was in flight once more. Pacing: the application's
-``AIORateLimiter`` keeps the whole bot under Telegram's overall and group
-limits; this worker adds the per-chat limit (about one message a second, with
-a small burst) that the rate limiter does not know about.
+send the message that was in flight once more. Pacing: ``PacedRateLimiter``
+keeps every call the bot makes (these sends, and the handlers' edits) under
+Telegram's overall and group limits, as ``AIORateLimiter`` does, and under the
+per-chat limit (about one message a second, with a small burst) that
+``AIORateLimiter`` does not know about. This worker looks at the same per-chat
+pacer to pick a chat that may be written to now, so it never waits on one.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import random
 import re
 import time
 from contextlib import suppress
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter
 
 from storage.db import Database
 
@@ -49,6 +53,12 @@ class ChatPacer:
         tokens = min(self.burst, tokens + (now - at) * self.rate)
         return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
+    async def acquire(self, chat_id: int) -> None:
+        """Wait until a message to ``chat_id`` may go, and count it."""
+        while (wait := self.wait_for(chat_id, time.monotonic())) > 0:
+            await asyncio.sleep(wait)
+        self.take(chat_id, time.monotonic())
+
     def take(self, chat_id: int, now: float) -> None:
         tokens, at = self._buckets.get(chat_id, (self.burst, now))
         tokens = min(self.burst, tokens + (now - at) * self.rate)
@@ -57,6 +67,23 @@ class ChatPacer:
             # Forget chats whose buckets are full again: they are as good as new.
             self._buckets = {c: (t, a) for c, (t, a) in self._buckets.items()
                              if t + (now - a) * self.rate < self.burst}
+
+
+class PacedRateLimiter(AIORateLimiter):
+    """``AIORateLimiter`` plus the per-chat pace, for every call to a private chat."""
+
+    def __init__(self, pacer: ChatPacer, **limits: Any) -> None:
+        super().__init__(**limits)
+        self.pacer = pacer
+
+    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any],
+                              endpoint: str, data: dict[str, Any],
+                              rate_limit_args: int | None) -> Any:
+        chat_id = data.get("chat_id")
+        if isinstance(chat_id, int) and chat_id > 0:
+            await self.pacer.acquire(chat_id)
+        return await super().process_request(callback, args, kwargs, endpoint, data,
+                                             rate_limit_args)
 
 
 def _plain(html_text: str) -> str:
@@ -151,7 +178,6 @@ class Delivery:
             if wait > 0:
                 soonest = min(soonest, wait)
                 continue
-            self.pacer.take(row["chat_id"], now)
             self._inflight[row["chat_id"]] = asyncio.create_task(self._send(dict(row)))
             started += 1
         return soonest

@@ -113,6 +113,7 @@ class Contribution:
     created_at: str
     confirmed_at: str | None
     delivered_at: str | None
+    ever_delivered: bool
 
 
 @dataclass(frozen=True, slots=True)

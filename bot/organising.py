@@ -163,7 +163,6 @@ class Organising:
 
     async def render_status(self, tx: Tx, swap: Swap, teams: list) -> Html:
         core = self.core
-        failures = await tx.outbox.failures_by_chat()
         blocks: list[str] = []
         unreachable = {"blocked": 0, "not_started": 0}
         if not teams:
@@ -175,8 +174,6 @@ class Organising:
                 progress = await self._progress(tx, swap, person.id, membership.role)
                 if person.chat_status in unreachable:
                     unreachable[person.chat_status] += 1
-                elif person.telegram_id in failures:
-                    unreachable["not_started"] += 1
                 lines.append(core.html(
                     "status/person", name=person.display_name,
                     role=core.label(f"role_{membership.role.value}"),

@@ -112,7 +112,7 @@ class Phases:
         if missing and not force:
             raise Refusal("organiser/advance_blocked", title=swap.title, step=step,
                           missing=self._missing_lines(missing))
-        summary = await self._move(tx, Mail(tx, core.prompts), swap, target, rounds)
+        summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target, rounds)
         # The button names the state it was made for, so a stale one is refused.
         data = f"adv:{swap.id}:{swap.phase.value[:3]}:{swap.rounds_released}:{int(force)}"
         raise _Rehearsal({
@@ -139,7 +139,8 @@ class Phases:
                 raise Refusal("organiser/advance_blocked", title=swap.title,
                               step=self._step_name(swap, target, new_rounds),
                               missing=self._missing_lines(missing))
-            summary = await self._move(tx, mail, swap, target, new_rounds)
+            summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target,
+                                       new_rounds)
             await tx.swaps.record_transition(
                 swap.id, swap.phase, target, who.telegram_id, forced=bool(missing),
                 missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing])
@@ -236,7 +237,7 @@ class Phases:
             return
         # Replaced after the swap (via /reopen): say this one supersedes the first.
         updated = only_new and (
-            await tx.outbox.was_delivered(dilemma.id)
+            dilemma.ever_delivered
             or await tx.contributions.has_delivered_superseded(poser.id, Kind.DILEMMA))
         for membership, person in people:
             await mail.send(person.telegram_id, "phase/dilemma_for_you",
@@ -355,8 +356,9 @@ class Phases:
             await tx.swaps.record_transition(swap.id, swap.phase, target, who.telegram_id,
                                              forced=False, missing=[])
             count = 0
+            bulk = Mail(tx, core.prompts, bulk=True)
             for team in await tx.teams.of_swap(swap.id):
-                count += await core.tell_team(tx, mail, team.id, f"phase/reopened_{target.value}",
+                count += await core.tell_team(tx, bulk, team.id, f"phase/reopened_{target.value}",
                                               title=swap.title)
             await mail.send(who.telegram_id, "organiser/reopened", title=swap.title,
                             phase=core.label(f"phase_{target.value}"), people=count)

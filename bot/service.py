@@ -45,9 +45,11 @@ class Refusal(Exception):
 class Mail:
     """Writes messages into the outbox of the current transaction."""
 
-    def __init__(self, tx: Tx, prompts: Prompts) -> None:
+    def __init__(self, tx: Tx, prompts: Prompts, bulk: bool = False) -> None:
         self.tx = tx
         self.prompts = prompts
+        # Bulk mail (a phase's fan-out) waits behind replies to people acting now.
+        self.bulk = bulk
 
     async def send(self, chat_id: int, key: str, *, buttons: Buttons | None = None,
                    contribution_id: int | None = None, context: dict | None = None,
@@ -66,7 +68,7 @@ class Mail:
             last = i == len(parts) - 1
             await self.tx.outbox.add(chat_id, part, markup if last else None,
                                      contribution_id=contribution_id,
-                                     context=context if last else None)
+                                     context=context if last else None, bulk=self.bulk)
 
     async def document(self, chat_id: int, filename: str, content: bytes,
                        caption_key: str, **params: Any) -> None:

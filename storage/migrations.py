@@ -91,7 +91,8 @@ MIGRATIONS: list[str] = [
         replaces_id INTEGER REFERENCES contributions(id) ON DELETE CASCADE,
         created_at TEXT NOT NULL,
         confirmed_at TEXT,
-        delivered_at TEXT
+        delivered_at TEXT,
+        ever_delivered INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX contributions_team ON contributions(team_id, kind, status);
     CREATE INDEX contributions_person ON contributions(person_id);
@@ -114,6 +115,7 @@ MIGRATIONS: list[str] = [
         document BLOB,
         contribution_id INTEGER REFERENCES contributions(id) ON DELETE CASCADE,
         context TEXT,
+        priority INTEGER NOT NULL DEFAULT 0,
         status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
         attempts INTEGER NOT NULL DEFAULT 0,
         not_before REAL NOT NULL DEFAULT 0,

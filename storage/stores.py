@@ -391,6 +391,7 @@ def _contribution(row: aiosqlite.Row) -> Contribution:
         created_at=row["created_at"],
         confirmed_at=row["confirmed_at"],
         delivered_at=row["delivered_at"],
+        ever_delivered=bool(row["ever_delivered"]),
     )
 
 
@@ -478,7 +479,8 @@ class ContributionStore(_Store):
     async def mark_delivered(self, contribution_ids: Iterable[int]) -> None:
         for cid in contribution_ids:
             await self._run(
-                "UPDATE contributions SET delivered_at = ? WHERE id = ?", (self.now, cid)
+                "UPDATE contributions SET delivered_at = ?, ever_delivered = 1 WHERE id = ?",
+                (self.now, cid)
             )
 
 
@@ -490,15 +492,17 @@ class OutboxStore(_Store):
 
     async def add(self, chat_id: int, text: str, reply_markup: dict | None = None,
                   contribution_id: int | None = None, context: dict | None = None,
-                  document_name: str | None = None, document: bytes | None = None) -> int:
+                  document_name: str | None = None, document: bytes | None = None,
+                  bulk: bool = False) -> int:
         self.added += 1
         self.chats.add(chat_id)
         return await self._run(
             "INSERT INTO outbox (chat_id, text, reply_markup, contribution_id, context,"
-            " document_name, document, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " document_name, document, priority, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (chat_id, text, json.dumps(reply_markup) if reply_markup else None,
              contribution_id, json.dumps(context) if context else None,
-             document_name, document, self.now),
+             document_name, document, int(bulk), self.now),
         )
 
     async def context_of(self, chat_id: int, message_id: int) -> dict | None:
@@ -508,19 +512,6 @@ class OutboxStore(_Store):
             (chat_id, message_id),
         )
         return json.loads(row["context"]) if row and row["context"] else None
-
-    async def was_delivered(self, contribution_id: int) -> bool:
-        """Whether any message carrying this contribution has gone out."""
-        return await self._one(
-            "SELECT 1 FROM outbox WHERE contribution_id = ? AND status = 'sent' LIMIT 1",
-            (contribution_id,),
-        ) is not None
-
-    async def failures_by_chat(self) -> dict[int, str]:
-        rows = await self._all(
-            "SELECT chat_id, error FROM outbox WHERE status = 'failed' GROUP BY chat_id"
-        )
-        return {r["chat_id"]: r["error"] for r in rows}
 
     async def due(self, now: float, limit: int, exclude_chats: Iterable[int] = ()
                   ) -> list[aiosqlite.Row]:
@@ -533,7 +524,8 @@ class OutboxStore(_Store):
         return await self._all(
             "SELECT * FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox"
             f" WHERE status = 'pending' {not_in} GROUP BY chat_id) AND not_before <= ?"
-            " ORDER BY id LIMIT ?",
+            # Replies to people acting now go before a fan-out's bulk.
+            " ORDER BY priority, id LIMIT ?",
             (*excluded, now, limit),
         )
 

@@ -325,7 +325,9 @@ class BotAPIStandIn:
         bot = self.bot_user
         self._push_update({"my_chat_member": {
             "chat": user.chat_json(), "from": user.user_json(), "date": int(time.time()),
-            "old_chat_member": {"user": bot, "status": old},
+            # Telegram gives a "kicked" member its until_date, old or new.
+            "old_chat_member": {"user": bot, "status": old,
+                                **({"until_date": 0} if old == "kicked" else {})},
             "new_chat_member": {"user": bot, "status": new,
                                 **({"until_date": 0} if new == "kicked" else {})},
         }})
