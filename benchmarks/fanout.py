@@ -31,7 +31,7 @@ from telegram import Bot  # noqa: E402
 
 from tests.conftest import ORGANISER_ID, TOKEN  # noqa: E402
 from tests.standin import BotAPIStandIn  # noqa: E402
-from tests.test_delivery import OPENING, open_workshop, openings, seed_swap  # noqa: E402
+from tests.fanout import OPENING, open_workshop, openings, seed_swap  # noqa: E402
 
 TELEGRAM_RATE = 30.0  # messages a second, overall
 

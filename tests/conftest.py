@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -64,6 +65,23 @@ class RunningBot:
     async def outbox_drained(self) -> bool:
         async with self.db.read() as tx:
             return (await tx.outbox.counts()).get("pending", 0) == 0
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """A clean environment: no settings but those given, no path to the repo."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH",) and not k.startswith(("TELEGRAM_", "ORGANISER_",
+                                                              "DATABASE_", "TIMEZONE",
+                                                              "WEBHOOK_"))}
+    env.update(settings)
+    return env
+
+
+
+async def rows(bot: RunningBot, sql: str, *params) -> list[tuple]:
+    """Rows of a query on the running bot's database, as tuples."""
+    async with bot.db.conn.execute(sql, params) as cur:
+        return [tuple(r) for r in await cur.fetchall()]
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from tests.conftest import ORGANISER_ID, TOKEN
+from tests.conftest import ORGANISER_ID, TOKEN, clean_env, rows
 from tests.standin import BotAPIStandIn
 from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
-from tests.test_delivery import (OPENING, everyone_has_it, open_workshop, openings, seed_swap,
+from tests.fanout import (OPENING, everyone_has_it, open_workshop, openings, seed_swap,
                                  wait_drained)
-from tests.test_running import _env
-from tests.test_swap_flow import rows
 
 
 async def _start_bot(standin: BotAPIStandIn, folder: Path, db_path: Path,
@@ -25,7 +23,7 @@ async def _start_bot(standin: BotAPIStandIn, folder: Path, db_path: Path,
     with (folder / log_name).open("wb") as log:
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", cwd=folder,
-            env=_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
+            env=clean_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
                      TELEGRAM_API_BASE_URL=standin.base_url, DATABASE_PATH=str(db_path)),
             stdout=log, stderr=log)
 

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ORGANISER_ID, TOKEN, create_swap, join
+from tests.conftest import ORGANISER_ID, TOKEN, clean_env, create_swap, join
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _env(**settings: str) -> dict[str, str]:
-    """A clean environment: no settings but those given, no path to the repo."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH",) and not k.startswith(("TELEGRAM_", "ORGANISER_",
-                                                              "DATABASE_", "TIMEZONE",
-                                                              "WEBHOOK_"))}
-    env.update(settings)
-    return env
-
-
 async def _run_to_end(tmp_path: Path, **settings: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=_env(**settings),
+        sys.executable, "-m", "bot", cwd=tmp_path, env=clean_env(**settings),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     return process.returncode, (out + err).decode()
@@ -59,7 +48,7 @@ async def test_the_installed_package_carries_its_prompts(tmp_path):
         "import bot, prompts, importlib.resources as r;"
         "print(bot.__file__);"
         "print(sorted(p.name for p in r.files('prompts').iterdir()))",
-        cwd=tmp_path, env=_env(), stdout=asyncio.subprocess.PIPE,
+        cwd=tmp_path, env=clean_env(), stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
@@ -75,7 +64,7 @@ async def test_python_m_bot_serves_organiser_and_people(standin, tmp_path):
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", cwd=tmp_path,
-            env=_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
+            env=clean_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
                      TELEGRAM_API_BASE_URL=standin.base_url, LOG_LEVEL="DEBUG"),
             stdout=log, stderr=log)
     try:
@@ -114,7 +103,7 @@ async def test_webhook_mode_answers_updates_posted_by_telegram(standin, tmp_path
         port = probe.getsockname()[1]
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=tmp_path,
-        env=_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
+        env=clean_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
                  TELEGRAM_API_BASE_URL=standin.base_url,
                  WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram-hook",
                  WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port)),

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 
+from tests.conftest import rows
 from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
-
-
-async def rows(bot, sql: str, *params):
-    async with bot.db.conn.execute(sql, params) as cur:
-        return [tuple(r) for r in await cur.fetchall()]
 
 
 def received(user, text: str) -> bool:
