@@ -90,6 +90,7 @@ async def standin():
     await server.start()
     yield server
     await server.stop()
+    assert server.internal_errors == [], "the stand-in itself failed"
 
 
 @pytest.fixture
