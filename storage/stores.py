@@ -543,9 +543,11 @@ class OutboxStore(_Store):
         return row["t"] if row and row["t"] is not None else None
 
     async def mark_sent(self, outbox_id: int, message_id: int | None) -> None:
+        """Record a delivery. Its words and any file are dropped: once delivered
+        they are not needed here, and people's words should live in one place."""
         await self._run(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,"
-            " attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, text = '',"
+            " document = NULL, attempts = attempts + 1 WHERE id = ?",
             (self.now, message_id, outbox_id),
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import create_swap, join
+from tests.fanout import wait_drained
 from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
 
@@ -151,3 +152,19 @@ async def test_mydata_and_withdraw_really_delete(bot, standin, organiser):
     assert "take back" not in record
     await member.send("/mydata")
     await member.expect(lambda m: "nothing" in m.text.lower())
+
+
+async def test_delivered_messages_keep_no_copy_of_peoples_words(bot, standin, organiser):
+    people = await set_up(standin, organiser, "Copies", ["North", "South"])
+    await advance(organiser)
+    await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
+    await people["North", "member"].expect(DILEMMAS["North"][:50])
+    await organiser.send("/export")
+    await organiser.expect_document()
+    await wait_drained(bot)
+    assert await scalar(bot, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'") > 10
+    # The team's copy and the organiser's file went out: the outbox kept neither.
+    assert await scalar(bot, "SELECT COUNT(*) FROM outbox WHERE text != ''"
+                        " OR document IS NOT NULL") == 0
+    assert await scalar(bot, "SELECT COUNT(*) FROM contributions WHERE text LIKE ?",
+                        DILEMMAS["North"][:30] + "%") == 1
