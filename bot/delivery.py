@@ -14,6 +14,7 @@ pacer to pick a chat that may be written to now, so it never waits on one.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import random
@@ -88,8 +89,6 @@ class PacedRateLimiter(AIORateLimiter):
 
 def _plain(html_text: str) -> str:
     """Telegram HTML as plain text, for the rare message Telegram cannot parse."""
-    import html
-
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 

@@ -61,10 +61,9 @@ class Export:
             receiver_id = recipients.get(team.id)
             if receiver_id is not None:
                 out.append(p.raw("export/received", partner=names[receiver_id]))
-                consolidated = [c for c in await tx.contributions.confirmed(
-                    team_id=receiver_id, kind=Kind.TEAM_RESPONSE) if c.about_team_id == team.id]
-                for item in consolidated[-1:]:
-                    out.append(p.raw("export/team_response", text=quote(item.text)))
+                consolidated = await tx.contributions.team_response(receiver_id, team.id)
+                if consolidated is not None:
+                    out.append(p.raw("export/team_response", text=quote(consolidated.text)))
                 answers = await tx.contributions.confirmed(team_id=receiver_id,
                                                            kind=Kind.ANSWER,
                                                            about_team_id=team.id)

@@ -256,11 +256,10 @@ class Phases:
         receiver = await tx.teams.get(recipients[team.id]) if team.id in recipients else None
         if receiver is None:
             return
-        consolidated = await tx.contributions.confirmed(team_id=receiver.id,
-                                                        kind=Kind.TEAM_RESPONSE)
+        consolidated = await tx.contributions.team_response(receiver.id, team.id)
         answers = await tx.contributions.confirmed(team_id=receiver.id, kind=Kind.ANSWER,
                                                    about_team_id=team.id)
-        items = [c for c in consolidated[-1:] if c.about_team_id == team.id] + answers
+        items = ([consolidated] if consolidated else []) + answers
         if only_new:
             items = [c for c in items if c.delivered_at is None]
         if not items and only_new and not consolidated:
@@ -303,18 +302,14 @@ class Phases:
         theirs = await tx.teams.get(works_on(recipients, team.id))
         ours_to = await tx.teams.get(recipients[team.id])
         assert theirs is not None and ours_to is not None
-        said_by_us = [c for c in await tx.contributions.confirmed(team_id=team.id,
-                                                                  kind=Kind.TEAM_RESPONSE)
-                      if c.about_team_id == theirs.id][-1:]
-        said_by_them = [c for c in await tx.contributions.confirmed(team_id=ours_to.id,
-                                                                    kind=Kind.TEAM_RESPONSE)
-                        if c.about_team_id == team.id][-1:]
+        said_by_us = await tx.contributions.team_response(team.id, theirs.id)
+        said_by_them = await tx.contributions.team_response(ours_to.id, team.id)
         none = self.core.label("nothing_yet")
         for _, person in people:
             await mail.send(person.telegram_id, "reflection/side_by_side",
                             their_team=theirs.name, partner=ours_to.name,
-                            ours=said_by_us[0].text if said_by_us else none,
-                            theirs=said_by_them[0].text if said_by_them else none)
+                            ours=said_by_us.text if said_by_us else none,
+                            theirs=said_by_them.text if said_by_them else none)
 
     async def _send_round(self, mail: Mail, people: People, round_: int) -> None:
         for _, person in people:

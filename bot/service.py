@@ -164,15 +164,12 @@ class Core:
             raise Refusal("organiser/no_current_swap")
         return swap
 
-    async def team_members(self, tx: Tx, team_id: int) -> list[tuple[Membership, Person]]:
-        return await tx.memberships.of_team(team_id)
-
     async def tell_team(self, tx: Tx, mail: Mail, team_id: int, key: str, *,
                         except_person: int | None = None, contribution_id: int | None = None,
                         **params: Any) -> int:
         """Send ``key`` to every member of a team; return how many were owed it."""
         count = 0
-        for _, person in await self.team_members(tx, team_id):
+        for _, person in await tx.memberships.of_team(team_id):
             if person.id != except_person:
                 await mail.send(person.telegram_id, key, contribution_id=contribution_id,
                                 **params)

@@ -463,6 +463,12 @@ class ContributionStore(_Store):
         )
         return [_contribution(r) for r in rows]
 
+    async def team_response(self, by_team_id: int, about_team_id: int) -> Contribution | None:
+        """A team's confirmed consolidated response to another team's dilemma."""
+        found = await self.confirmed(team_id=by_team_id, kind=Kind.TEAM_RESPONSE,
+                                     about_team_id=about_team_id)
+        return found[-1] if found else None
+
     async def of_person(self, person_id: int) -> list[Contribution]:
         rows = await self._all(
             "SELECT * FROM contributions WHERE person_id = ? ORDER BY id", (person_id,)
