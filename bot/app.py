@@ -12,12 +12,14 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
 from bot.config import Settings
+from bot.limits import PersonLimiter
 from bot.delivery import ChatPacer, Delivery, PacedRateLimiter
 from bot.services import Services
 from bot.text import Prompts
@@ -27,9 +29,9 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 PARTICIPANT_COMMANDS = ["help", "dilemma", "propose", "response", "cancel", "mydata",
-                        "withdraw"]
-ORGANISER_COMMANDS = ["newswap", "swaps", "addteam", "status", "advance", "reopen",
-                      "settings", "revoke", "export", "help", "cancel"]
+                        "withdraw", "swaps"]
+ORGANISER_COMMANDS = ["newswap", "swaps", "addteam", "teams", "status", "advance", "reopen",
+                      "settings", "revoke", "remove", "export", "help", "cancel"]
 
 
 def build_application(settings: Settings) -> Application:
@@ -53,14 +55,16 @@ def build_application(settings: Settings) -> Application:
         base = settings.telegram_api_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     application = builder.build()
-    application.bot_data.update(settings=settings, pacer=pacer)
+    application.bot_data.update(settings=settings, pacer=pacer, limiter=PersonLimiter())
     register(application)
     return application
 
 
 def register(application: Application) -> None:
     """Every handler, in one place. Groups run in order; see the comments."""
-    private = filters.ChatType.PRIVATE
+    # New messages only: an edit of an earlier message is not a new command or
+    # a new contribution (it would make a second team, or a second draft).
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     # Group -1 runs first for every update: an update handled before a restart
     # stops here, so nothing is recorded twice.
     application.add_handler(TypeHandler(Update, gate.skip_handled), group=-1)
@@ -70,6 +74,7 @@ def register(application: Application) -> None:
         "start": commands.start, "help": commands.help_command,
         "newswap": commands.new_swap, "swaps": commands.swaps, "addteam": commands.add_team,
         "revoke": commands.revoke, "status": commands.status, "settings": commands.settings,
+        "remove": commands.remove, "teams": commands.teams,
         "advance": commands.advance, "reopen": commands.reopen, "export": commands.export,
         "dilemma": commands.dilemma, "propose": commands.propose,
         "response": commands.response, "cancel": commands.cancel,
@@ -82,6 +87,9 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(private & filters.TEXT, messages.text))
     application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL,
                                            messages.not_text))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE
+                                           & filters.UpdateType.EDITED_MESSAGE,
+                                           messages.edited))
     application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND,
                                            messages.group))
     application.add_error_handler(errors.on_error)
@@ -100,6 +108,16 @@ async def _post_init(application: Application) -> None:
     application.bot_data.update(db=db, services=services, delivery=delivery)
     await delivery.start()
     await _set_commands(application, prompts, settings)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(_expire_drafts, interval=3600, first=1,
+                                            name="expire-drafts")
+
+
+async def _expire_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Forget drafts nobody confirmed within their lifetime."""
+    count = await context.bot_data["services"].workshop.expire_drafts()
+    if count:
+        log.info("Forgot %d expired drafts", count)
 
 
 async def _set_commands(application: Application, prompts: Prompts,

@@ -36,14 +36,16 @@ class Export:
     async def send(self, tx: Tx, mail: Mail, who: Who, swap_id: int) -> None:
         swap = await tx.swaps.get(swap_id)
         assert swap is not None
-        record = await self.render(tx, swap_id)
+        quoted: list[int] = []
+        record = await self.render(tx, swap_id, quoted)
         slug = "".join(c if c.isalnum() else "-" for c in swap.title.lower()).strip("-")[:40]
+        # The file quotes everyone's words: a withdrawal before it goes stops it.
         await mail.document(who.telegram_id, f"dilemma-swap-{slug or swap.id}.md",
                             record.encode("utf-8"), "organiser/export_caption",
-                            title=swap.title)
+                            quotes=quoted, title=swap.title)
 
-    async def render(self, tx: Tx, swap_id: int) -> str:
-        """The record as Markdown."""
+    async def render(self, tx: Tx, swap_id: int, quoted: list[int]) -> str:
+        """The record as Markdown; the ids of the contributions it quotes go into ``quoted``."""
         p = self.core.prompts
         swap = await tx.swaps.get(swap_id)
         assert swap is not None
@@ -58,17 +60,20 @@ class Export:
             out.append(p.raw("export/dilemma", team=team.name,
                              text=quote(dilemma[-1].text) if dilemma else
                              self.core.label("nothing_yet")))
+            quoted.extend(d.id for d in dilemma[-1:])
             receiver_id = recipients.get(team.id)
             if receiver_id is not None:
                 out.append(p.raw("export/received", partner=names[receiver_id]))
                 consolidated = await tx.contributions.team_response(receiver_id, team.id)
                 if consolidated is not None:
                     out.append(p.raw("export/team_response", text=quote(consolidated.text)))
+                    quoted.append(consolidated.id)
                 answers = await tx.contributions.confirmed(team_id=receiver_id,
                                                            kind=Kind.ANSWER,
                                                            about_team_id=team.id)
                 for number, item in enumerate(answers, start=1):
                     out.append(p.raw("export/answer", number=number, text=quote(item.text)))
+                    quoted.append(item.id)
             out.append(p.raw("export/reflections", team=team.name))
             for round_ in range(1, REFLECTION_ROUNDS + 1):
                 items = await tx.contributions.confirmed(team_id=team.id, kind=Kind.REFLECTION,
@@ -77,6 +82,7 @@ class Export:
                     out.append(p.raw("export/round", round=round_,
                                      question=self.core.label(f"round_{round_}")))
                     out.extend(quote(i.text) for i in items)
+                    quoted.extend(i.id for i in items)
         out.append(p.raw("export/transitions"))
         for move in await tx.swaps.transitions(swap.id):
             out.append(p.raw(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot.model import Phase
+from bot import callbacks as cb
+from bot.model import Invite, Phase, Role, Swap, Team
 from bot.service import Core, Mail, Refusal, Who
 from storage.stores import Tx
 
@@ -65,14 +66,30 @@ class Joining:
             raise Refusal("join/already_in_swap", team=joined.name if joined else "",
                           role=self.core.label(f"role_{existing.role.value}"),
                           swap=swap.title)
+        if await self._lead_taken(tx, mail, invite, team, swap, who):
+            return
         await tx.conversations.set(who.telegram_id, "pending_join", invite_id=invite.id)
         role = self.core.label(f"role_{invite.role.value}")
         await mail.send(
             who.telegram_id, "join/information_sheet", team=team.name, role=role,
             swap=swap.title,
-            buttons=[[(core.label("agree"), f"agree:{invite.id}")],
-                     [(core.label("decline"), f"decline:{invite.id}")]],
+            buttons=[[(core.label("agree"), cb.AGREE.pack(invite.id))],
+                     [(core.label("decline"), cb.DECLINE.pack(invite.id))]],
         )
+
+    async def _lead_taken(self, tx: Tx, mail: Mail, invite: Invite, team: Team, swap: Swap,
+                          who: Who) -> bool:
+        """A team has one lead. Someone else opening the lead link is refused,
+        and the swap's organiser hears of it: the link may have leaked."""
+        if invite.role is not Role.LEAD:
+            return False
+        if not any(m.role is Role.LEAD for m, _ in await tx.memberships.of_team(team.id)):
+            return False
+        await tx.conversations.clear(who.telegram_id)
+        await mail.send(who.telegram_id, "join/team_has_lead", team=team.name)
+        await mail.send(swap.created_by, "organiser/lead_link_reused", team=team.name,
+                        title=swap.title)
+        return True
 
     async def decide(self, who: Who, invite_id: int, agree: bool) -> bool:
         """The person pressed "I agree" or "Decline" under an information sheet."""
@@ -92,13 +109,24 @@ class Joining:
             if not agree:
                 await tx.consents.record(None, team.id, invite.role, "declined",
                                          self.sheet_version)
-                await mail.send(who.telegram_id, "join/declined")
+                if await tx.people.by_telegram_id(who.telegram_id) is None \
+                        and not self.core.is_organiser(who):
+                    # Someone with no record here keeps none: not even the
+                    # times of our messages, which could tie them to the decline.
+                    await tx.outbox.forget_chat(who.telegram_id)
+                    await mail.send(who.telegram_id, "join/declined", forget_when_sent=True)
+                else:
+                    await mail.send(who.telegram_id, "join/declined")
+                return
+            existing = await tx.people.by_telegram_id(who.telegram_id)
+            if existing is not None and await tx.memberships.in_swap(existing.id, swap.id):
+                raise Refusal("join/already_joined", team=team.name, swap=swap.title)
+            if await self._lead_taken(tx, mail, invite, team, swap, who):
                 return
             person = await tx.people.ensure(who.telegram_id, who.name)
-            if await tx.memberships.in_swap(person.id, swap.id) is not None:
-                raise Refusal("join/already_joined", team=team.name, swap=swap.title)
             membership = await tx.memberships.create(person.id, team.id, swap.id,
                                                      invite.role, invite.id)
+            await tx.people.set_current_swap(person.id, swap.id)
             when = await tx.consents.record(person.id, team.id, invite.role, "agreed",
                                             self.sheet_version)
             role = self.core.label(f"role_{invite.role.value}")

@@ -114,6 +114,8 @@ class Contribution:
     confirmed_at: str | None
     delivered_at: str | None
     ever_delivered: bool
+    adopted_from: int | None = None  # the proposal a lead adopted, word for word
+    first_delivered_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,59 @@
 
 from __future__ import annotations
 
-from bot.model import Kind, Phase, Role, Swap
-from bot.service import Core, Mail, Refusal, Who
+import unicodedata
+
+from bot import callbacks as cb
+from bot.model import Kind, Membership, Person, Phase, Role, Swap, Team
+from bot.privacy import leave
+from bot.service import Buttons, Core, Mail, Refusal, Who
 from bot.text import Html
 from storage.stores import Tx
 
 TITLE_LIMIT = 120
 TEAM_NAME_LIMIT = 60
+
+# Characters that show as nothing (beyond Unicode's format and control
+# categories, which are removed as a class).
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+class BadName(Exception):
+    """A name that cannot be used; ``reason`` says why, for the prompt."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def normalise_name(raw: str) -> str:
+    """A swap or team name as people will see and compare it.
+
+    NFKC folds compatibility forms (full-width letters, ligatures); invisible
+    characters go; white space is collapsed. A name with nothing visible, or
+    with a word mixing Latin, Cyrillic and Greek letters (a look-alike such as
+    "Nоrth" with a Cyrillic o), is refused. Why not a confusables library: a
+    mixed-script check over ``unicodedata`` is enough for names an organiser
+    types, without carrying Unicode's confusables tables.
+    """
+    text = unicodedata.normalize("NFKC", raw)
+    text = "".join(" " if c.isspace() else c for c in text
+                   if c not in _BLANKS and unicodedata.category(c) not in ("Cf", "Cc", "Co",
+                                                                           "Cs", "Cn"))
+    clean = " ".join(text.split())
+    if not any(unicodedata.category(c)[0] in "LN" for c in clean):
+        raise BadName("empty")
+    for word in clean.split():
+        scripts = {unicodedata.name(c, "").split(" ")[0] for c in word if c.isalpha()}
+        if len(scripts.intersection(_SCRIPTS)) > 1:
+            raise BadName("mixed_scripts")
+    return clean
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two normalised names would be taken for the same one."""
+    return a.casefold() == b.casefold()
 
 
 class Organising:
@@ -26,11 +72,11 @@ class Organising:
 
         async def action(tx: Tx, mail: Mail) -> None:
             self._organiser(who)
-            clean = " ".join(title.split())
-            if not clean:
+            if not title.strip():
                 raise Refusal("organiser/newswap_usage")
-            if len(clean) > TITLE_LIMIT:
-                raise Refusal("organiser/title_too_long", limit=TITLE_LIMIT)
+            clean = self._name(title, TITLE_LIMIT, "organiser/title_too_long")
+            if any(same_name(s.title, clean) for s in await tx.swaps.created_by(who.telegram_id)):
+                raise Refusal("organiser/swap_exists", title=clean)
             swap = await tx.swaps.create(clean, who.telegram_id)
             await tx.organisers.set_current_swap(who.telegram_id, swap.id)
             await mail.send(who.telegram_id, "organiser/swap_created", title=swap.title)
@@ -50,7 +96,7 @@ class Organising:
                                     phase=self.core.label(f"phase_{s.phase.value}"),
                                     mark="▶️" if s.id == current else "•")
                      for s in swaps]
-            buttons = [[(self.core.label("switch_swap", title=s.title[:40]), f"swap:{s.id}")]
+            buttons = [[(self.core.label("switch_swap", title=s.title[:40]), cb.SWITCH_SWAP.pack(s.id))]
                        for s in swaps if s.id != current]
             await mail.send(who.telegram_id, "organiser/swaps", lines=Html("\n".join(lines)),
                             buttons=buttons or None)
@@ -60,10 +106,7 @@ class Organising:
     async def switch_swap(self, who: Who, swap_id: int) -> bool:
         """Make another swap the organiser's current one."""
         async def action(tx: Tx, mail: Mail) -> None:
-            self._organiser(who)
-            swap = await tx.swaps.get(swap_id)
-            if swap is None or swap.created_by != who.telegram_id:
-                raise Refusal("errors/stale_button")
+            swap = await self.core.organised_swap(tx, who, swap_id)
             await tx.organisers.set_current_swap(who.telegram_id, swap.id)
             await mail.send(who.telegram_id, "organiser/swap_switched", title=swap.title,
                             phase=self.core.label(f"phase_{swap.phase.value}"))
@@ -75,15 +118,11 @@ class Organising:
 
         async def action(tx: Tx, mail: Mail) -> None:
             swap = await self.core.current_swap(tx, who)
-            clean = " ".join(name.split())
-            if not clean:
+            if not name.strip():
                 raise Refusal("organiser/addteam_usage")
-            if len(clean) > TEAM_NAME_LIMIT:
-                raise Refusal("organiser/team_name_too_long", limit=TEAM_NAME_LIMIT)
+            clean = await self._team_name(tx, swap, name)
             if swap.phase is not Phase.SETUP:
                 raise Refusal("organiser/teams_only_in_setup", title=swap.title)
-            if await tx.teams.by_name(swap.id, clean) is not None:
-                raise Refusal("organiser/team_exists", team=clean)
             team = await tx.teams.create(swap.id, clean)
             lead = await tx.invites.create(team.id, Role.LEAD)
             member = await tx.invites.create(team.id, Role.MEMBER)
@@ -92,6 +131,22 @@ class Organising:
                             member_link=self.core.link(member.token))
 
         await self.core.act(who, action)
+
+    def _name(self, raw: str, limit: int, too_long: str) -> str:
+        try:
+            clean = normalise_name(raw)
+        except BadName as bad:
+            raise Refusal(f"organiser/name_{bad.reason}") from None
+        if len(clean) > limit:
+            raise Refusal(too_long, limit=limit)
+        return clean
+
+    async def _team_name(self, tx: Tx, swap: Swap, raw: str, renaming: int | None = None) -> str:
+        clean = self._name(raw, TEAM_NAME_LIMIT, "organiser/team_name_too_long")
+        for team in await tx.teams.of_swap(swap.id):
+            if team.id != renaming and same_name(team.name, clean):
+                raise Refusal("organiser/team_exists", team=team.name)
+        return clean
 
     async def revoke(self, who: Who, token: str | None) -> None:
         """Revoke a link given by token, or list the links to choose from."""
@@ -111,7 +166,7 @@ class Organising:
             for team in await tx.teams.of_swap(swap.id):
                 for invite in await tx.invites.active_of_team(team.id):
                     label = self.core.label(f"revoke_{invite.role.value}", team=team.name[:40])
-                    buttons.append([(label, f"rv:{invite.id}")])
+                    buttons.append([(label, cb.REVOKE.pack(invite.id))])
             if not buttons:
                 raise Refusal("organiser/revoke_nothing", title=swap.title)
             await mail.send(who.telegram_id, "organiser/revoke_choose", title=swap.title,
@@ -142,6 +197,170 @@ class Organising:
         await mail.send(who.telegram_id, "organiser/revoked", team=team.name,
                         role=self.core.label(f"role_{invite.role.value}"),
                         link=self.core.link(fresh.token))
+        # Whoever came in through a leaked link is still in: show them, so
+        # the organiser can tell the team's people from strangers.
+        joined = await tx.memberships.joined_by(invite.id)
+        if joined:
+            await mail.send(who.telegram_id, "organiser/revoked_joiners", team=team.name,
+                            names=Html("\n".join(self.core.html(
+                                "organiser/person_line", name=p.display_name,
+                                joined=self.core.local_time(m.joined_at)) for m, p in joined)),
+                            buttons=self._remove_buttons(joined, team))
+
+    def _remove_buttons(self, people: list[tuple[Membership, Person]], team: Team) -> Buttons:
+        return [[(self.core.label("remove_person", name=p.display_name[:30], team=team.name[:20]),
+                  cb.REMOVE_PERSON.pack(m.id))] for m, p in people]
+
+    # -- removing people, renaming and removing teams ------------------------
+
+    async def remove_people(self, who: Who) -> None:
+        """``/remove``: everyone in the current swap, each with a button to remove them."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            swap = await self.core.current_swap(tx, who)
+            buttons: Buttons = []
+            for team in await tx.teams.of_swap(swap.id):
+                buttons += self._remove_buttons(await tx.memberships.of_team(team.id), team)
+            if not buttons:
+                raise Refusal("organiser/remove_nobody", title=swap.title)
+            await mail.send(who.telegram_id, "organiser/remove_choose", title=swap.title,
+                            buttons=buttons)
+
+        await self.core.act(who, action)
+
+    async def _membership(self, tx: Tx, who: Who, membership_id: int
+                          ) -> tuple[Swap, Team, Membership, Person]:
+        """A membership in a swap this organiser may act on, or a refusal."""
+        membership = await tx.memberships.get(membership_id)
+        if membership is None:
+            raise Refusal("errors/stale_button")
+        swap = await self.core.organised_swap(tx, who, membership.swap_id)
+        team = await tx.teams.get(membership.team_id)
+        person = await tx.people.get(membership.person_id)
+        assert team is not None and person is not None
+        return swap, team, membership, person
+
+    async def remove_person_asked(self, who: Who, membership_id: int) -> bool:
+        """Say what removing this person deletes; ask to confirm."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            swap, team, membership, person = await self._membership(tx, who, membership_id)
+            count = len([c for c in await tx.contributions.of_person(person.id)
+                         if c.swap_id == swap.id])
+            await mail.send(who.telegram_id, "organiser/remove_confirm", name=person.display_name,
+                            team=team.name, role=self.core.label(f"role_{membership.role.value}"),
+                            count=count,
+                            buttons=[[(self.core.label("confirm_remove"),
+                                       cb.REMOVE_PERSON_CONFIRM.pack(membership.id))],
+                                     [(self.core.label("cancel"), cb.CANCEL.pack())]])
+
+        return await self.core.act(who, action)
+
+    async def remove_person(self, who: Who, membership_id: int) -> bool:
+        """Take a person out of a team, with everything they wrote in that swap."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            swap, team, membership, person = await self._membership(tx, who, membership_id)
+            await leave(self.core, tx, mail, person, [membership])
+            await mail.send(person.telegram_id, "organiser/removed_you", team=team.name,
+                            title=swap.title, forget_when_sent=True)
+            await mail.send(who.telegram_id, "organiser/removed", name=person.display_name,
+                            team=team.name)
+
+        done = await self.core.act(who, action)
+        if done:
+            await self.core.db.scrub()
+        return done
+
+    async def teams(self, who: Who) -> None:
+        """``/teams``: the current swap's teams; during setup, buttons to rename or remove."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            swap = await self.core.current_swap(tx, who)
+            teams = await tx.teams.of_swap(swap.id)
+            if not teams:
+                raise Refusal("status/no_teams")
+            lines = []
+            for team in teams:
+                members = await tx.memberships.of_team(team.id)
+                lines.append(self.core.html("organiser/team_line", team=team.name,
+                                            count=len(members)))
+            buttons: Buttons = []
+            if swap.phase is Phase.SETUP:
+                buttons = [[(self.core.label("rename_team", team=t.name[:30]),
+                             cb.RENAME_TEAM.pack(t.id)),
+                            (self.core.label("remove_team", team=t.name[:30]),
+                             cb.REMOVE_TEAM.pack(t.id))] for t in teams]
+            await mail.send(who.telegram_id, "organiser/teams", title=swap.title,
+                            lines=Html("\n".join(lines)),
+                            note=self.core.html("organiser/teams_fixed")
+                            if swap.phase is not Phase.SETUP else "",
+                            buttons=buttons or None)
+
+        await self.core.act(who, action)
+
+    async def _setup_team(self, tx: Tx, who: Who, team_id: int) -> tuple[Swap, Team]:
+        team = await tx.teams.get(team_id)
+        if team is None:
+            raise Refusal("errors/stale_button")
+        swap = await self.core.organised_swap(tx, who, team.swap_id)
+        if swap.phase is not Phase.SETUP:
+            raise Refusal("organiser/teams_only_in_setup", title=swap.title)
+        return swap, team
+
+    async def rename_team_asked(self, who: Who, team_id: int) -> bool:
+        """Wait for the team's new name."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            _, team = await self._setup_team(tx, who, team_id)
+            await tx.conversations.set(who.telegram_id, "renaming_team", team_id=team.id)
+            await mail.send(who.telegram_id, "organiser/rename_ask", team=team.name)
+
+        return await self.core.act(who, action)
+
+    async def rename_team(self, who: Who, team_id: int, name: str) -> None:
+        """The organiser sent the new name of a team."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            swap, team = await self._setup_team(tx, who, team_id)
+            clean = await self._team_name(tx, swap, name, renaming=team.id)
+            await tx.conversations.clear(who.telegram_id)
+            await tx.teams.rename(team.id, clean)
+            await mail.send(who.telegram_id, "organiser/renamed", old=team.name, team=clean)
+
+        await self.core.act(who, action)
+
+    async def remove_team_asked(self, who: Who, team_id: int) -> bool:
+        """Say what removing a team means; ask to confirm."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            _, team = await self._setup_team(tx, who, team_id)
+            members = await tx.memberships.of_team(team.id)
+            await mail.send(who.telegram_id, "organiser/remove_team_confirm", team=team.name,
+                            count=len(members),
+                            buttons=[[(self.core.label("confirm_remove"),
+                                       cb.REMOVE_TEAM_CONFIRM.pack(team.id))],
+                                     [(self.core.label("cancel"), cb.CANCEL.pack())]])
+
+        return await self.core.act(who, action)
+
+    async def remove_team(self, who: Who, team_id: int) -> bool:
+        """Remove a team during setup; its people are told and leave with it."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            swap, team = await self._setup_team(tx, who, team_id)
+            for membership, person in await tx.memberships.of_team(team.id):
+                await leave(self.core, tx, mail, person, [membership])
+                await mail.send(person.telegram_id, "organiser/team_removed_member",
+                                team=team.name, title=swap.title, forget_when_sent=True)
+            await tx.teams.delete(team.id)
+            await mail.send(who.telegram_id, "organiser/team_removed", team=team.name,
+                            title=swap.title)
+
+        done = await self.core.act(who, action)
+        if done:
+            await self.core.db.scrub()
+        return done
 
     async def status(self, who: Who) -> None:
         """The organiser's view of the current swap, or a lead's view of their team."""
@@ -222,16 +441,20 @@ class Organising:
         core = self.core
         swap = await core.current_swap(tx, who)
         buttons = []
-        for allocation in ("auto", "pairs", "ring"):
-            if allocation != swap.allocation:
-                buttons.append([(core.label(f"set_allocation_{allocation}"),
-                                 f"set:{swap.id}:allocation:{allocation}")])
+        if not await tx.allocations.get(swap.id):
+            for allocation in ("auto", "pairs", "ring"):
+                if allocation != swap.allocation:
+                    buttons.append([(core.label(f"set_allocation_{allocation}"),
+                                     cb.SETTING.pack(swap.id, "allocation", allocation))])
         other_release = "all_at_once" if swap.reflection_release == "one_at_a_time" \
             else "one_at_a_time"
         buttons.append([(core.label(f"set_release_{other_release}"),
-                         f"set:{swap.id}:reflection_release:{other_release}")])
-        buttons.append([(core.label("set_names_on" if not swap.share_names else "set_names_off"),
-                         f"set:{swap.id}:share_names:{0 if swap.share_names else 1}")])
+                         cb.SETTING.pack(swap.id, "reflection_release", other_release))])
+        if swap.phase is Phase.SETUP:
+            buttons.append([(core.label("set_names_on" if not swap.share_names
+                                        else "set_names_off"),
+                             cb.SETTING.pack(swap.id, "share_names",
+                                             0 if swap.share_names else 1))])
         await mail.send(who.telegram_id, "organiser/settings", title=swap.title,
                         allocation=core.label(f"allocation_{swap.allocation}"),
                         release=core.label(f"release_{swap.reflection_release}"),
@@ -246,11 +469,18 @@ class Organising:
                    "share_names": {"0", "1"}}
 
         async def action(tx: Tx, mail: Mail) -> None:
-            swap = await self.core.current_swap(tx, who)
-            if swap.id != swap_id or value not in allowed.get(key, ()):
+            swap = await self.core.organised_swap(tx, who, swap_id)
+            if value not in allowed.get(key, ()):
                 raise Refusal("errors/stale_button")
-            if key == "allocation" and swap.phase not in (Phase.SETUP, Phase.DILEMMA):
+            # Once the dilemmas have been swapped (even if the swap was reopened
+            # since), teams have read their partner's dilemma: pairing them anew
+            # would orphan that work, so the allocation stays as it was.
+            if key == "allocation" and await tx.allocations.get(swap.id):
                 raise Refusal("organiser/allocation_fixed")
+            # People confirmed their words under the promise the preview made
+            # (names shown or not): that promise cannot change under them.
+            if key == "share_names" and swap.phase is not Phase.SETUP:
+                raise Refusal("organiser/names_fixed")
             stored: object = int(value) if key == "share_names" else value
             await tx.swaps.update_settings(swap.id, **{key: stored})
             await self._show_settings(tx, mail, who)

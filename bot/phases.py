@@ -7,6 +7,7 @@ people; the real move then repeats it and commits state and messages together.
 
 from __future__ import annotations
 
+from bot import callbacks as cb
 from bot.model import Contribution, Kind, Membership, Person, Phase, Role, Swap, Team
 from bot.procedure import (
     Missing,
@@ -114,13 +115,13 @@ class Phases:
                           missing=self._missing_lines(missing))
         summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target, rounds)
         # The button names the state it was made for, so a stale one is refused.
-        data = f"adv:{swap.id}:{swap.phase.value[:3]}:{swap.rounds_released}:{int(force)}"
+        data = cb.ADVANCE.pack(swap.id, swap.phase.value[:3], swap.rounds_released, int(force))
         raise _Rehearsal({
             "title": swap.title, "step": step, "what": Html("\n".join(summary["what"])),
             "messages": summary["messages"], "people": summary["people"],
             "forced": core.html("organiser/advance_forced_note",
                                 missing=self._missing_lines(missing)) if missing else "",
-            "buttons": [[(core.label("confirm_advance"), data)], [(core.label("cancel"), "no")]],
+            "buttons": [[(core.label("confirm_advance"), data)], [(core.label("cancel"), cb.CANCEL.pack())]],
         })
 
     async def confirm_advance(self, who: Who, swap_id: int, phase_prefix: str, rounds: int,
@@ -128,10 +129,8 @@ class Phases:
         """The organiser confirmed a move; make it, unless something changed since."""
         core = self.core
         async def action(tx: Tx, mail: Mail) -> None:
-            if not core.is_organiser(who):
-                raise Refusal("errors/organisers_only")
-            swap = await tx.swaps.get(swap_id)
-            if (swap is None or swap.phase.value[:3] != phase_prefix
+            swap = await core.organised_swap(tx, who, swap_id)
+            if (swap.phase.value[:3] != phase_prefix
                     or swap.rounds_released != rounds):
                 raise Refusal("organiser/advance_stale")
             target, new_rounds, missing = await self._missing(tx, swap)
@@ -309,7 +308,8 @@ class Phases:
             await mail.send(person.telegram_id, "reflection/side_by_side",
                             their_team=theirs.name, partner=ours_to.name,
                             ours=said_by_us.text if said_by_us else none,
-                            theirs=said_by_them.text if said_by_them else none)
+                            theirs=said_by_them.text if said_by_them else none,
+                            quotes=[c.id for c in (said_by_us, said_by_them) if c])
 
     async def _send_round(self, mail: Mail, people: People, round_: int) -> None:
         for _, person in people:

@@ -1,23 +1,29 @@
-"""A person's own data: ``/mydata`` to see it all, ``/withdraw`` to remove it.
+"""A person's own data: ``/mydata`` to see it all, ``/withdraw`` to remove it,
+and ``/swaps`` to choose which swap they act in when they belong to several.
 
-Withdrawal deletes the person, their memberships and every contribution they
-made (drafts included) and, through the database's cascades, every message
-still waiting to carry their words to anyone. The consent records stay, with
-the person's id removed: they say only that someone agreed and later left.
+Withdrawal is per swap: it deletes the person's membership and every
+contribution they made there (drafts included), any team item that took a
+proposal of theirs word for word, and every unsent message carrying those
+words (a trigger in the schema sees to that, whoever deletes). Leaving the
+last swap deletes the person and every message to or from their chat. The
+consent records stay, with the person's id removed: they say only that
+someone agreed and later left. Afterwards the database is checkpointed, so
+the words are gone from the disk as well as from the tables.
 """
 
 from __future__ import annotations
 
 import json
 
-from bot.model import Kind
-from bot.service import Core, Mail, Refusal, Who
+from bot import callbacks as cb
+from bot.model import Contribution, Kind, Membership, Person
+from bot.service import Buttons, Core, Mail, Refusal, Who
 from bot.text import Html
 from storage.stores import Tx
 
 
 class Privacy:
-    """``/mydata`` and ``/withdraw``."""
+    """``/mydata``, ``/withdraw`` and a participant's ``/swaps``."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -50,7 +56,8 @@ class Privacy:
                 "contributions": [
                     {"kind": c.kind.value, "status": c.status, "round": c.round,
                      "text": c.text, "written_at": c.created_at,
-                     "confirmed_at": c.confirmed_at, "delivered_at": c.delivered_at}
+                     "confirmed_at": c.confirmed_at,
+                     "first_delivered_at": c.first_delivered_at}
                     for c in await tx.contributions.of_person(person.id)],
                 "waiting_for": conversation.state if conversation else None,
             }
@@ -61,46 +68,194 @@ class Privacy:
 
         await self.core.act(who, action)
 
+    # -- choosing a swap ------------------------------------------------------
+
+    async def _titles(self, tx: Tx, memberships: list[Membership]) -> dict[int, str]:
+        titles = {}
+        for m in memberships:
+            swap = await tx.swaps.get(m.swap_id)
+            titles[m.swap_id] = swap.title if swap else ""
+        return titles
+
+    async def list_swaps(self, who: Who) -> None:
+        """A participant's swaps, with buttons to choose the one they act in."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            member = await self.core.member(tx, who)
+            memberships = await tx.memberships.of_person(member.person.id)
+            titles = await self._titles(tx, memberships)
+            lines = [self.core.html("privacy/swap_line", title=titles[m.swap_id],
+                                    mark="▶️" if m.swap_id == member.swap.id else "•")
+                     for m in memberships]
+            buttons = [[(self.core.label("switch_swap", title=titles[m.swap_id][:40]),
+                         cb.CURRENT_SWAP.pack(m.swap_id))]
+                       for m in memberships if m.swap_id != member.swap.id]
+            await mail.send(who.telegram_id, "privacy/swaps", lines=Html("\n".join(lines)),
+                            buttons=buttons or None)
+
+        await self.core.act(who, action)
+
+    async def switch_swap(self, who: Who, swap_id: int) -> bool:
+        """A person in several swaps chose the one they act in from now on."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            person = await tx.people.by_telegram_id(who.telegram_id)
+            membership = await tx.memberships.in_swap(person.id, swap_id) if person else None
+            if person is None or membership is None:
+                raise Refusal("errors/stale_button")
+            await tx.people.set_current_swap(person.id, swap_id)
+            await tx.conversations.clear(who.telegram_id)
+            team = await tx.teams.get(membership.team_id)
+            swap = await tx.swaps.get(swap_id)
+            assert team is not None and swap is not None
+            await mail.send(who.telegram_id, "privacy/swap_switched", title=swap.title,
+                            team=team.name)
+
+        return await self.core.act(who, action)
+
+    # -- withdrawal -----------------------------------------------------------
+
     async def withdraw(self, who: Who) -> None:
-        """Say what withdrawing removes and what was already delivered; ask to confirm."""
+        """Ask which swap to leave (if several), then say what goes and what was delivered."""
 
         async def action(tx: Tx, mail: Mail) -> None:
             person = await tx.people.by_telegram_id(who.telegram_id)
             if person is None:
+                conversation = await tx.conversations.get(who.telegram_id)
                 await tx.conversations.clear(who.telegram_id)
-                raise Refusal("privacy/nothing_stored")
-            items = await tx.contributions.of_person(person.id)
-            await mail.send(
-                who.telegram_id, "privacy/withdraw_confirm", count=len(items),
-                delivered=await self._delivered(tx, items),
-                buttons=[[(self.core.label("confirm_withdraw"), f"wdall:{person.id}")],
-                         [(self.core.label("cancel"), "no")]])
+                # An unanswered invitation is all there is: it goes now.
+                await mail.send(who.telegram_id, "privacy/invitation_dropped"
+                                if conversation else "privacy/nothing_stored")
+                return
+            memberships = await tx.memberships.of_person(person.id)
+            if len(memberships) > 1:
+                titles = await self._titles(tx, memberships)
+                buttons: Buttons = [[(self.core.label("withdraw_from", title=titles[m.swap_id][:40]),
+                                      cb.WITHDRAW_CHOOSE.pack(m.swap_id))] for m in memberships]
+                buttons.append([(self.core.label("withdraw_from_all"), cb.WITHDRAW_CHOOSE.pack(0))])
+                buttons.append([(self.core.label("cancel"), cb.CANCEL.pack())])
+                await mail.send(who.telegram_id, "privacy/withdraw_which",
+                                count=len(memberships), buttons=buttons)
+                return
+            await self._ask(tx, mail, who, person, memberships, 0)
 
         await self.core.act(who, action)
 
-    async def _delivered(self, tx: Tx, items: list) -> Html:
+    async def withdraw_chosen(self, who: Who, swap_id: int) -> bool:
+        """The person chose a swap to leave (0: every swap)."""
+
+        async def action(tx: Tx, mail: Mail) -> None:
+            person = await tx.people.by_telegram_id(who.telegram_id)
+            if person is None:
+                raise Refusal("errors/stale_button")
+            leaving = await self._leaving(tx, person, swap_id)
+            await self._ask(tx, mail, who, person, leaving, swap_id)
+
+        return await self.core.act(who, action)
+
+    async def _leaving(self, tx: Tx, person: Person, swap_id: int) -> list[Membership]:
+        memberships = await tx.memberships.of_person(person.id)
+        leaving = [m for m in memberships if swap_id in (0, m.swap_id)]
+        if not leaving:
+            raise Refusal("errors/stale_button")
+        return leaving
+
+    async def _ask(self, tx: Tx, mail: Mail, who: Who, person: Person,
+                   leaving: list[Membership], swap_id: int) -> None:
+        items = [c for m in leaving for c in await self._items(tx, person, m)]
+        titles = await self._titles(tx, leaving)
+        await mail.send(
+            who.telegram_id, "privacy/withdraw_confirm", count=len(items),
+            swaps=", ".join(titles.values()),
+            delivered=await self._delivered(tx, items),
+            adopted=await self._adopted_note(tx, items),
+            buttons=[[(self.core.label("confirm_withdraw"),
+                       cb.WITHDRAW.pack(person.id, swap_id))],
+                     [(self.core.label("cancel"), cb.CANCEL.pack())]])
+
+    async def _items(self, tx: Tx, person: Person, membership: Membership) -> list[Contribution]:
+        return [c for c in await tx.contributions.of_person(person.id)
+                if c.swap_id == membership.swap_id]
+
+    async def _delivered(self, tx: Tx, items: list[Contribution]) -> Html:
+        """What of these already reached another team, when and which team: it
+        cannot be unsent. Counted from the first delivery, so an edit since
+        (which waits to be delivered again) does not hide it."""
         lines = []
+        adopted = {c.adopted_from: c for c in await tx.contributions.adopted(
+            c.id for c in items if c.kind is Kind.PROPOSAL)}
         for item in items:
-            if item.delivered_at is None or item.kind is Kind.PROPOSAL:
+            shown = adopted.get(item.id, item) if item.kind is Kind.PROPOSAL else item
+            if shown.first_delivered_at is None or shown.kind is Kind.REFLECTION:
                 continue
-            team = await tx.teams.get(item.about_team_id) if item.about_team_id else None
-            lines.append(self.core.html(f"privacy/delivered_{item.kind.value}",
-                                        team=team.name if team else "",
-                                        when=item.delivered_at[:10]))
+            if shown.kind is Kind.DILEMMA:
+                receiver = (await tx.allocations.get(shown.swap_id)).get(shown.team_id)
+            else:
+                receiver = shown.about_team_id
+            team = await tx.teams.get(receiver) if receiver else None
+            if team is None:
+                continue
+            key = "privacy/delivered_adopted" if shown is not item \
+                else f"privacy/delivered_{item.kind.value}"
+            lines.append(self.core.html(key, team=team.name,
+                                        when=self.core.local_time(shown.first_delivered_at)))
         return Html("\n".join(lines)) if lines else self.core.html("privacy/nothing_delivered")
 
-    async def withdraw_confirmed(self, who: Who, person_id: int) -> bool:
-        """Delete the person and everything they contributed."""
+    async def _adopted_note(self, tx: Tx, items: list[Contribution]) -> Html | str:
+        adopted = await tx.contributions.adopted(c.id for c in items if c.kind is Kind.PROPOSAL)
+        return self.core.html("privacy/adopted_goes_too") if adopted else ""
+
+    async def withdraw_confirmed(self, who: Who, person_id: int, swap_id: int) -> bool:
+        """Delete the person's part in the chosen swap (0: every swap)."""
+
         async def action(tx: Tx, mail: Mail) -> None:
             person = await tx.people.by_telegram_id(who.telegram_id)
             if person is None or person.id != person_id:
                 raise Refusal("errors/stale_button")
-            items = await tx.contributions.of_person(person.id)
+            leaving = await self._leaving(tx, person, swap_id)
+            items = [c for m in leaving for c in await self._items(tx, person, m)]
             delivered = await self._delivered(tx, items)
-            await tx.people.forget_messages_to(who.telegram_id)
-            await tx.conversations.clear(who.telegram_id)
-            await tx.people.delete(person.id)
+            await leave(self.core, tx, mail, person, leaving)
+            titles = await self._titles(tx, leaving)
             await mail.send(who.telegram_id, "privacy/withdrawn", count=len(items),
-                            delivered=delivered)
+                            swaps=", ".join(titles.values()), delivered=delivered)
 
-        return await self.core.act(who, action)
+        done = await self.core.act(who, action)
+        if done:
+            await self.core.db.scrub()
+        return done
+
+
+async def leave(core: Core, tx: Tx, mail: Mail, person: Person,
+                memberships: list[Membership]) -> None:
+    """Delete a person's part in these memberships' swaps (withdrawal, or removal
+    by the organiser); the person too, and every message to them, if nothing is left."""
+    for membership in memberships:
+        items = [c for c in await tx.contributions.of_person(person.id)
+                 if c.swap_id == membership.swap_id]
+        await drop_adopted(core, tx, mail, person.id,
+                           [c.id for c in items if c.kind is Kind.PROPOSAL])
+        await tx.contributions.delete_of(person.id, membership.swap_id)
+        await tx.consents.detach(person.id, membership.team_id)
+        await tx.memberships.delete(membership.id)
+    await tx.conversations.clear(person.telegram_id)
+    remaining = await tx.memberships.of_person(person.id)
+    if remaining:
+        await tx.people.set_current_swap(person.id, remaining[-1].swap_id)
+    else:
+        await tx.outbox.forget_chat(person.telegram_id)
+        await tx.people.delete(person.id)
+
+
+async def drop_adopted(core: Core, tx: Tx, mail: Mail, author_id: int,
+                       proposal_ids: list[int]) -> None:
+    """A team item that took a proposal word for word holds its author's words:
+    when the proposal goes, it goes too, and whoever submitted it is told why."""
+    for adopted in await tx.contributions.adopted(proposal_ids):
+        submitter = await tx.people.get(adopted.person_id)
+        if adopted.person_id != author_id and submitter is not None \
+                and adopted.status == "confirmed":
+            await mail.send(submitter.telegram_id, "privacy/adopted_withdrawn",
+                            delivered=core.html("privacy/adopted_was_delivered")
+                            if adopted.first_delivered_at else "")
+        await tx.contributions.delete(adopted.id)

@@ -10,7 +10,7 @@ refusal is written, so bad input changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,28 +53,40 @@ class Mail:
 
     async def send(self, chat_id: int, key: str, *, buttons: Buttons | None = None,
                    contribution_id: int | None = None, context: dict | None = None,
-                   **params: Any) -> None:
-        """Owe ``chat_id`` the prompt ``key``, split as Telegram needs."""
+                   quotes: Iterable[int] = (), forget_when_sent: bool = False,
+                   not_before: float = 0.0, **params: Any) -> None:
+        """Owe ``chat_id`` the prompt ``key``, split as Telegram needs.
+
+        ``contribution_id`` and ``quotes`` name the contributions whose words
+        the message carries: if they are withdrawn before it goes, it does not.
+        """
         await self.send_html(chat_id, self.prompts.html(key, **params), buttons=buttons,
-                             contribution_id=contribution_id, context=context)
+                             contribution_id=contribution_id, context=context,
+                             quotes=quotes, forget_when_sent=forget_when_sent,
+                             not_before=not_before)
 
     async def send_html(self, chat_id: int, html: str, *, buttons: Buttons | None = None,
                         contribution_id: int | None = None,
-                        context: dict | None = None) -> None:
+                        context: dict | None = None, quotes: Iterable[int] = (),
+                        forget_when_sent: bool = False, not_before: float = 0.0) -> None:
         """Owe ``chat_id`` an already rendered message."""
         parts = split_message(html)
         markup = keyboard(buttons) if buttons else None
+        quoted = list(quotes)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             await self.tx.outbox.add(chat_id, part, markup if last else None,
                                      contribution_id=contribution_id,
-                                     context=context if last else None, bulk=self.bulk)
+                                     context=context if last else None, bulk=self.bulk,
+                                     quotes=quoted, forget_when_sent=forget_when_sent,
+                                     not_before=not_before)
 
     async def document(self, chat_id: int, filename: str, content: bytes,
-                       caption_key: str, **params: Any) -> None:
+                       caption_key: str, *, quotes: Iterable[int] = (),
+                       **params: Any) -> None:
         """Owe ``chat_id`` a file with a caption."""
         await self.tx.outbox.add(chat_id, self.prompts.html(caption_key, **params),
-                                 document_name=filename, document=content)
+                                 document_name=filename, document=content, quotes=quotes)
 
 
 def keyboard(buttons: Buttons) -> dict:
@@ -138,9 +150,16 @@ class Core:
         return True
 
     async def member(self, tx: Tx, who: Who) -> Member:
-        """The acting person's current swap membership, or a refusal."""
+        """The acting person's membership in the swap they chose (``/swaps``), else
+        the one they joined last; or a refusal."""
         person = await tx.people.by_telegram_id(who.telegram_id)
-        membership = await tx.memberships.latest_of_person(person.id) if person else None
+        membership = None
+        if person is not None:
+            chosen = await tx.people.current_swap_id(person.id)
+            if chosen is not None:
+                membership = await tx.memberships.in_swap(person.id, chosen)
+            if membership is None:
+                membership = await tx.memberships.latest_of_person(person.id)
         if person is None or membership is None:
             raise Refusal("errors/not_joined")
         team = await tx.teams.get(membership.team_id)
@@ -160,8 +179,25 @@ class Core:
             raise Refusal("errors/organisers_only")
         swap_id = await tx.organisers.current_swap_id(who.telegram_id)
         swap = await tx.swaps.get(swap_id) if swap_id else None
-        if swap is None:
+        if swap is None or not self.may_organise(who, swap):
             raise Refusal("organiser/no_current_swap")
+        return swap
+
+    def may_organise(self, who: Who, swap: Swap) -> bool:
+        """Whether this organiser may act on this swap: only the one who created it."""
+        return self.is_organiser(who) and swap.created_by == who.telegram_id
+
+    async def organised_swap(self, tx: Tx, who: Who, swap_id: int) -> Swap:
+        """The swap a button names, if this organiser may act on it; else a refusal.
+
+        Buttons carry swap ids, and any client can forge a button: the id is
+        only a claim, checked here against who is pressing.
+        """
+        if not self.is_organiser(who):
+            raise Refusal("errors/organisers_only")
+        swap = await tx.swaps.get(swap_id)
+        if swap is None or not self.may_organise(who, swap):
+            raise Refusal("errors/stale_button")
         return swap
 
     async def tell_team(self, tx: Tx, mail: Mail, team_id: int, key: str, *,

@@ -36,6 +36,23 @@ class Services:
                    organising=Organising(core), workshop=Workshop(core), phases=phases,
                    export=export, privacy=Privacy(core))
 
+    async def text(self, who: Who, text: str, reply_to: int | None) -> None:
+        """Someone wrote: a team's new name if an organiser is renaming one, else a
+        contribution."""
+        async with self.core.db.read() as tx:
+            conversation = await tx.conversations.get(who.telegram_id)
+        if conversation is not None and conversation.state == "renaming_team":
+            await self.organising.rename_team(who, int(conversation.data["team_id"]), text)
+        else:
+            await self.workshop.text(who, text, reply_to)
+
+    async def list_swaps(self, who: Who) -> None:
+        """``/swaps``: an organiser's swaps, or the swaps a participant belongs to."""
+        if self.core.is_organiser(who):
+            await self.organising.list_swaps(who)
+        else:
+            await self.privacy.list_swaps(who)
+
     async def tell(self, who: Who, key: str) -> None:
         """Answer with a prompt and change nothing (a refusal in its own right)."""
 

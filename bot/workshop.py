@@ -7,12 +7,27 @@ confirmed contribution can be edited or withdrawn.
 
 from __future__ import annotations
 
-from bot.model import Contribution, Kind, Phase, Role
+import time
+from datetime import UTC, datetime, timedelta
+
+from bot import callbacks as cb
+from bot.model import Contribution, Conversation, Kind, Phase, Role
+from bot.privacy import drop_adopted
 from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
 from bot.service import Buttons, Core, Mail, Member, Refusal, Who
 from storage.stores import Tx
 
-TEXT_LIMIT = 4000
+# The longest text one contribution may hold: about three full Telegram
+# messages, which is more than a workshop contribution needs.
+TEXT_LIMIT = 12_000
+# Telegram apps split a long paste into messages of up to 4,096 characters that
+# arrive within a second or two. A message this long may be such a part: its
+# preview waits PASTE_WINDOW seconds for the rest, and what arrives in that
+# time is joined to it, so the whole paste becomes one draft.
+LONG_PART = 3_500
+PASTE_WINDOW = 3.0
+# Drafts nobody confirmed are forgotten after this long.
+DRAFT_LIFETIME = timedelta(days=7)
 _TEAM_KINDS = (Kind.DILEMMA, Kind.TEAM_RESPONSE)
 _COMMAND_OF = {Kind.PROPOSAL: "propose", Kind.DILEMMA: "dilemma", Kind.TEAM_RESPONSE: "response"}
 
@@ -44,6 +59,7 @@ class Workshop:
                 if kind in _TEAM_KINDS else []
             await tx.conversations.set(who.telegram_id, "awaiting", kind=kind.value)
             await mail.send(who.telegram_id, f"workshop/ask_{kind.value}",
+                            quotes=[c.id for c in current[-1:]],
                             current=current[-1].text if current else "",
                             replaces=self.core.html("workshop/will_replace") if current else "")
 
@@ -64,23 +80,73 @@ class Workshop:
             clean = text.strip()
             if not clean:
                 raise Refusal("errors/empty")
+            now = time.time()
+            if self._pasting(conversation, now) and conversation.data.get("refused"):
+                # The rest of a paste already refused as too long: dropped quietly.
+                await tx.conversations.set(who.telegram_id, "pasting", refused=True, at=now)
+                return
+            earlier = await self._paste_so_far(tx, member, conversation, now)
+            if earlier is not None:
+                clean = earlier.text + "\n" + clean
             if len(clean) > TEXT_LIMIT:
-                raise Refusal("errors/too_long", limit=TEXT_LIMIT, length=len(clean))
+                if earlier is not None:
+                    await tx.contributions.delete(earlier.id)
+                await tx.conversations.set(who.telegram_id, "pasting", refused=True, at=now)
+                await mail.send(who.telegram_id, "errors/too_long", limit=f"{TEXT_LIMIT:,}",
+                                length=f"{len(clean):,}")
+                return
             editing: int | None = None
-            if conversation is not None and conversation.state == "awaiting":
-                kind = Kind(conversation.data["kind"])
-                editing = conversation.data.get("editing")
+            replaced = False
+            if earlier is not None:
+                kind, editing, round_ = earlier.kind, earlier.replaces_id, earlier.round
+                await tx.contributions.delete(earlier.id)
             else:
-                kind = self._default_kind(member)
-            self._check(member, kind)
-            round_ = None
-            if kind is Kind.REFLECTION:
-                round_ = await self._round_for(tx, who, member, reply_to, editing)
-            await tx.conversations.clear(who.telegram_id)
+                if conversation is not None and conversation.state == "awaiting":
+                    kind = Kind(conversation.data["kind"])
+                    editing = conversation.data.get("editing")
+                else:
+                    kind = self._default_kind(member)
+                self._check(member, kind)
+                round_ = None
+                if kind is Kind.REFLECTION:
+                    round_ = await self._round_for(tx, who, member, reply_to, editing)
+                if editing is None:
+                    # One open draft per person and kind: the newest text wins.
+                    replaced = bool(await tx.contributions.delete_drafts_of(
+                        member.person.id, kind, member.swap.id))
             draft = await self._draft(tx, member, kind, clean, editing, round_)
-            await self._preview(mail, who, member, draft)
+            if len(text) >= LONG_PART:
+                await tx.conversations.set(who.telegram_id, "pasting", draft_id=draft.id,
+                                           at=now)
+            else:
+                await tx.conversations.clear(who.telegram_id)
+            await self._preview(mail, who, member, draft, replaced=replaced,
+                                not_before=now + PASTE_WINDOW if len(text) >= LONG_PART
+                                else 0.0)
 
         await self.core.act(who, action)
+
+    @staticmethod
+    def _pasting(conversation: Conversation | None, now: float) -> bool:
+        """Whether a text now may be the next part of a paste."""
+        return conversation is not None and conversation.state == "pasting" \
+            and now - float(conversation.data.get("at", 0)) <= PASTE_WINDOW
+
+    async def _paste_so_far(self, tx: Tx, member: Member, conversation: Conversation | None,
+                            now: float) -> Contribution | None:
+        """The draft holding the first parts of a paste this text continues, if any."""
+        if conversation is None or not self._pasting(conversation, now):
+            return None
+        draft = await tx.contributions.get(int(conversation.data.get("draft_id", 0)))
+        if draft is None or draft.status != "draft" or draft.person_id != member.person.id:
+            return None
+        return draft
+
+    async def expire_drafts(self, older_than: timedelta = DRAFT_LIFETIME) -> int:
+        """Forget drafts nobody confirmed for ``older_than``; return how many."""
+        before = (datetime.now(UTC) - older_than).replace(microsecond=0).isoformat()
+        async with self.core.db.transaction() as tx:
+            return await tx.contributions.delete_expired_drafts(before)
 
     def _default_kind(self, member: Member) -> Kind:
         """What simply writing means in this phase, for this role."""
@@ -128,27 +194,34 @@ class Workshop:
                      editing: int | None, round_: int | None) -> Contribution:
         about = await self._about_team(tx, member) \
             if kind in (Kind.ANSWER, Kind.TEAM_RESPONSE) else None
+        adopted_from = None
         if editing is not None:
             original = await tx.contributions.get(editing)
             if original is None or original.person_id != member.person.id:
                 raise Refusal("errors/stale_button")
+            # Words adopted from a member stay theirs only while unchanged.
+            if original.text == text:
+                adopted_from = original.adopted_from
             if original.status == "draft":
                 await tx.contributions.delete(original.id)
                 editing = original.replaces_id
         return await tx.contributions.add_draft(
             member.swap.id, member.team.id, member.person.id, kind, text,
-            about_team_id=about, round=round_, replaces_id=editing)
+            about_team_id=about, round=round_, replaces_id=editing, adopted_from=adopted_from)
 
-    async def _preview(self, mail: Mail, who: Who, member: Member, draft: Contribution) -> None:
+    async def _preview(self, mail: Mail, who: Who, member: Member, draft: Contribution, *,
+                       replaced: bool = False, not_before: float = 0.0) -> None:
         core = self.core
         buttons: Buttons = [
-            [(core.label("confirm"), f"ok:{draft.id}")],
-            [(core.label("edit"), f"ed:{draft.id}"), (core.label("discard"), f"dr:{draft.id}")],
+            [(core.label("confirm"), cb.CONFIRM.pack(draft.id))],
+            [(core.label("edit"), cb.EDIT.pack(draft.id)), (core.label("discard"), cb.DISCARD.pack(draft.id))],
         ]
         names = "names_shared_note" if member.swap.share_names else "names_hidden_note"
         await mail.send(who.telegram_id, f"workshop/preview_{draft.kind.value}",
                         contribution_id=draft.id, text=draft.text, round=draft.round or "",
-                        names=core.html(f"workshop/{names}"), buttons=buttons)
+                        names=core.html(f"workshop/{names}"), buttons=buttons,
+                        replaced=core.html("workshop/replaced_draft") if replaced else "",
+                        not_before=not_before)
 
     # -- the buttons under a preview or receipt -----------------------------
 
@@ -171,12 +244,14 @@ class Workshop:
                 original = await tx.contributions.get(draft.replaces_id)
                 if original is None or original.status != "confirmed":
                     raise Refusal("errors/stale_button")
-                await tx.contributions.replace_text(original.id, draft.text)
+                await tx.contributions.replace_text(original.id, draft.text,
+                                                    adopted_from=draft.adopted_from)
                 await tx.contributions.delete(draft.id)
                 item = await tx.contributions.get(original.id)
             else:
                 await tx.contributions.confirm(draft.id)
                 if draft.kind in _TEAM_KINDS:
+                    await self._tell_replaced(tx, mail, member, draft)
                     await tx.contributions.supersede_team_item(member.team.id, draft.kind,
                                                                draft.id)
                 item = await tx.contributions.get(draft.id)
@@ -185,17 +260,30 @@ class Workshop:
 
         return await self.core.act(who, action)
 
+    async def _tell_replaced(self, tx: Tx, mail: Mail, member: Member,
+                             draft: Contribution) -> None:
+        """Whoever confirmed the team item this one replaces hears who replaced it."""
+        for previous in await tx.contributions.confirmed(team_id=member.team.id,
+                                                         kind=draft.kind):
+            if previous.id == draft.id or previous.person_id == member.person.id:
+                continue
+            author = await tx.people.get(previous.person_id)
+            if author is not None:
+                await mail.send(author.telegram_id, f"workshop/team_{draft.kind.value}_replaced",
+                                name=member.person.display_name, text=draft.text,
+                                contribution_id=draft.id)
+
     async def _after_confirm(self, tx: Tx, mail: Mail, who: Who, member: Member,
                              item: Contribution) -> None:
         core = self.core
-        manage: Buttons = [[(core.label("edit"), f"ed:{item.id}"),
-                            (core.label("withdraw_item"), f"wd:{item.id}")]]
+        manage: Buttons = [[(core.label("edit"), cb.EDIT.pack(item.id)),
+                            (core.label("withdraw_item"), cb.WITHDRAW_ITEM.pack(item.id))]]
         if item.kind is Kind.PROPOSAL:
             await mail.send(who.telegram_id, "workshop/proposal_confirmed", buttons=manage)
             for membership, person in await tx.memberships.of_team(member.team.id):
                 if person.id == member.person.id:
                     continue
-                adopt = [[(core.label("adopt"), f"ad:{item.id}")]] \
+                adopt = [[(core.label("adopt"), cb.ADOPT.pack(item.id))]] \
                     if membership.role is Role.LEAD else None
                 await mail.send(person.telegram_id, "workshop/proposal_shared",
                                 contribution_id=item.id,
@@ -203,7 +291,7 @@ class Workshop:
                                 buttons=adopt)
         elif item.kind in _TEAM_KINDS:
             await mail.send(who.telegram_id, f"workshop/{item.kind.value}_confirmed",
-                            buttons=[[(core.label("edit"), f"ed:{item.id}")]])
+                            buttons=[[(core.label("edit"), cb.EDIT.pack(item.id))]])
             await core.tell_team(tx, mail, member.team.id,
                                  f"workshop/team_{item.kind.value}_confirmed",
                                  except_person=member.person.id, text=item.text,
@@ -242,6 +330,7 @@ class Workshop:
             _, item = await self._own(tx, who, contribution_id, "confirmed")
             if item.kind in _TEAM_KINDS:
                 raise Refusal("errors/stale_button")
+            await drop_adopted(self.core, tx, mail, item.person_id, [item.id])
             await tx.contributions.delete(item.id)
             await mail.send(who.telegram_id, "workshop/item_withdrawn")
 
@@ -256,9 +345,13 @@ class Workshop:
                     or proposal.status != "confirmed" or proposal.team_id != member.team.id):
                 raise Refusal("errors/stale_button")
             self._check(member, Kind.DILEMMA)
+            replaced = await tx.contributions.delete_drafts_of(
+                member.person.id, Kind.DILEMMA, member.swap.id)
             draft = await tx.contributions.add_draft(member.swap.id, member.team.id,
                                                      member.person.id, Kind.DILEMMA,
-                                                     proposal.text)
+                                                     proposal.text, adopted_from=proposal.id)
+            await self._preview(mail, who, member, draft, replaced=bool(replaced))
+            return
             await self._preview(mail, who, member, draft)
 
         return await self.core.act(who, action)

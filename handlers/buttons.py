@@ -1,56 +1,77 @@
-"""Button presses. The callback data is parsed here; every check of whether the
-person may press it (a forged or stale button) is the service's."""
+"""Button presses: ``bot.callbacks`` parses the data, one service method per kind.
+
+Whether the person may press it (a forged, stale or someone else's button) is
+the service's to check; data that is no button of ours is refused here. The
+press is always answered, so the spinner stops whatever happened.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot import callbacks as cb
+from bot.service import Who
+from bot.services import Services
 from handlers.common import services, who
 
 log = logging.getLogger(__name__)
 
+Press = Callable[[Services, Who, tuple], Awaitable[bool]]
+
+
+async def _cancel(s: Services, person: Who, values: tuple) -> bool:
+    return True
+
+
+PRESSES: dict[cb.Button, Press] = {
+    cb.AGREE: lambda s, p, v: s.joining.decide(p, v[0], agree=True),
+    cb.DECLINE: lambda s, p, v: s.joining.decide(p, v[0], agree=False),
+    cb.SWITCH_SWAP: lambda s, p, v: s.organising.switch_swap(p, v[0]),
+    cb.REVOKE: lambda s, p, v: s.organising.revoke_pressed(p, v[0]),
+    cb.SETTING: lambda s, p, v: s.organising.change_setting(p, *v),
+    cb.ADVANCE: lambda s, p, v: s.phases.confirm_advance(p, v[0], v[1], v[2],
+                                                          force=v[3] == "1"),
+    cb.WITHDRAW_CHOOSE: lambda s, p, v: s.privacy.withdraw_chosen(p, v[0]),
+    cb.WITHDRAW: lambda s, p, v: s.privacy.withdraw_confirmed(p, v[0], v[1]),
+    cb.CANCEL: _cancel,
+    cb.CONFIRM: lambda s, p, v: s.workshop.confirm(p, v[0]),
+    cb.EDIT: lambda s, p, v: s.workshop.edit(p, v[0]),
+    cb.DISCARD: lambda s, p, v: s.workshop.discard(p, v[0]),
+    cb.WITHDRAW_ITEM: lambda s, p, v: s.workshop.withdraw_item(p, v[0]),
+    cb.ADOPT: lambda s, p, v: s.workshop.adopt(p, v[0]),
+    cb.REMOVE_PERSON: lambda s, p, v: s.organising.remove_person_asked(p, v[0]),
+    cb.REMOVE_PERSON_CONFIRM: lambda s, p, v: s.organising.remove_person(p, v[0]),
+    cb.RENAME_TEAM: lambda s, p, v: s.organising.rename_team_asked(p, v[0]),
+    cb.REMOVE_TEAM: lambda s, p, v: s.organising.remove_team_asked(p, v[0]),
+    cb.REMOVE_TEAM_CONFIRM: lambda s, p, v: s.organising.remove_team(p, v[0]),
+    cb.CURRENT_SWAP: lambda s, p, v: s.privacy.switch_swap(p, v[0]),
+}
+
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Route a button press to the service; remove the buttons once they are spent."""
+    """Route a button press to its service; remove the buttons once they are spent."""
     query = update.callback_query
     assert query is not None
     s = services(context)
     person = who(update)
-    name, _, rest = (query.data or "").partition(":")
-    args = rest.split(":") if rest else []
-    numbers = [int(a) for a in args if a.isdigit()]
     done = False
-    one = numbers[0] if len(numbers) == 1 and len(args) == 1 else None
-    if name in ("agree", "decline") and one is not None:
-        done = await s.joining.decide(person, one, agree=name == "agree")
-    elif name == "swap" and one is not None:
-        done = await s.organising.switch_swap(person, one)
-    elif name == "rv" and one is not None:
-        done = await s.organising.revoke_pressed(person, one)
-    elif name == "set" and len(args) == 3 and args[0].isdigit():
-        done = await s.organising.change_setting(person, int(args[0]), args[1], args[2])
-    elif name == "adv" and len(args) == 4 and args[0].isdigit() and args[2].isdigit() \
-            and args[3] in ("0", "1"):
-        done = await s.phases.confirm_advance(person, int(args[0]), args[1], int(args[2]),
-                                              force=args[3] == "1")
-    elif name == "wdall" and one is not None:
-        done = await s.privacy.withdraw_confirmed(person, one)
-    elif name == "no" and not args:
-        done = True
-    elif name in ("ok", "ed", "dr", "wd", "ad") and one is not None:
-        action = {"ok": s.workshop.confirm, "ed": s.workshop.edit, "dr": s.workshop.discard,
-                  "wd": s.workshop.withdraw_item, "ad": s.workshop.adopt}[name]
-        done = await action(person, one)
-    else:
-        await s.tell(person, "errors/stale_button")
     try:
-        await query.answer()
-        if done and query.message is not None:
-            await query.edit_message_reply_markup(reply_markup=None)
-    except TelegramError as exc:
-        # The press was handled; only the spinner or old buttons remain.
-        log.info("Could not tidy a pressed button: %s", exc)
+        parsed = cb.parse(query.data)
+        if parsed is None:
+            await s.tell(person, "errors/stale_button")
+        else:
+            button, values = parsed
+            done = await PRESSES[button](s, person, values)
+    finally:
+        try:
+            await query.answer()
+            if done and query.message is not None:
+                await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError as exc:
+            # The press was handled; only the spinner or old buttons remain.
+            log.info("Could not tidy a pressed button: %s", exc)

@@ -30,7 +30,7 @@ async def new_swap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def swaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/swaps: list swaps, switch the current one."""
-    await services(context).organising.list_swaps(who(update))
+    await services(context).list_swaps(who(update))
 
 
 async def add_team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -41,6 +41,16 @@ async def add_team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/revoke [link or token]."""
     await services(context).organising.revoke(who(update), _argument(context) or None)
+
+
+async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remove: take someone out of a team."""
+    await services(context).organising.remove_people(who(update))
+
+
+async def teams(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/teams: list teams; rename or remove them during setup."""
+    await services(context).organising.teams(who(update))
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,4 +1,5 @@
-"""Runs before every other handler: skips updates already handled.
+"""Runs before every other handler: skips updates already handled, and holds
+back a person who sends far more than any workshop needs (``bot.limits``).
 
 Telegram delivers again any update the bot did not confirm before it
 stopped. The id of each handled update is recorded in the same transaction
@@ -9,11 +10,13 @@ redelivered update is recognised here and nothing happens twice.
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from handlers.common import services
+from bot.limits import Verdict
+from handlers.common import services, who
 from storage.db import current_update_id
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,13 @@ async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         log.info("Update %s was already handled; skipping it", update.update_id)
         raise ApplicationHandlerStop
     user = update.effective_user
+    if user is not None and not services(context).core.is_organiser(who(update)):
+        verdict = context.bot_data["limiter"].check(user.id, time.monotonic())
+        if verdict is not Verdict.TAKE:
+            log.info("Update %s over a person's limit: %s", update.update_id, verdict.value)
+            if verdict is Verdict.WARN:
+                await services(context).tell(who(update), "errors/slow_down")
+            raise ApplicationHandlerStop
     if user is not None:
         # Someone who blocked the bot (or never started it) is back: what they
         # were owed goes out again.

@@ -13,12 +13,17 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    await services(context).workshop.text(who(update), message.text, reply_to)
+    await services(context).text(who(update), message.text, reply_to)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A sticker, photo, voice note or other non-text message."""
     await services(context).workshop.not_text(who(update))
+
+
+async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: the bot takes new messages only, and says so."""
+    await services(context).tell(who(update), "errors/edit_not_taken")
 
 
 async def group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA busy_timeout = 5000")
+        # Deleted words are overwritten, not left readable in free pages.
+        await conn.execute("PRAGMA secure_delete = ON")
         self._conn = conn
         await self.migrate()
 
@@ -130,11 +133,26 @@ class Database:
             finally:
                 await self.conn.execute("ROLLBACK")
 
+    async def scrub(self) -> None:
+        """Write the WAL back into the file and empty it, so that deleted words
+        are gone from the disk too (with ``secure_delete`` they are zeroed in
+        the file; the WAL would otherwise keep old pages until it wraps)."""
+        async with self._lock:
+            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def on_outbox(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every commit that added outbox messages."""
         self._outbox_listeners.append(listener)
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split a migration script into statements (no semicolons inside literals)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Split a migration script into statements; a trigger's body stays whole."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    return statements

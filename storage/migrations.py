@@ -136,4 +136,32 @@ MIGRATIONS: list[str] = [
         handled_at TEXT NOT NULL
     )
     """,
+    # 2: promises to participants. Which messages quote which contributions, so
+    # that withdrawing words also stops every unsent message carrying them (a
+    # trigger, so that no path that deletes a contribution can forget it);
+    # where an adopted dilemma came from; when an item first reached another
+    # team (a later edit resets delivered_at); messages to forget once sent; a
+    # person's chosen swap when they are in several.
+    """
+    CREATE TABLE outbox_quotes (
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+        contribution_id INTEGER NOT NULL REFERENCES contributions(id) ON DELETE CASCADE,
+        PRIMARY KEY (outbox_id, contribution_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX outbox_quotes_contribution ON outbox_quotes(contribution_id);
+    INSERT INTO outbox_quotes (outbox_id, contribution_id)
+        SELECT id, contribution_id FROM outbox WHERE contribution_id IS NOT NULL;
+    CREATE TRIGGER contributions_take_unsent_quotes BEFORE DELETE ON contributions
+    BEGIN
+        DELETE FROM outbox WHERE status != 'sent' AND id IN
+            (SELECT outbox_id FROM outbox_quotes WHERE contribution_id = OLD.id);
+    END;
+    ALTER TABLE contributions ADD COLUMN adopted_from INTEGER
+        REFERENCES contributions(id) ON DELETE SET NULL;
+    ALTER TABLE contributions ADD COLUMN first_delivered_at TEXT;
+    UPDATE contributions SET first_delivered_at = delivered_at WHERE ever_delivered = 1;
+    ALTER TABLE outbox ADD COLUMN forget_when_sent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE people ADD COLUMN current_swap_id INTEGER
+        REFERENCES swaps(id) ON DELETE SET NULL
+    """,
 ]

@@ -169,6 +169,12 @@ class TeamStore(_Store):
         )
         return _team(row) if row else None
 
+    async def rename(self, team_id: int, name: str) -> None:
+        await self._run("UPDATE teams SET name = ? WHERE id = ?", (name, team_id))
+
+    async def delete(self, team_id: int) -> None:
+        await self._run("DELETE FROM teams WHERE id = ?", (team_id,))
+
     async def of_swap(self, swap_id: int) -> list[Team]:
         rows = await self._all(
             "SELECT * FROM teams WHERE swap_id = ? ORDER BY position", (swap_id,)
@@ -265,10 +271,13 @@ class PersonStore(_Store):
     async def delete(self, person_id: int) -> None:
         await self._run("DELETE FROM people WHERE id = ?", (person_id,))
 
-    async def forget_messages_to(self, telegram_id: int) -> None:
-        """Delete every outbox row addressed to a person who withdrew: previews,
-        receipts and prompts that may quote their words."""
-        await self._run("DELETE FROM outbox WHERE chat_id = ?", (telegram_id,))
+    async def set_current_swap(self, person_id: int, swap_id: int) -> None:
+        await self._run("UPDATE people SET current_swap_id = ? WHERE id = ?",
+                        (swap_id, person_id))
+
+    async def current_swap_id(self, person_id: int) -> int | None:
+        row = await self._one("SELECT current_swap_id FROM people WHERE id = ?", (person_id,))
+        return row["current_swap_id"] if row else None
 
 
 def _membership(row: aiosqlite.Row) -> Membership:
@@ -332,6 +341,19 @@ class MembershipStore(_Store):
     async def delete(self, membership_id: int) -> None:
         await self._run("DELETE FROM memberships WHERE id = ?", (membership_id,))
 
+    async def get(self, membership_id: int) -> Membership | None:
+        row = await self._one("SELECT * FROM memberships WHERE id = ?", (membership_id,))
+        return _membership(row) if row else None
+
+    async def joined_by(self, invite_id: int) -> list[tuple[Membership, Person]]:
+        """Who joined through this invite link."""
+        rows = await self._all(
+            "SELECT m.*, p.telegram_id, p.display_name, p.pseudonym, p.chat_status,"
+            " p.id AS pid FROM memberships m JOIN people p ON p.id = m.person_id"
+            " WHERE m.invite_id = ? ORDER BY m.id", (invite_id,))
+        return [(_membership(r), Person(r["pid"], r["telegram_id"], r["display_name"],
+                                        r["pseudonym"], r["chat_status"])) for r in rows]
+
 
 class ConsentStore(_Store):
     async def record(self, person_id: int | None, team_id: int, role: Role, decision: str,
@@ -348,6 +370,11 @@ class ConsentStore(_Store):
             "SELECT * FROM consents WHERE person_id = ? ORDER BY id", (person_id,)
         )
         return [dict(r) for r in rows]
+
+    async def detach(self, person_id: int, team_id: int) -> None:
+        """Keep that someone agreed, but no longer who: they left this team."""
+        await self._run("UPDATE consents SET person_id = NULL WHERE person_id = ? AND team_id = ?",
+                        (person_id, team_id))
 
     async def declined_count(self, team_id: int) -> int:
         row = await self._one(
@@ -392,20 +419,22 @@ def _contribution(row: aiosqlite.Row) -> Contribution:
         confirmed_at=row["confirmed_at"],
         delivered_at=row["delivered_at"],
         ever_delivered=bool(row["ever_delivered"]),
+        adopted_from=row["adopted_from"],
+        first_delivered_at=row["first_delivered_at"],
     )
 
 
 class ContributionStore(_Store):
     async def add_draft(self, swap_id: int, team_id: int, person_id: int, kind: Kind,
                         text: str, about_team_id: int | None = None,
-                        round: int | None = None, replaces_id: int | None = None
-                        ) -> Contribution:
+                        round: int | None = None, replaces_id: int | None = None,
+                        adopted_from: int | None = None) -> Contribution:
         cid = await self._run(
             "INSERT INTO contributions (swap_id, team_id, person_id, kind, about_team_id,"
-            " round, text, status, replaces_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?)",
+            " round, text, status, replaces_id, adopted_from, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
             (swap_id, team_id, person_id, kind.value, about_team_id, round, text,
-             replaces_id, self.now),
+             replaces_id, adopted_from, self.now),
         )
         c = await self.get(cid)
         assert c is not None
@@ -421,12 +450,13 @@ class ContributionStore(_Store):
             (self.now, contribution_id),
         )
 
-    async def replace_text(self, contribution_id: int, text: str) -> None:
+    async def replace_text(self, contribution_id: int, text: str,
+                           adopted_from: int | None) -> None:
         """Give a confirmed contribution new words; it counts as not yet delivered."""
         await self._run(
-            "UPDATE contributions SET text = ?, confirmed_at = ?, delivered_at = NULL"
-            " WHERE id = ?",
-            (text, self.now, contribution_id),
+            "UPDATE contributions SET text = ?, confirmed_at = ?, delivered_at = NULL,"
+            " adopted_from = ? WHERE id = ?",
+            (text, self.now, adopted_from, contribution_id),
         )
 
     async def supersede_team_item(self, team_id: int, kind: Kind, keep_id: int) -> None:
@@ -440,10 +470,36 @@ class ContributionStore(_Store):
     async def delete(self, contribution_id: int) -> None:
         await self._run("DELETE FROM contributions WHERE id = ?", (contribution_id,))
 
-    async def delete_drafts_of(self, person_id: int) -> int:
+    async def delete_drafts_of(self, person_id: int, kind: Kind | None = None,
+                               swap_id: int | None = None) -> int:
+        """Delete a person's drafts (of one kind, in one swap, if given)."""
         return await self._count(
-            "DELETE FROM contributions WHERE person_id = ? AND status = 'draft'", (person_id,)
+            "DELETE FROM contributions WHERE person_id = ? AND status = 'draft'"
+            " AND (? IS NULL OR kind = ?) AND (? IS NULL OR swap_id = ?)",
+            (person_id, kind and kind.value, kind and kind.value, swap_id, swap_id),
         )
+
+    async def delete_of(self, person_id: int, swap_id: int) -> int:
+        """Delete everything a person contributed to one swap."""
+        return await self._count(
+            "DELETE FROM contributions WHERE person_id = ? AND swap_id = ?",
+            (person_id, swap_id),
+        )
+
+    async def adopted(self, proposal_ids: Iterable[int]) -> list[Contribution]:
+        """Team items that took these proposals' words as they were."""
+        ids = list(proposal_ids)
+        if not ids:
+            return []
+        rows = await self._all(
+            f"SELECT * FROM contributions WHERE adopted_from IN ({','.join('?' * len(ids))})"
+            " ORDER BY id", ids)
+        return [_contribution(r) for r in rows]
+
+    async def delete_expired_drafts(self, before: str) -> int:
+        """Forget drafts nobody confirmed, written before ``before``."""
+        return await self._count(
+            "DELETE FROM contributions WHERE status = 'draft' AND created_at < ?", (before,))
 
     async def confirmed(self, *, swap_id: int | None = None, team_id: int | None = None,
                         kind: Kind | None = None, person_id: int | None = None,
@@ -485,8 +541,9 @@ class ContributionStore(_Store):
     async def mark_delivered(self, contribution_ids: Iterable[int]) -> None:
         for cid in contribution_ids:
             await self._run(
-                "UPDATE contributions SET delivered_at = ?, ever_delivered = 1 WHERE id = ?",
-                (self.now, cid)
+                "UPDATE contributions SET delivered_at = ?, ever_delivered = 1,"
+                " first_delivered_at = COALESCE(first_delivered_at, ?) WHERE id = ?",
+                (self.now, self.now, cid)
             )
 
 
@@ -499,17 +556,33 @@ class OutboxStore(_Store):
     async def add(self, chat_id: int, text: str, reply_markup: dict | None = None,
                   contribution_id: int | None = None, context: dict | None = None,
                   document_name: str | None = None, document: bytes | None = None,
-                  bulk: bool = False) -> int:
+                  bulk: bool = False, quotes: Iterable[int] = (),
+                  forget_when_sent: bool = False, not_before: float = 0.0) -> int:
+        """Owe a message; ``quotes`` are the contributions whose words it carries,
+        so that it is not sent if they are withdrawn first."""
         self.added += 1
         self.chats.add(chat_id)
-        return await self._run(
+        outbox_id = await self._run(
             "INSERT INTO outbox (chat_id, text, reply_markup, contribution_id, context,"
-            " document_name, document, priority, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " document_name, document, priority, forget_when_sent, not_before, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (chat_id, text, json.dumps(reply_markup) if reply_markup else None,
              contribution_id, json.dumps(context) if context else None,
-             document_name, document, int(bulk), self.now),
+             document_name, document, int(bulk), int(forget_when_sent), not_before,
+             self.now),
         )
+        quoted = set(quotes) | ({contribution_id} if contribution_id else set())
+        for quoted_id in quoted:
+            await self._run(
+                "INSERT INTO outbox_quotes (outbox_id, contribution_id) VALUES (?, ?)",
+                (outbox_id, quoted_id))
+        return outbox_id
+
+    async def forget_chat(self, chat_id: int) -> None:
+        """Delete every message to a chat, sent or not: previews, receipts and
+        prompts that may quote a person's words, and the times that could tie
+        them to a record."""
+        await self._run("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
 
     async def context_of(self, chat_id: int, message_id: int) -> dict | None:
         """What a message we sent was about, for a person replying to it."""
@@ -556,6 +629,10 @@ class OutboxStore(_Store):
             " document = NULL, attempts = attempts + 1 WHERE id = ?",
             (self.now, message_id, outbox_id),
         )
+        # A message to someone who keeps no record with us (they declined) is
+        # not kept either: its times alone could tie them to the decline.
+        await self._run("DELETE FROM outbox WHERE id = ? AND forget_when_sent = 1",
+                        (outbox_id,))
 
     async def retry_later(self, outbox_id: int, not_before: float, error: str) -> None:
         await self._run(

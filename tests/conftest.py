@@ -84,6 +84,13 @@ async def rows(bot: RunningBot, sql: str, *params) -> list[tuple]:
         return [tuple(r) for r in await cur.fetchall()]
 
 
+async def execute(bot: RunningBot, sql: str, *params) -> None:
+    """Change the running bot's database in a transaction of its own, as data from
+    elsewhere (an older version, another tool) would be."""
+    async with bot.db.transaction() as tx:
+        await tx.people.conn.execute(sql, params)
+
+
 @pytest.fixture
 async def standin():
     server = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
 CODE_FILES = sorted([*(ROOT / "bot").glob("*.py"), *(ROOT / "handlers").glob("*.py")])
 FOLDERS = ("errors", "join", "organiser", "workshop", "phase", "reflection", "help",
-           "status", "missing", "export")
+           "status", "missing", "export", "privacy")
 KEY_SHAPE = re.compile(rf"^(?:{'|'.join(FOLDERS)})/[a-z0-9_]+$")
 
 # -- the values each f-string key can take ----------------------------------
@@ -59,6 +59,11 @@ PROMPT_FSTRINGS: dict[str, list[str]] = {
     "status/team_{}_{}": [f"status/team_{k}_{s}" for k in ("dilemma", "team_response")
                           for s in ("done", "missing")],
     "organiser/what_{}": ["organiser/what_dilemma", "organiser/what_closed"],
+    "organiser/name_{}": ["organiser/name_empty", "organiser/name_mixed_scripts"],
+    "workshop/team_{}_replaced": [f"workshop/team_{k}_replaced"
+                                  for k in ("dilemma", "team_response")],
+    "privacy/delivered_{}": [f"privacy/delivered_{k}"
+                             for k in ("dilemma", "answer", "team_response")],
 }
 
 LABEL_FSTRINGS: dict[str, list[str]] = {
@@ -89,7 +94,9 @@ ONE_LINE = re.compile(
     r"^(missing/.*|organiser/what_.*|organiser/swap_line|organiser/advanced_forced"
     r"|status/(person|nobody_yet|declined|not_yet|contributed_.*|team_.*_(done|missing))"
     r"|help/organiser_(current|no_swap|also_member)|phase/author"
-    r"|workshop/names_(shared|hidden)_note|workshop/will_replace)$")
+    r"|workshop/names_(shared|hidden)_note|workshop/will_replace|workshop/replaced_draft"
+    r"|organiser/(person|team)_line|privacy/swap_line|privacy/delivered_.*"
+    r"|privacy/adopted_was_delivered)$")
 
 TELEGRAM_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote"}
 TABLES = {"buttons", "commands"}

@@ -43,8 +43,8 @@ async def test_wrong_phase_role_and_kind_get_clear_answers_and_change_nothing(
     await member.expect(lambda m: "text" in m.text.lower())
     await member.send("   ")
     await member.expect(lambda m: m.text)
-    await member.send("word " * 900)
-    too_long = await member.expect(lambda m: "4000" in m.text)
+    await member.send("word " * 2500)
+    too_long = await member.expect(lambda m: "12,000" in m.text)
     assert not too_long.buttons
     # An unknown command and a forged confirm button.
     await member.send("/frobnicate")

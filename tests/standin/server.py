@@ -368,6 +368,20 @@ class BotAPIStandIn:
         self._user_messages[(user.id, message["message_id"])] = message
         return self._push_update({"message": message})
 
+    def _user_edit(self, user: TestUser, message_id: int, text: str) -> dict:
+        """Change the text of a message ``user`` sent, and push ``edited_message``."""
+        original = self._user_messages.get((user.id, message_id))
+        if original is None:
+            raise ValueError(f"{user.first_name} sent no message {message_id}")
+        edited = {k: v for k, v in original.items() if k not in ("text", "entities")}
+        edited["text"] = text
+        entities = find_entities(text)
+        if entities:
+            edited["entities"] = entities
+        edited["edit_date"] = int(time.time())
+        self._user_messages[(user.id, message_id)] = edited
+        return self._push_update({"edited_message": edited})
+
     def _user_callback(self, user: TestUser, message: SentMessage, data: str) -> str:
         """Push a callback query from ``user`` on ``message``; return its id."""
         self._query_counter += 1

@@ -165,6 +165,10 @@ class TestUser(_Chat):
         """Send a text message to the bot; return the update dict."""
         return self._standin._user_message(self, text=text)
 
+    async def edit(self, update: dict, text: str) -> dict:
+        """Edit a message she sent earlier (given as the update ``send`` returned)."""
+        return self._standin._user_edit(self, update["message"]["message_id"], text)
+
     async def send_sticker(self, emoji: str = "👍") -> dict:
         """Send a sticker (no text) to the bot; return the update dict."""
         return self._standin._user_message(self, sticker_emoji=emoji)
