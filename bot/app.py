@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.limits import PersonLimiter
-from bot.delivery import ChatPacer, Delivery, PacedRateLimiter
+from bot.delivery import ChatPacer, Delivery, Limits, PacedRateLimiter
 from bot.services import Services
 from bot.text import Prompts
 from handlers import buttons, commands, errors, gate, messages
@@ -34,17 +34,14 @@ ORGANISER_COMMANDS = ["newswap", "swaps", "addteam", "teams", "status", "advance
                       "settings", "revoke", "remove", "export", "help", "cancel"]
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings, limits: Limits | None = None) -> Application:
     """The bot, configured from settings, with every handler registered."""
-    pacer = ChatPacer()
+    limits = limits or Limits()
+    pacer = ChatPacer(rate=limits.chat_per_second, burst=limits.chat_burst)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
-        # Telegram allows about 30 messages a second overall, 20 a minute per
-        # group and about one a second per chat: stay a little under each.
-        .rate_limiter(PacedRateLimiter(pacer, overall_max_rate=28, overall_time_period=1,
-                                       group_max_rate=19, group_time_period=60,
-                                       max_retries=2))
+        .rate_limiter(PacedRateLimiter(pacer, limits))
         .connection_pool_size(32)
         .pool_timeout(30)
         .post_init(_post_init)

@@ -21,6 +21,7 @@ import random
 import re
 import time
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile
@@ -40,6 +41,27 @@ IDLE_WAIT = 5.0
 BUDGET_REFILL = 1.0
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How fast the bot writes: Telegram's limits, with a little to spare.
+
+    A parameter of the application so that tests which are not about pacing
+    can run without waiting a second per message; the bot itself always runs
+    with the defaults.
+    """
+
+    overall_per_second: float = 28  # Telegram: about 30
+    chat_burst: float = 2  # Telegram tolerates short bursts in one chat...
+    chat_per_second: float = 1  # ...but not more than about one a second
+    group_per_minute: float = 19  # Telegram: 20
+
+    @classmethod
+    def unpaced(cls) -> Limits:
+        """No pacing worth the name: for tests about something else."""
+        return cls(overall_per_second=10_000, chat_burst=10_000, chat_per_second=10_000,
+                   group_per_minute=10_000)
+
+
 class ChatPacer:
     """A token bucket per chat: ``burst`` messages at once, then ``rate`` per second."""
 
@@ -54,12 +76,6 @@ class ChatPacer:
         tokens = min(self.burst, tokens + (now - at) * self.rate)
         return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
-    async def acquire(self, chat_id: int) -> None:
-        """Wait until a message to ``chat_id`` may go, and count it."""
-        while (wait := self.wait_for(chat_id, time.monotonic())) > 0:
-            await asyncio.sleep(wait)
-        self.take(chat_id, time.monotonic())
-
     def take(self, chat_id: int, now: float) -> None:
         tokens, at = self._buckets.get(chat_id, (self.burst, now))
         tokens = min(self.burst, tokens + (now - at) * self.rate)
@@ -71,10 +87,19 @@ class ChatPacer:
 
 
 class PacedRateLimiter(AIORateLimiter):
-    """``AIORateLimiter`` plus the per-chat pace, for every call to a private chat."""
+    """``AIORateLimiter`` (overall and group limits), and every call to a private
+    chat counted against that chat's pace.
 
-    def __init__(self, pacer: ChatPacer, **limits: Any) -> None:
-        super().__init__(**limits)
+    Counted, not waited for: the delivery worker looks at the pacer before it
+    starts a send, so its sends never need to wait here; and a handler's own
+    call (removing the buttons someone pressed) must not wait on a chat's pace,
+    because updates are handled one at a time and everyone else would wait too.
+    """
+
+    def __init__(self, pacer: ChatPacer, limits: Limits) -> None:
+        super().__init__(overall_max_rate=limits.overall_per_second, overall_time_period=1,
+                         group_max_rate=limits.group_per_minute, group_time_period=60,
+                         max_retries=2)
         self.pacer = pacer
 
     async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any],
@@ -82,7 +107,7 @@ class PacedRateLimiter(AIORateLimiter):
                               rate_limit_args: int | None) -> Any:
         chat_id = data.get("chat_id")
         if isinstance(chat_id, int) and chat_id > 0:
-            await self.pacer.acquire(chat_id)
+            self.pacer.take(chat_id, time.monotonic())
         return await super().process_request(callback, args, kwargs, endpoint, data,
                                              rate_limit_args)
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 
 from bot import callbacks as cb
-from bot.model import Invite, Phase, Role, Swap, Team
+from bot.model import Invite, Membership, Person, Phase, Role, Swap, Team
 from bot.service import Core, Mail, Refusal, Who
 from storage.stores import Tx
+
+# Sends a late joiner what their team has been sent so far (``Phases.catch_up``).
+CatchUp = Callable[[Tx, Mail, Person, Membership, Team, Swap], Awaitable[None]]
 
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -16,7 +20,7 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 class Joining:
     """``/start <token>``, the information sheet, agreeing and declining."""
 
-    def __init__(self, core: Core, catch_up) -> None:
+    def __init__(self, core: Core, catch_up: CatchUp) -> None:
         self.core = core
         # Sends a late joiner what their team has been sent so far.
         self.catch_up = catch_up

@@ -7,7 +7,10 @@ people; the real move then repeats it and commits state and messages together.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot import callbacks as cb
+from bot.export import Export
 from bot.model import Contribution, Kind, Membership, Person, Phase, Role, Swap, Team
 from bot.procedure import (
     Missing,
@@ -38,7 +41,7 @@ class _Rehearsal(Exception):
 class Phases:
     """``/advance``, ``/reopen``, ``/help``, and delivery of each phase's material."""
 
-    def __init__(self, core: Core, exporter) -> None:
+    def __init__(self, core: Core, exporter: Export) -> None:
         self.core = core
         self.exporter = exporter
 
@@ -268,6 +271,7 @@ class Phases:
             return
         authors = await self._authors(tx, swap, items)
         number = 0
+        params: dict[str, Any]
         for item in items:
             if item.kind is Kind.TEAM_RESPONSE:
                 key, params = "phase/returned_team_response", {}

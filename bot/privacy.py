@@ -45,6 +45,7 @@ class Privacy:
                 teams[m.team_id] = team.name if team else ""
                 memberships.append({"swap": swap.title if swap else "", "team": teams[m.team_id],
                                     "role": m.role.value, "joined_at": m.joined_at})
+            contributions = await tx.contributions.of_person(person.id)
             record = {
                 "telegram_id": person.telegram_id,
                 "name": person.display_name,
@@ -58,13 +59,13 @@ class Privacy:
                      "text": c.text, "written_at": c.created_at,
                      "confirmed_at": c.confirmed_at,
                      "first_delivered_at": c.first_delivered_at}
-                    for c in await tx.contributions.of_person(person.id)],
+                    for c in contributions],
                 "waiting_for": conversation.state if conversation else None,
             }
             await mail.document(who.telegram_id, "my-data.json",
                                 json.dumps(record, indent=2, ensure_ascii=False).encode(),
                                 "privacy/mydata_caption",
-                                count=len(record["contributions"]))
+                                count=len(contributions))
 
         await self.core.act(who, action)
 

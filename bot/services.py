@@ -10,10 +10,11 @@ from bot.joining import Joining
 from bot.organising import Organising
 from bot.phases import Phases
 from bot.privacy import Privacy
-from bot.service import Core, Refusal, Who
+from bot.service import Core, Mail, Refusal, Who
 from bot.text import Prompts
 from bot.workshop import Workshop
 from storage.db import Database
+from storage.stores import Tx
 
 
 @dataclass
@@ -56,7 +57,7 @@ class Services:
     async def tell(self, who: Who, key: str) -> None:
         """Answer with a prompt and change nothing (a refusal in its own right)."""
 
-        async def action(tx, mail) -> None:  # noqa: ANN001
+        async def action(tx: Tx, mail: Mail) -> None:
             raise Refusal(key)
 
         await self.core.act(who, action)

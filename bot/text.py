@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
 from html.parser import HTMLParser
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -297,7 +296,7 @@ class Prompts:
         return _read_table(self.root.joinpath(name + ".md").read_text("utf-8"))
 
 
-def _read_table(source: str) -> Mapping[str, str]:
+def _read_table(source: str) -> dict[str, str]:
     """Read ``- key: text`` lines; everything else in the file is commentary."""
     table: dict[str, str] = {}
     for line in source.splitlines():

@@ -81,7 +81,8 @@ class Workshop:
             if not clean:
                 raise Refusal("errors/empty")
             now = time.time()
-            if self._pasting(conversation, now) and conversation.data.get("refused"):
+            if conversation is not None and self._pasting(conversation, now) \
+                    and conversation.data.get("refused"):
                 # The rest of a paste already refused as too long: dropped quietly.
                 await tx.conversations.set(who.telegram_id, "pasting", refused=True, at=now)
                 return

@@ -15,7 +15,7 @@ def _argument(context: ContextTypes.DEFAULT_TYPE) -> str:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start [token]: join a team, or learn how to."""
-    await services(context).joining.start(who(update), (context.args or [None])[0])
+    await services(context).joining.start(who(update), context.args[0] if context.args else None)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

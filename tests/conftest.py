@@ -10,6 +10,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.delivery import Limits
 from storage.db import Database
 from tests.standin import BotAPIStandIn
 
@@ -21,10 +22,14 @@ ORGANISER_ID = 900001
 class RunningBot:
     """The real Application, started and stopped the way ``run_polling`` does."""
 
-    def __init__(self, standin: BotAPIStandIn, db_path: str, organisers: set[int]) -> None:
+    def __init__(self, standin: BotAPIStandIn, db_path: str, organisers: set[int],
+                 limits: Limits | None = None) -> None:
         self.standin = standin
         self.db_path = db_path
         self.organisers = organisers
+        # The stand-in's limits decide: real ones (tests marked ``paced``) or none.
+        self.limits = limits or (Limits() if getattr(standin, "paced", True)
+                                 else Limits.unpaced())
         self.application = None
 
     def settings(self) -> Settings:
@@ -34,7 +39,7 @@ class RunningBot:
                         TELEGRAM_API_BASE_URL=self.standin.base_url)
 
     async def start(self) -> None:
-        app = build_application(self.settings())
+        app = build_application(self.settings(), self.limits)
         await app.initialize()
         await app.post_init(app)
         await app.updater.start_polling(poll_interval=0, timeout=2,
@@ -91,9 +96,23 @@ async def execute(bot: RunningBot, sql: str, *params) -> None:
         await tx.people.conn.execute(sql, params)
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "paced: runs at Telegram's real limits, in the bot and in the stand-in "
+        "(tests about pacing, flood limits and restarts); all others run unpaced")
+
+
 @pytest.fixture
-async def standin():
-    server = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME)
+async def standin(request):
+    """The stand-in: with Telegram's limits for ``paced`` tests, else with limits so
+    high that no test waits on them (they are still enforced, and a breach fails)."""
+    if request.node.get_closest_marker("paced"):
+        server = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME)
+    else:
+        server = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, global_capacity=10_000,
+                               global_rate=10_000, chat_capacity=10_000, chat_rate=10_000,
+                               group_limit=10_000)
+    server.paced = request.node.get_closest_marker("paced") is not None
     await server.start()
     yield server
     await server.stop()

@@ -17,6 +17,8 @@ that opens workshop 1.
 
 from __future__ import annotations
 
+import pytest
+
 import re
 from collections import Counter
 
@@ -31,6 +33,8 @@ from tests.fanout import (
 )
 from tests.standin import utf16_len
 from tests.swapflow import advance, write_and_confirm
+
+pytestmark = pytest.mark.paced
 
 async def test_a_fan_out_to_300_people_survives_429s_502s_and_drops(standin, tmp_path):
     organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")

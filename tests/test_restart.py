@@ -6,6 +6,8 @@ bot never learnt so); nothing may be lost, and nothing else may happen twice.
 
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 import sys
 from pathlib import Path
@@ -15,6 +17,8 @@ from tests.standin import BotAPIStandIn
 from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 from tests.fanout import (OPENING, everyone_has_it, open_workshop, openings, seed_swap,
                                  wait_drained)
+
+pytestmark = pytest.mark.paced
 
 
 async def _start_bot(standin: BotAPIStandIn, folder: Path, db_path: Path,
