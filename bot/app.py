@@ -18,6 +18,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.commands import COMMANDS, Audience, menu
 from bot.config import Settings
 from bot.limits import PersonLimiter
 from bot.delivery import ChatPacer, Delivery, Limits, PacedRateLimiter
@@ -28,10 +29,6 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-PARTICIPANT_COMMANDS = ["help", "dilemma", "propose", "response", "cancel", "mydata",
-                        "withdraw", "swaps"]
-ORGANISER_COMMANDS = ["newswap", "swaps", "addteam", "teams", "status", "advance", "reopen",
-                      "settings", "revoke", "remove", "export", "help", "cancel"]
 
 
 def build_application(settings: Settings, limits: Limits | None = None) -> Application:
@@ -67,18 +64,9 @@ def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, gate.skip_handled), group=-1)
 
     # Group 0: exactly one of these answers each update.
-    command_handlers = {
-        "start": commands.start, "help": commands.help_command,
-        "newswap": commands.new_swap, "swaps": commands.swaps, "addteam": commands.add_team,
-        "revoke": commands.revoke, "status": commands.status, "settings": commands.settings,
-        "remove": commands.remove, "teams": commands.teams,
-        "advance": commands.advance, "reopen": commands.reopen, "export": commands.export,
-        "dilemma": commands.dilemma, "propose": commands.propose,
-        "response": commands.response, "cancel": commands.cancel,
-        "mydata": commands.my_data, "withdraw": commands.withdraw,
-    }
-    for name, callback in command_handlers.items():
-        application.add_handler(CommandHandler(name, callback, filters=private))
+    for command in COMMANDS:
+        application.add_handler(CommandHandler(command.name, commands.HANDLERS[command.name],
+                                               filters=private))
     application.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown))
     application.add_handler(CallbackQueryHandler(buttons.pressed))
     application.add_handler(MessageHandler(private & filters.TEXT, messages.text))
@@ -124,11 +112,11 @@ async def _set_commands(application: Application, prompts: Prompts,
     bot = application.bot
     try:
         await bot.set_my_commands(
-            [BotCommand(c, descriptions[c]) for c in PARTICIPANT_COMMANDS],
+            [BotCommand(c, descriptions[c]) for c in menu(Audience.MEMBER)],
             scope=BotCommandScopeDefault())
         for organiser in sorted(settings.organiser_ids):
             await bot.set_my_commands(
-                [BotCommand(c, descriptions[c]) for c in ORGANISER_COMMANDS],
+                [BotCommand(c, descriptions[c]) for c in menu(Audience.ORGANISER)],
                 scope=BotCommandScopeChat(organiser))
     except TelegramError as exc:
         # An organiser who has not started the bot yet has no chat; the menu

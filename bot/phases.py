@@ -39,7 +39,7 @@ class _Rehearsal(Exception):
 
 
 class Phases:
-    """``/advance``, ``/reopen``, ``/help``, and delivery of each phase's material."""
+    """``/advance``, ``/reopen``, and delivery of each phase's material."""
 
     def __init__(self, core: Core, exporter: Export) -> None:
         self.core = core
@@ -361,35 +361,5 @@ class Phases:
                                               title=swap.title)
             await mail.send(who.telegram_id, "organiser/reopened", title=swap.title,
                             phase=core.label(f"phase_{target.value}"), people=count)
-
-        await core.act(who, action)
-
-    # -- /help --------------------------------------------------------------
-
-    async def help(self, who: Who) -> None:
-        """What this person can do now, for their role and the swap's phase."""
-        core = self.core
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            member = await core.member_or_none(tx, who)
-            if core.is_organiser(who):
-                swap_id = await tx.organisers.current_swap_id(who.telegram_id)
-                swap = await tx.swaps.get(swap_id) if swap_id else None
-                current = core.html("help/organiser_current", title=swap.title,
-                                    phase=core.label(f"phase_{swap.phase.value}")) \
-                    if swap else core.html("help/organiser_no_swap")
-                also = core.html("help/organiser_also_member", team=member.team.name) \
-                    if member else ""
-                await mail.send(who.telegram_id, "help/organiser", current=current, also=also)
-                return
-            if member is None:
-                conversation = await tx.conversations.get(who.telegram_id)
-                key = "join/please_decide" if conversation and \
-                    conversation.state == "pending_join" else "help/stranger"
-                await mail.send(who.telegram_id, key)
-                return
-            await mail.send(who.telegram_id,
-                            f"help/{member.role.value}_{member.swap.phase.value}",
-                            team=member.team.name, title=member.swap.title)
 
         await core.act(who, action)

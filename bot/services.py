@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.export import Export
+from bot.guide import Guide
 from bot.joining import Joining
 from bot.organising import Organising
 from bot.phases import Phases
@@ -26,6 +27,7 @@ class Services:
     phases: Phases
     export: Export
     privacy: Privacy
+    guide: Guide
 
     @classmethod
     def build(cls, db: Database, prompts: Prompts, organiser_ids: frozenset[int],
@@ -35,7 +37,7 @@ class Services:
         phases = Phases(core, export)
         return cls(core=core, joining=Joining(core, phases.catch_up),
                    organising=Organising(core), workshop=Workshop(core), phases=phases,
-                   export=export, privacy=Privacy(core))
+                   export=export, privacy=Privacy(core), guide=Guide(core))
 
     async def text(self, who: Who, text: str, reply_to: int | None) -> None:
         """Someone wrote: a team's new name if an organiser is renaming one, else a

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.model import Kind
 from handlers.common import services, who
+
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
 def _argument(context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -20,7 +25,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: what this person can do now."""
-    await services(context).phases.help(who(update))
+    await services(context).guide.help(who(update))
 
 
 async def new_swap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,3 +117,13 @@ async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not know."""
     await services(context).tell(who(update), "errors/unknown_command")
+
+
+# The handler of each command in ``bot.commands.COMMANDS``, by name.
+HANDLERS: dict[str, Callback] = {
+    "start": start, "help": help_command, "dilemma": dilemma, "propose": propose,
+    "response": response, "newswap": new_swap, "swaps": swaps, "addteam": add_team,
+    "teams": teams, "status": status, "advance": advance, "reopen": reopen,
+    "settings": settings, "revoke": revoke, "remove": remove, "export": export,
+    "cancel": cancel, "mydata": my_data, "withdraw": withdraw,
+}
