@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.model import Kind
 from bot.procedure import REFLECTION_ROUNDS
-from bot.service import Core, Mail, Who
+from bot.service import Core, Mail, Who, act
 from storage.stores import Tx
 
 
@@ -24,14 +24,11 @@ class Export:
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    async def export(self, who: Who) -> None:
+    @act
+    async def export(self, tx: Tx, mail: Mail, who: Who) -> None:
         """Send the organiser the current swap's record as a file."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await self.core.current_swap(tx, who)
-            await self.send(tx, mail, who, swap.id)
-
-        await self.core.act(who, action)
+        swap = await self.core.current_swap(tx, who)
+        await self.send(tx, mail, who, swap.id)
 
     async def send(self, tx: Tx, mail: Mail, who: Who, swap_id: int) -> None:
         swap = await tx.swaps.get(swap_id)

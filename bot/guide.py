@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.commands import Audience, offered
 from bot.model import Phase
-from bot.service import Core, Mail, Who
+from bot.service import Core, Mail, Who, act
 from bot.text import Html
 from storage.stores import Tx
 
@@ -27,32 +27,29 @@ class Guide:
             self.core.html("help/command", name=name, description=descriptions[name])
             for name in offered(audience, phase)))
 
-    async def help(self, who: Who) -> None:
+    @act
+    async def help(self, tx: Tx, mail: Mail, who: Who) -> None:
         """What this person can do now, for their role and the swap's phase."""
         core = self.core
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            member = await core.member_or_none(tx, who)
-            if core.is_organiser(who):
-                swap_id = await tx.organisers.current_swap_id(who.telegram_id)
-                swap = await tx.swaps.get(swap_id) if swap_id else None
-                current = core.html("help/organiser_current", title=swap.title,
-                                    phase=core.label(f"phase_{swap.phase.value}")) \
-                    if swap else core.html("help/organiser_no_swap")
-                also = core.html("help/organiser_also_member", team=member.team.name) \
-                    if member else ""
-                await mail.send(who.telegram_id, "help/organiser", current=current, also=also,
-                                commands=self.commands(Audience.ORGANISER))
-                return
-            if member is None:
-                conversation = await tx.conversations.get(who.telegram_id)
-                key = "join/please_decide" if conversation and \
-                    conversation.state == "pending_join" else "help/stranger"
-                await mail.send(who.telegram_id, key)
-                return
-            await mail.send(who.telegram_id,
-                            f"help/{member.role.value}_{member.swap.phase.value}",
-                            team=member.team.name, title=member.swap.title,
-                            commands=self.commands(Audience.of(member.role), member.swap.phase))
-
-        await core.act(who, action)
+        member = await core.member_or_none(tx, who)
+        if core.is_organiser(who):
+            swap_id = await tx.organisers.current_swap_id(who.telegram_id)
+            swap = await tx.swaps.get(swap_id) if swap_id else None
+            current = core.html("help/organiser_current", title=swap.title,
+                                phase=core.label(f"phase_{swap.phase.value}")) \
+                if swap else core.html("help/organiser_no_swap")
+            also = core.html("help/organiser_also_member", team=member.team.name) \
+                if member else ""
+            await mail.send(who.telegram_id, "help/organiser", current=current, also=also,
+                            commands=self.commands(Audience.ORGANISER))
+            return
+        if member is None:
+            conversation = await tx.conversations.get(who.telegram_id)
+            key = "join/please_decide" if conversation and \
+                conversation.state == "pending_join" else "help/stranger"
+            await mail.send(who.telegram_id, key)
+            return
+        await mail.send(who.telegram_id,
+                        f"help/{member.role.value}_{member.swap.phase.value}",
+                        team=member.team.name, title=member.swap.title,
+                        commands=self.commands(Audience.of(member.role), member.swap.phase))

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from bot import callbacks as cb
 from bot.model import Invite, Membership, Person, Phase, Role, Swap, Team
-from bot.service import Core, Mail, Refusal, Who
+from bot.service import Core, Mail, Refusal, Who, act
 from storage.stores import Tx
 
 # Sends a late joiner what their team has been sent so far (``Phases.catch_up``).
@@ -31,11 +31,9 @@ class Joining:
         sheet = self.core.prompts.html("join/information_sheet", team="", role="", swap="")
         return hashlib.sha256(sheet.encode()).hexdigest()[:12]
 
-    async def start(self, who: Who, token: str | None) -> None:
+    @act
+    async def start(self, tx: Tx, mail: Mail, who: Who, token: str | None) -> None:
         """``/start`` with or without an invite token."""
-        await self.core.act(who, lambda tx, mail: self._start(tx, mail, who, token))
-
-    async def _start(self, tx: Tx, mail: Mail, who: Who, token: str | None) -> None:
         core = self.core
         await tx.people.set_chat_status(who.telegram_id, "ok")
         if not token:
@@ -95,50 +93,48 @@ class Joining:
                         title=swap.title)
         return True
 
-    async def decide(self, who: Who, invite_id: int, agree: bool) -> bool:
+    @act
+    async def decide(self, tx: Tx, mail: Mail, who: Who, invite_id: int, agree: bool) -> None:
         """The person pressed "I agree" or "Decline" under an information sheet."""
-        async def action(tx: Tx, mail: Mail) -> None:
-            conversation = await tx.conversations.get(who.telegram_id)
-            if (conversation is None or conversation.state != "pending_join"
-                    or conversation.data.get("invite_id") != invite_id):
-                raise Refusal("errors/stale_button")
-            invite = await tx.invites.get(invite_id)
-            if invite is None or invite.revoked:
-                raise Refusal("join/revoked_token")
-            team = await tx.teams.get(invite.team_id)
-            assert team is not None
-            swap = await tx.swaps.get(team.swap_id)
-            assert swap is not None
-            await tx.conversations.clear(who.telegram_id)
-            if not agree:
-                await tx.consents.record(None, team.id, invite.role, "declined",
-                                         self.sheet_version)
-                if await tx.people.by_telegram_id(who.telegram_id) is None \
-                        and not self.core.is_organiser(who):
-                    # Someone with no record here keeps none: not even the
-                    # times of our messages, which could tie them to the decline.
-                    await tx.outbox.forget_chat(who.telegram_id)
-                    await mail.send(who.telegram_id, "join/declined", forget_when_sent=True)
-                else:
-                    await mail.send(who.telegram_id, "join/declined")
-                return
-            existing = await tx.people.by_telegram_id(who.telegram_id)
-            if existing is not None and await tx.memberships.in_swap(existing.id, swap.id):
-                raise Refusal("join/already_joined", team=team.name, swap=swap.title)
-            if await self._lead_taken(tx, mail, invite, team, swap, who):
-                return
-            person = await tx.people.ensure(who.telegram_id, who.name)
-            membership = await tx.memberships.create(person.id, team.id, swap.id,
-                                                     invite.role, invite.id)
-            await tx.people.set_current_swap(person.id, swap.id)
-            when = await tx.consents.record(person.id, team.id, invite.role, "agreed",
-                                            self.sheet_version)
-            role = self.core.label(f"role_{invite.role.value}")
-            await mail.send(who.telegram_id, "join/consented", team=team.name, role=role,
-                            swap=swap.title, when=self.core.local_time(when),
-                            sheet=self.sheet_version)
-            await self.catch_up(tx, mail, person, membership, team, swap)
-
-        return await self.core.act(who, action)
+        conversation = await tx.conversations.get(who.telegram_id)
+        if (conversation is None or conversation.state != "pending_join"
+                or conversation.data.get("invite_id") != invite_id):
+            raise Refusal("errors/stale_button")
+        invite = await tx.invites.get(invite_id)
+        if invite is None or invite.revoked:
+            raise Refusal("join/revoked_token")
+        team = await tx.teams.get(invite.team_id)
+        assert team is not None
+        swap = await tx.swaps.get(team.swap_id)
+        assert swap is not None
+        await tx.conversations.clear(who.telegram_id)
+        if not agree:
+            await tx.consents.record(None, team.id, invite.role, "declined",
+                                     self.sheet_version)
+            if await tx.people.by_telegram_id(who.telegram_id) is None \
+                    and not self.core.is_organiser(who):
+                # Someone with no record here keeps none: not even the
+                # times of our messages, which could tie them to the decline.
+                await tx.outbox.forget_chat(who.telegram_id)
+                await mail.send(who.telegram_id, "join/declined", forget_when_sent=True)
+            else:
+                await mail.send(who.telegram_id, "join/declined")
+            return
+        existing = await tx.people.by_telegram_id(who.telegram_id)
+        if existing is not None and await tx.memberships.in_swap(existing.id, swap.id):
+            raise Refusal("join/already_joined", team=team.name, swap=swap.title)
+        if await self._lead_taken(tx, mail, invite, team, swap, who):
+            return
+        person = await tx.people.ensure(who.telegram_id, who.name)
+        membership = await tx.memberships.create(person.id, team.id, swap.id,
+                                                 invite.role, invite.id)
+        await tx.people.set_current_swap(person.id, swap.id)
+        when = await tx.consents.record(person.id, team.id, invite.role, "agreed",
+                                        self.sheet_version)
+        role = self.core.label(f"role_{invite.role.value}")
+        await mail.send(who.telegram_id, "join/consented", team=team.name, role=role,
+                        swap=swap.title, when=self.core.local_time(when),
+                        sheet=self.sheet_version)
+        await self.catch_up(tx, mail, person, membership, team, swap)
 
 

@@ -7,7 +7,7 @@ import unicodedata
 from bot import callbacks as cb
 from bot.model import Kind, Membership, Person, Phase, Role, Swap, Team
 from bot.privacy import leave
-from bot.service import Buttons, Core, Mail, Refusal, Who
+from bot.service import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.text import Html
 from storage.stores import Tx
 
@@ -67,70 +67,59 @@ class Organising:
         if not self.core.is_organiser(who):
             raise Refusal("errors/organisers_only")
 
-    async def new_swap(self, who: Who, title: str) -> None:
+    @act
+    async def new_swap(self, tx: Tx, mail: Mail, who: Who, title: str) -> None:
         """Create a swap in setup and make it the organiser's current one."""
+        self._organiser(who)
+        if not title.strip():
+            raise Refusal("organiser/newswap_usage")
+        clean = self._name(title, TITLE_LIMIT, "organiser/title_too_long")
+        if any(same_name(s.title, clean) for s in await tx.swaps.created_by(who.telegram_id)):
+            raise Refusal("organiser/swap_exists", title=clean)
+        swap = await tx.swaps.create(clean, who.telegram_id)
+        await tx.organisers.set_current_swap(who.telegram_id, swap.id)
+        await mail.send(who.telegram_id, "organiser/swap_created", title=swap.title)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            self._organiser(who)
-            if not title.strip():
-                raise Refusal("organiser/newswap_usage")
-            clean = self._name(title, TITLE_LIMIT, "organiser/title_too_long")
-            if any(same_name(s.title, clean) for s in await tx.swaps.created_by(who.telegram_id)):
-                raise Refusal("organiser/swap_exists", title=clean)
-            swap = await tx.swaps.create(clean, who.telegram_id)
-            await tx.organisers.set_current_swap(who.telegram_id, swap.id)
-            await mail.send(who.telegram_id, "organiser/swap_created", title=swap.title)
-
-        await self.core.act(who, action)
-
-    async def list_swaps(self, who: Who) -> None:
+    @act
+    async def list_swaps(self, tx: Tx, mail: Mail, who: Who) -> None:
         """List every swap with a button to make it current."""
+        self._organiser(who)
+        swaps = await tx.swaps.created_by(who.telegram_id)
+        if not swaps:
+            raise Refusal("organiser/no_swaps")
+        current = await tx.organisers.current_swap_id(who.telegram_id)
+        lines = [self.core.html("organiser/swap_line", title=s.title,
+                                phase=self.core.label(f"phase_{s.phase.value}"),
+                                mark="▶️" if s.id == current else "•")
+                 for s in swaps]
+        buttons = [[(self.core.label("switch_swap", title=s.title[:40]), cb.SWITCH_SWAP.pack(s.id))]
+                   for s in swaps if s.id != current]
+        await mail.send(who.telegram_id, "organiser/swaps", lines=Html("\n".join(lines)),
+                        buttons=buttons or None)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            self._organiser(who)
-            swaps = await tx.swaps.created_by(who.telegram_id)
-            if not swaps:
-                raise Refusal("organiser/no_swaps")
-            current = await tx.organisers.current_swap_id(who.telegram_id)
-            lines = [self.core.html("organiser/swap_line", title=s.title,
-                                    phase=self.core.label(f"phase_{s.phase.value}"),
-                                    mark="▶️" if s.id == current else "•")
-                     for s in swaps]
-            buttons = [[(self.core.label("switch_swap", title=s.title[:40]), cb.SWITCH_SWAP.pack(s.id))]
-                       for s in swaps if s.id != current]
-            await mail.send(who.telegram_id, "organiser/swaps", lines=Html("\n".join(lines)),
-                            buttons=buttons or None)
-
-        await self.core.act(who, action)
-
-    async def switch_swap(self, who: Who, swap_id: int) -> bool:
+    @act
+    async def switch_swap(self, tx: Tx, mail: Mail, who: Who, swap_id: int) -> None:
         """Make another swap the organiser's current one."""
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await self.core.organised_swap(tx, who, swap_id)
-            await tx.organisers.set_current_swap(who.telegram_id, swap.id)
-            await mail.send(who.telegram_id, "organiser/swap_switched", title=swap.title,
-                            phase=self.core.label(f"phase_{swap.phase.value}"))
+        swap = await self.core.organised_swap(tx, who, swap_id)
+        await tx.organisers.set_current_swap(who.telegram_id, swap.id)
+        await mail.send(who.telegram_id, "organiser/swap_switched", title=swap.title,
+                        phase=self.core.label(f"phase_{swap.phase.value}"))
 
-        return await self.core.act(who, action)
-
-    async def add_team(self, who: Who, name: str) -> None:
+    @act
+    async def add_team(self, tx: Tx, mail: Mail, who: Who, name: str) -> None:
         """Add a team to the current swap and give its two invite links."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await self.core.current_swap(tx, who)
-            if not name.strip():
-                raise Refusal("organiser/addteam_usage")
-            clean = await self._team_name(tx, swap, name)
-            if swap.phase is not Phase.SETUP:
-                raise Refusal("organiser/teams_only_in_setup", title=swap.title)
-            team = await tx.teams.create(swap.id, clean)
-            lead = await tx.invites.create(team.id, Role.LEAD)
-            member = await tx.invites.create(team.id, Role.MEMBER)
-            await mail.send(who.telegram_id, "organiser/team_added", team=team.name,
-                            title=swap.title, lead_link=self.core.link(lead.token),
-                            member_link=self.core.link(member.token))
-
-        await self.core.act(who, action)
+        swap = await self.core.current_swap(tx, who)
+        if not name.strip():
+            raise Refusal("organiser/addteam_usage")
+        clean = await self._team_name(tx, swap, name)
+        if swap.phase is not Phase.SETUP:
+            raise Refusal("organiser/teams_only_in_setup", title=swap.title)
+        team = await tx.teams.create(swap.id, clean)
+        lead = await tx.invites.create(team.id, Role.LEAD)
+        member = await tx.invites.create(team.id, Role.MEMBER)
+        await mail.send(who.telegram_id, "organiser/team_added", team=team.name,
+                        title=swap.title, lead_link=self.core.link(lead.token),
+                        member_link=self.core.link(member.token))
 
     def _name(self, raw: str, limit: int, too_long: str) -> str:
         try:
@@ -148,43 +137,38 @@ class Organising:
                 raise Refusal("organiser/team_exists", team=team.name)
         return clean
 
-    async def revoke(self, who: Who, token: str | None) -> None:
+    @act
+    async def revoke(self, tx: Tx, mail: Mail, who: Who, token: str | None) -> None:
         """Revoke a link given by token, or list the links to choose from."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await self.core.current_swap(tx, who)
-            if token:
-                invite = await tx.invites.by_token(token.rsplit("start=", 1)[-1])
-                team = await tx.teams.get(invite.team_id) if invite else None
-                if invite is None or team is None or team.swap_id != swap.id:
-                    raise Refusal("organiser/revoke_unknown")
-                if invite.revoked:
-                    raise Refusal("organiser/revoke_already")
-                await self._revoke_and_replace(tx, mail, who, invite.id)
-                return
-            buttons = []
-            for team in await tx.teams.of_swap(swap.id):
-                for invite in await tx.invites.active_of_team(team.id):
-                    label = self.core.label(f"revoke_{invite.role.value}", team=team.name[:40])
-                    buttons.append([(label, cb.REVOKE.pack(invite.id))])
-            if not buttons:
-                raise Refusal("organiser/revoke_nothing", title=swap.title)
-            await mail.send(who.telegram_id, "organiser/revoke_choose", title=swap.title,
-                            buttons=buttons)
-
-        await self.core.act(who, action)
-
-    async def revoke_pressed(self, who: Who, invite_id: int) -> bool:
-        """The organiser chose a link to revoke."""
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await self.core.current_swap(tx, who)
-            invite = await tx.invites.get(invite_id)
+        swap = await self.core.current_swap(tx, who)
+        if token:
+            invite = await tx.invites.by_token(token.rsplit("start=", 1)[-1])
             team = await tx.teams.get(invite.team_id) if invite else None
-            if invite is None or team is None or team.swap_id != swap.id or invite.revoked:
-                raise Refusal("errors/stale_button")
+            if invite is None or team is None or team.swap_id != swap.id:
+                raise Refusal("organiser/revoke_unknown")
+            if invite.revoked:
+                raise Refusal("organiser/revoke_already")
             await self._revoke_and_replace(tx, mail, who, invite.id)
+            return
+        buttons = []
+        for team in await tx.teams.of_swap(swap.id):
+            for invite in await tx.invites.active_of_team(team.id):
+                label = self.core.label(f"revoke_{invite.role.value}", team=team.name[:40])
+                buttons.append([(label, cb.REVOKE.pack(invite.id))])
+        if not buttons:
+            raise Refusal("organiser/revoke_nothing", title=swap.title)
+        await mail.send(who.telegram_id, "organiser/revoke_choose", title=swap.title,
+                        buttons=buttons)
 
-        return await self.core.act(who, action)
+    @act
+    async def revoke_pressed(self, tx: Tx, mail: Mail, who: Who, invite_id: int) -> None:
+        """The organiser chose a link to revoke."""
+        swap = await self.core.current_swap(tx, who)
+        invite = await tx.invites.get(invite_id)
+        team = await tx.teams.get(invite.team_id) if invite else None
+        if invite is None or team is None or team.swap_id != swap.id or invite.revoked:
+            raise Refusal("errors/stale_button")
+        await self._revoke_and_replace(tx, mail, who, invite.id)
 
     async def _revoke_and_replace(self, tx: Tx, mail: Mail, who: Who, invite_id: int) -> None:
         invite = await tx.invites.get(invite_id)
@@ -213,20 +197,17 @@ class Organising:
 
     # -- removing people, renaming and removing teams ------------------------
 
-    async def remove_people(self, who: Who) -> None:
+    @act
+    async def remove_people(self, tx: Tx, mail: Mail, who: Who) -> None:
         """``/remove``: everyone in the current swap, each with a button to remove them."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await self.core.current_swap(tx, who)
-            buttons: Buttons = []
-            for team in await tx.teams.of_swap(swap.id):
-                buttons += self._remove_buttons(await tx.memberships.of_team(team.id), team)
-            if not buttons:
-                raise Refusal("organiser/remove_nobody", title=swap.title)
-            await mail.send(who.telegram_id, "organiser/remove_choose", title=swap.title,
-                            buttons=buttons)
-
-        await self.core.act(who, action)
+        swap = await self.core.current_swap(tx, who)
+        buttons: Buttons = []
+        for team in await tx.teams.of_swap(swap.id):
+            buttons += self._remove_buttons(await tx.memberships.of_team(team.id), team)
+        if not buttons:
+            raise Refusal("organiser/remove_nobody", title=swap.title)
+        await mail.send(who.telegram_id, "organiser/remove_choose", title=swap.title,
+                        buttons=buttons)
 
     async def _membership(self, tx: Tx, who: Who, membership_id: int
                           ) -> tuple[Swap, Team, Membership, Person]:
@@ -240,64 +221,52 @@ class Organising:
         assert team is not None and person is not None
         return swap, team, membership, person
 
-    async def remove_person_asked(self, who: Who, membership_id: int) -> bool:
+    @act
+    async def remove_person_asked(self, tx: Tx, mail: Mail, who: Who, membership_id: int) -> None:
         """Say what removing this person deletes; ask to confirm."""
+        swap, team, membership, person = await self._membership(tx, who, membership_id)
+        count = len([c for c in await tx.contributions.of_person(person.id)
+                     if c.swap_id == swap.id])
+        await mail.send(who.telegram_id, "organiser/remove_confirm", name=person.display_name,
+                        team=team.name, role=self.core.label(f"role_{membership.role.value}"),
+                        count=count,
+                        buttons=[[(self.core.label("confirm_remove"),
+                                   cb.REMOVE_PERSON_CONFIRM.pack(membership.id))],
+                                 [(self.core.label("cancel"), cb.CANCEL.pack())]])
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap, team, membership, person = await self._membership(tx, who, membership_id)
-            count = len([c for c in await tx.contributions.of_person(person.id)
-                         if c.swap_id == swap.id])
-            await mail.send(who.telegram_id, "organiser/remove_confirm", name=person.display_name,
-                            team=team.name, role=self.core.label(f"role_{membership.role.value}"),
-                            count=count,
-                            buttons=[[(self.core.label("confirm_remove"),
-                                       cb.REMOVE_PERSON_CONFIRM.pack(membership.id))],
-                                     [(self.core.label("cancel"), cb.CANCEL.pack())]])
-
-        return await self.core.act(who, action)
-
-    async def remove_person(self, who: Who, membership_id: int) -> bool:
+    @act_and_scrub
+    async def remove_person(self, tx: Tx, mail: Mail, who: Who, membership_id: int) -> None:
         """Take a person out of a team, with everything they wrote in that swap."""
+        swap, team, membership, person = await self._membership(tx, who, membership_id)
+        await leave(self.core, tx, mail, person, [membership])
+        await mail.send(person.telegram_id, "organiser/removed_you", team=team.name,
+                        title=swap.title, forget_when_sent=True)
+        await mail.send(who.telegram_id, "organiser/removed", name=person.display_name,
+                        team=team.name)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap, team, membership, person = await self._membership(tx, who, membership_id)
-            await leave(self.core, tx, mail, person, [membership])
-            await mail.send(person.telegram_id, "organiser/removed_you", team=team.name,
-                            title=swap.title, forget_when_sent=True)
-            await mail.send(who.telegram_id, "organiser/removed", name=person.display_name,
-                            team=team.name)
-
-        done = await self.core.act(who, action)
-        if done:
-            await self.core.db.scrub()
-        return done
-
-    async def teams(self, who: Who) -> None:
+    @act
+    async def teams(self, tx: Tx, mail: Mail, who: Who) -> None:
         """``/teams``: the current swap's teams; during setup, buttons to rename or remove."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await self.core.current_swap(tx, who)
-            teams = await tx.teams.of_swap(swap.id)
-            if not teams:
-                raise Refusal("status/no_teams")
-            lines = []
-            for team in teams:
-                members = await tx.memberships.of_team(team.id)
-                lines.append(self.core.html("organiser/team_line", team=team.name,
-                                            count=len(members)))
-            buttons: Buttons = []
-            if swap.phase is Phase.SETUP:
-                buttons = [[(self.core.label("rename_team", team=t.name[:30]),
-                             cb.RENAME_TEAM.pack(t.id)),
-                            (self.core.label("remove_team", team=t.name[:30]),
-                             cb.REMOVE_TEAM.pack(t.id))] for t in teams]
-            await mail.send(who.telegram_id, "organiser/teams", title=swap.title,
-                            lines=Html("\n".join(lines)),
-                            note=self.core.html("organiser/teams_fixed")
-                            if swap.phase is not Phase.SETUP else "",
-                            buttons=buttons or None)
-
-        await self.core.act(who, action)
+        swap = await self.core.current_swap(tx, who)
+        teams = await tx.teams.of_swap(swap.id)
+        if not teams:
+            raise Refusal("status/no_teams")
+        lines = []
+        for team in teams:
+            members = await tx.memberships.of_team(team.id)
+            lines.append(self.core.html("organiser/team_line", team=team.name,
+                                        count=len(members)))
+        buttons: Buttons = []
+        if swap.phase is Phase.SETUP:
+            buttons = [[(self.core.label("rename_team", team=t.name[:30]),
+                         cb.RENAME_TEAM.pack(t.id)),
+                        (self.core.label("remove_team", team=t.name[:30]),
+                         cb.REMOVE_TEAM.pack(t.id))] for t in teams]
+        await mail.send(who.telegram_id, "organiser/teams", title=swap.title,
+                        lines=Html("\n".join(lines)),
+                        note=self.core.html("organiser/teams_fixed")
+                        if swap.phase is not Phase.SETUP else "",
+                        buttons=buttons or None)
 
     async def _setup_team(self, tx: Tx, who: Who, team_id: int) -> tuple[Swap, Team]:
         team = await tx.teams.get(team_id)
@@ -308,77 +277,59 @@ class Organising:
             raise Refusal("organiser/teams_only_in_setup", title=swap.title)
         return swap, team
 
-    async def rename_team_asked(self, who: Who, team_id: int) -> bool:
+    @act
+    async def rename_team_asked(self, tx: Tx, mail: Mail, who: Who, team_id: int) -> None:
         """Wait for the team's new name."""
+        _, team = await self._setup_team(tx, who, team_id)
+        await tx.conversations.set(who.telegram_id, "renaming_team", team_id=team.id)
+        await mail.send(who.telegram_id, "organiser/rename_ask", team=team.name)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            _, team = await self._setup_team(tx, who, team_id)
-            await tx.conversations.set(who.telegram_id, "renaming_team", team_id=team.id)
-            await mail.send(who.telegram_id, "organiser/rename_ask", team=team.name)
-
-        return await self.core.act(who, action)
-
-    async def rename_team(self, who: Who, team_id: int, name: str) -> None:
+    @act
+    async def rename_team(self, tx: Tx, mail: Mail, who: Who, team_id: int, name: str) -> None:
         """The organiser sent the new name of a team."""
+        swap, team = await self._setup_team(tx, who, team_id)
+        clean = await self._team_name(tx, swap, name, renaming=team.id)
+        await tx.conversations.clear(who.telegram_id)
+        await tx.teams.rename(team.id, clean)
+        await mail.send(who.telegram_id, "organiser/renamed", old=team.name, team=clean)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap, team = await self._setup_team(tx, who, team_id)
-            clean = await self._team_name(tx, swap, name, renaming=team.id)
-            await tx.conversations.clear(who.telegram_id)
-            await tx.teams.rename(team.id, clean)
-            await mail.send(who.telegram_id, "organiser/renamed", old=team.name, team=clean)
-
-        await self.core.act(who, action)
-
-    async def remove_team_asked(self, who: Who, team_id: int) -> bool:
+    @act
+    async def remove_team_asked(self, tx: Tx, mail: Mail, who: Who, team_id: int) -> None:
         """Say what removing a team means; ask to confirm."""
+        _, team = await self._setup_team(tx, who, team_id)
+        members = await tx.memberships.of_team(team.id)
+        await mail.send(who.telegram_id, "organiser/remove_team_confirm", team=team.name,
+                        count=len(members),
+                        buttons=[[(self.core.label("confirm_remove"),
+                                   cb.REMOVE_TEAM_CONFIRM.pack(team.id))],
+                                 [(self.core.label("cancel"), cb.CANCEL.pack())]])
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            _, team = await self._setup_team(tx, who, team_id)
-            members = await tx.memberships.of_team(team.id)
-            await mail.send(who.telegram_id, "organiser/remove_team_confirm", team=team.name,
-                            count=len(members),
-                            buttons=[[(self.core.label("confirm_remove"),
-                                       cb.REMOVE_TEAM_CONFIRM.pack(team.id))],
-                                     [(self.core.label("cancel"), cb.CANCEL.pack())]])
-
-        return await self.core.act(who, action)
-
-    async def remove_team(self, who: Who, team_id: int) -> bool:
+    @act_and_scrub
+    async def remove_team(self, tx: Tx, mail: Mail, who: Who, team_id: int) -> None:
         """Remove a team during setup; its people are told and leave with it."""
+        swap, team = await self._setup_team(tx, who, team_id)
+        for membership, person in await tx.memberships.of_team(team.id):
+            await leave(self.core, tx, mail, person, [membership])
+            await mail.send(person.telegram_id, "organiser/team_removed_member",
+                            team=team.name, title=swap.title, forget_when_sent=True)
+        await tx.teams.delete(team.id)
+        await mail.send(who.telegram_id, "organiser/team_removed", team=team.name,
+                        title=swap.title)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap, team = await self._setup_team(tx, who, team_id)
-            for membership, person in await tx.memberships.of_team(team.id):
-                await leave(self.core, tx, mail, person, [membership])
-                await mail.send(person.telegram_id, "organiser/team_removed_member",
-                                team=team.name, title=swap.title, forget_when_sent=True)
-            await tx.teams.delete(team.id)
-            await mail.send(who.telegram_id, "organiser/team_removed", team=team.name,
-                            title=swap.title)
-
-        done = await self.core.act(who, action)
-        if done:
-            await self.core.db.scrub()
-        return done
-
-    async def status(self, who: Who) -> None:
+    @act
+    async def status(self, tx: Tx, mail: Mail, who: Who) -> None:
         """The organiser's view of the current swap, or a lead's view of their team."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            if self.core.is_organiser(who):
-                swap = await self.core.current_swap(tx, who)
-                teams = await tx.teams.of_swap(swap.id)
-            else:
-                member = await self.core.member(tx, who)
-                if member.role is not Role.LEAD:
-                    raise Refusal("errors/status_leads_only")
-                swap, teams = member.swap, [member.team]
-            body = await self.render_status(tx, swap, teams)
-            await mail.send(who.telegram_id, "status/header", title=swap.title,
-                            phase=self.core.label(f"phase_{swap.phase.value}"), body=body)
-
-        await self.core.act(who, action)
+        if self.core.is_organiser(who):
+            swap = await self.core.current_swap(tx, who)
+            teams = await tx.teams.of_swap(swap.id)
+        else:
+            member = await self.core.member(tx, who)
+            if member.role is not Role.LEAD:
+                raise Refusal("errors/status_leads_only")
+            swap, teams = member.swap, [member.team]
+        body = await self.render_status(tx, swap, teams)
+        await mail.send(who.telegram_id, "status/header", title=swap.title,
+                        phase=self.core.label(f"phase_{swap.phase.value}"), body=body)
 
     async def render_status(self, tx: Tx, swap: Swap, teams: list) -> Html:
         core = self.core
@@ -433,9 +384,10 @@ class Organising:
         done = bool(await tx.contributions.confirmed(team_id=team_id, kind=kind))
         return core.html(f"status/team_{kind.value}_{'done' if done else 'missing'}")
 
-    async def settings(self, who: Who) -> None:
+    @act
+    async def settings(self, tx: Tx, mail: Mail, who: Who) -> None:
         """Show the current swap's settings with buttons to change them."""
-        await self.core.act(who, lambda tx, mail: self._show_settings(tx, mail, who))
+        await self._show_settings(tx, mail, who)
 
     async def _show_settings(self, tx: Tx, mail: Mail, who: Who) -> None:
         core = self.core

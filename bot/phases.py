@@ -1,7 +1,7 @@
 """Moving a swap through its phases, and everything each move delivers.
 
-``/advance`` first rehearses the move inside a transaction that is rolled
-back, so the organiser sees exactly how many messages would go to how many
+``/advance`` first rehearses the move inside a transaction that is always
+rolled back (``Database.rehearsal``), so the organiser sees exactly how many messages would go to how many
 people; the real move then repeats it and commits state and messages together.
 """
 
@@ -23,19 +23,11 @@ from bot.procedure import (
     next_step,
     works_on,
 )
-from bot.service import Core, Mail, Refusal, Who
+from bot.service import Core, Mail, Refusal, Who, act
 from bot.text import Html
 from storage.stores import Tx
 
 People = list[tuple[Membership, Person]]
-
-
-class _Rehearsal(Exception):
-    """Rolls back a rehearsed transition, carrying what it would have sent."""
-
-    def __init__(self, summary: dict) -> None:
-        super().__init__("rehearsal")
-        self.summary = summary
 
 
 class Phases:
@@ -93,22 +85,22 @@ class Phases:
 
     async def advance(self, who: Who, force: bool) -> None:
         """Show what the next move would send, with a Confirm button."""
-        core = self.core
-        try:
-            async with core.db.transaction() as tx:
-                await self._rehearse(tx, who, force)
-        except (_Rehearsal, Refusal) as result:
-            outcome = result
+        async with self.core.db.rehearsal() as tx:
+            try:
+                preview: dict[str, Any] | Refusal = await self._rehearse(tx, who, force)
+            except Refusal as refusal:
+                preview = refusal
+        await self._show_preview(who, preview)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            if isinstance(outcome, Refusal):
-                raise outcome
-            await mail.send(who.telegram_id, "organiser/advance_preview", **outcome.summary)
+    @act
+    async def _show_preview(self, tx: Tx, mail: Mail, who: Who,
+                            preview: dict[str, Any] | Refusal) -> None:
+        if isinstance(preview, Refusal):
+            raise preview
+        await mail.send(who.telegram_id, "organiser/advance_preview", **preview)
 
-        await core.act(who, action)
-
-    async def _rehearse(self, tx: Tx, who: Who, force: bool) -> None:
-        """Make the move, then raise ``_Rehearsal`` so that it is rolled back."""
+    async def _rehearse(self, tx: Tx, who: Who, force: bool) -> dict[str, Any]:
+        """Make the move in a transaction that will be rolled back; say what it sent."""
         core = self.core
         swap = await core.current_swap(tx, who)
         target, rounds, missing = await self._missing(tx, swap)
@@ -119,41 +111,40 @@ class Phases:
         summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target, rounds)
         # The button names the state it was made for, so a stale one is refused.
         data = cb.ADVANCE.pack(swap.id, swap.phase.value[:3], swap.rounds_released, int(force))
-        raise _Rehearsal({
+        return {
             "title": swap.title, "step": step, "what": Html("\n".join(summary["what"])),
             "messages": summary["messages"], "people": summary["people"],
             "forced": core.html("organiser/advance_forced_note",
                                 missing=self._missing_lines(missing)) if missing else "",
-            "buttons": [[(core.label("confirm_advance"), data)], [(core.label("cancel"), cb.CANCEL.pack())]],
-        })
+            "buttons": [[(core.label("confirm_advance"), data)],
+                        [(core.label("cancel"), cb.CANCEL.pack())]],
+        }
 
-    async def confirm_advance(self, who: Who, swap_id: int, phase_prefix: str, rounds: int,
-                              force: bool) -> bool:
+    @act
+    async def confirm_advance(self, tx: Tx, mail: Mail, who: Who, swap_id: int, phase_prefix: str, rounds: int,
+                              force: bool) -> None:
         """The organiser confirmed a move; make it, unless something changed since."""
         core = self.core
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await core.organised_swap(tx, who, swap_id)
-            if (swap.phase.value[:3] != phase_prefix
-                    or swap.rounds_released != rounds):
-                raise Refusal("organiser/advance_stale")
-            target, new_rounds, missing = await self._missing(tx, swap)
-            if missing and not force:
-                raise Refusal("organiser/advance_blocked", title=swap.title,
-                              step=self._step_name(swap, target, new_rounds),
-                              missing=self._missing_lines(missing))
-            summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target,
-                                       new_rounds)
-            await tx.swaps.record_transition(
-                swap.id, swap.phase, target, who.telegram_id, forced=bool(missing),
-                missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing])
-            await mail.send(who.telegram_id, "organiser/advanced", title=swap.title,
-                            step=self._step_name(swap, target, new_rounds),
-                            messages=summary["messages"], people=summary["people"],
-                            forced=core.html("organiser/advanced_forced") if missing else "")
-            if target is Phase.CLOSED:
-                await self.exporter.send(tx, mail, who, swap.id)
-
-        return await core.act(who, action)
+        swap = await core.organised_swap(tx, who, swap_id)
+        if (swap.phase.value[:3] != phase_prefix
+                or swap.rounds_released != rounds):
+            raise Refusal("organiser/advance_stale")
+        target, new_rounds, missing = await self._missing(tx, swap)
+        if missing and not force:
+            raise Refusal("organiser/advance_blocked", title=swap.title,
+                          step=self._step_name(swap, target, new_rounds),
+                          missing=self._missing_lines(missing))
+        summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target,
+                                   new_rounds)
+        await tx.swaps.record_transition(
+            swap.id, swap.phase, target, who.telegram_id, forced=bool(missing),
+            missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing])
+        await mail.send(who.telegram_id, "organiser/advanced", title=swap.title,
+                        step=self._step_name(swap, target, new_rounds),
+                        messages=summary["messages"], people=summary["people"],
+                        forced=core.html("organiser/advanced_forced") if missing else "")
+        if target is Phase.CLOSED:
+            await self.exporter.send(tx, mail, who, swap.id)
 
     async def _move(self, tx: Tx, mail: Mail, swap: Swap, target: Phase, rounds: int) -> dict:
         """Change the phase and owe everyone its material; return a summary."""
@@ -340,26 +331,23 @@ class Phases:
 
     # -- /reopen ------------------------------------------------------------
 
-    async def reopen(self, who: Who) -> None:
+    @act
+    async def reopen(self, tx: Tx, mail: Mail, who: Who) -> None:
         """Take the swap back one phase so late contributions can still come in."""
         core = self.core
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await core.current_swap(tx, who)
-            try:
-                target = can_reopen(swap.phase)
-            except NotAllowed:
-                raise Refusal("organiser/cannot_reopen",
-                              phase=core.label(f"phase_{swap.phase.value}")) from None
-            await tx.swaps.set_phase(swap.id, target)
-            await tx.swaps.record_transition(swap.id, swap.phase, target, who.telegram_id,
-                                             forced=False, missing=[])
-            count = 0
-            bulk = Mail(tx, core.prompts, bulk=True)
-            for team in await tx.teams.of_swap(swap.id):
-                count += await core.tell_team(tx, bulk, team.id, f"phase/reopened_{target.value}",
-                                              title=swap.title)
-            await mail.send(who.telegram_id, "organiser/reopened", title=swap.title,
-                            phase=core.label(f"phase_{target.value}"), people=count)
-
-        await core.act(who, action)
+        swap = await core.current_swap(tx, who)
+        try:
+            target = can_reopen(swap.phase)
+        except NotAllowed:
+            raise Refusal("organiser/cannot_reopen",
+                          phase=core.label(f"phase_{swap.phase.value}")) from None
+        await tx.swaps.set_phase(swap.id, target)
+        await tx.swaps.record_transition(swap.id, swap.phase, target, who.telegram_id,
+                                         forced=False, missing=[])
+        count = 0
+        bulk = Mail(tx, core.prompts, bulk=True)
+        for team in await tx.teams.of_swap(swap.id):
+            count += await core.tell_team(tx, bulk, team.id, f"phase/reopened_{target.value}",
+                                          title=swap.title)
+        await mail.send(who.telegram_id, "organiser/reopened", title=swap.title,
+                        phase=core.label(f"phase_{target.value}"), people=count)

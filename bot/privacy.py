@@ -17,7 +17,7 @@ import json
 
 from bot import callbacks as cb
 from bot.model import Contribution, Kind, Membership, Person
-from bot.service import Buttons, Core, Mail, Refusal, Who
+from bot.service import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.text import Html
 from storage.stores import Tx
 
@@ -28,46 +28,43 @@ class Privacy:
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    async def my_data(self, who: Who) -> None:
+    @act
+    async def my_data(self, tx: Tx, mail: Mail, who: Who) -> None:
         """Send the person everything stored about them, as a JSON file."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            person = await tx.people.by_telegram_id(who.telegram_id)
-            conversation = await tx.conversations.get(who.telegram_id)
-            if person is None:
-                raise Refusal("privacy/nothing_stored_pending" if conversation
-                              else "privacy/nothing_stored")
-            teams = {}
-            memberships = []
-            for m in await tx.memberships.of_person(person.id):
-                team = await tx.teams.get(m.team_id)
-                swap = await tx.swaps.get(m.swap_id)
-                teams[m.team_id] = team.name if team else ""
-                memberships.append({"swap": swap.title if swap else "", "team": teams[m.team_id],
-                                    "role": m.role.value, "joined_at": m.joined_at})
-            contributions = await tx.contributions.of_person(person.id)
-            record = {
-                "telegram_id": person.telegram_id,
-                "name": person.display_name,
-                "pseudonym": person.pseudonym,
-                "memberships": memberships,
-                "consents": [{k: c[k] for k in ("decision", "decided_at", "sheet_version",
-                                                "role")}
-                             for c in await tx.consents.of_person(person.id)],
-                "contributions": [
-                    {"kind": c.kind.value, "status": c.status, "round": c.round,
-                     "text": c.text, "written_at": c.created_at,
-                     "confirmed_at": c.confirmed_at,
-                     "first_delivered_at": c.first_delivered_at}
-                    for c in contributions],
-                "waiting_for": conversation.state if conversation else None,
-            }
-            await mail.document(who.telegram_id, "my-data.json",
-                                json.dumps(record, indent=2, ensure_ascii=False).encode(),
-                                "privacy/mydata_caption",
-                                count=len(contributions))
-
-        await self.core.act(who, action)
+        person = await tx.people.by_telegram_id(who.telegram_id)
+        conversation = await tx.conversations.get(who.telegram_id)
+        if person is None:
+            raise Refusal("privacy/nothing_stored_pending" if conversation
+                          else "privacy/nothing_stored")
+        teams = {}
+        memberships = []
+        for m in await tx.memberships.of_person(person.id):
+            team = await tx.teams.get(m.team_id)
+            swap = await tx.swaps.get(m.swap_id)
+            teams[m.team_id] = team.name if team else ""
+            memberships.append({"swap": swap.title if swap else "", "team": teams[m.team_id],
+                                "role": m.role.value, "joined_at": m.joined_at})
+        contributions = await tx.contributions.of_person(person.id)
+        record = {
+            "telegram_id": person.telegram_id,
+            "name": person.display_name,
+            "pseudonym": person.pseudonym,
+            "memberships": memberships,
+            "consents": [{k: c[k] for k in ("decision", "decided_at", "sheet_version",
+                                            "role")}
+                         for c in await tx.consents.of_person(person.id)],
+            "contributions": [
+                {"kind": c.kind.value, "status": c.status, "round": c.round,
+                 "text": c.text, "written_at": c.created_at,
+                 "confirmed_at": c.confirmed_at,
+                 "first_delivered_at": c.first_delivered_at}
+                for c in contributions],
+            "waiting_for": conversation.state if conversation else None,
+        }
+        await mail.document(who.telegram_id, "my-data.json",
+                            json.dumps(record, indent=2, ensure_ascii=False).encode(),
+                            "privacy/mydata_caption",
+                            count=len(contributions))
 
     # -- choosing a swap ------------------------------------------------------
 
@@ -78,81 +75,69 @@ class Privacy:
             titles[m.swap_id] = swap.title if swap else ""
         return titles
 
-    async def list_swaps(self, who: Who) -> None:
+    @act
+    async def list_swaps(self, tx: Tx, mail: Mail, who: Who) -> None:
         """A participant's swaps, with buttons to choose the one they act in."""
+        member = await self.core.member(tx, who)
+        memberships = await tx.memberships.of_person(member.person.id)
+        titles = await self._titles(tx, memberships)
+        lines = [self.core.html("privacy/swap_line", title=titles[m.swap_id],
+                                mark="▶️" if m.swap_id == member.swap.id else "•")
+                 for m in memberships]
+        buttons = [[(self.core.label("switch_swap", title=titles[m.swap_id][:40]),
+                     cb.CURRENT_SWAP.pack(m.swap_id))]
+                   for m in memberships if m.swap_id != member.swap.id]
+        await mail.send(who.telegram_id, "privacy/swaps", lines=Html("\n".join(lines)),
+                        buttons=buttons or None)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            member = await self.core.member(tx, who)
-            memberships = await tx.memberships.of_person(member.person.id)
-            titles = await self._titles(tx, memberships)
-            lines = [self.core.html("privacy/swap_line", title=titles[m.swap_id],
-                                    mark="▶️" if m.swap_id == member.swap.id else "•")
-                     for m in memberships]
-            buttons = [[(self.core.label("switch_swap", title=titles[m.swap_id][:40]),
-                         cb.CURRENT_SWAP.pack(m.swap_id))]
-                       for m in memberships if m.swap_id != member.swap.id]
-            await mail.send(who.telegram_id, "privacy/swaps", lines=Html("\n".join(lines)),
-                            buttons=buttons or None)
-
-        await self.core.act(who, action)
-
-    async def switch_swap(self, who: Who, swap_id: int) -> bool:
+    @act
+    async def switch_swap(self, tx: Tx, mail: Mail, who: Who, swap_id: int) -> None:
         """A person in several swaps chose the one they act in from now on."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            person = await tx.people.by_telegram_id(who.telegram_id)
-            membership = await tx.memberships.in_swap(person.id, swap_id) if person else None
-            if person is None or membership is None:
-                raise Refusal("errors/stale_button")
-            await tx.people.set_current_swap(person.id, swap_id)
-            await tx.conversations.clear(who.telegram_id)
-            team = await tx.teams.get(membership.team_id)
-            swap = await tx.swaps.get(swap_id)
-            assert team is not None and swap is not None
-            await mail.send(who.telegram_id, "privacy/swap_switched", title=swap.title,
-                            team=team.name)
-
-        return await self.core.act(who, action)
+        person = await tx.people.by_telegram_id(who.telegram_id)
+        membership = await tx.memberships.in_swap(person.id, swap_id) if person else None
+        if person is None or membership is None:
+            raise Refusal("errors/stale_button")
+        await tx.people.set_current_swap(person.id, swap_id)
+        await tx.conversations.clear(who.telegram_id)
+        team = await tx.teams.get(membership.team_id)
+        swap = await tx.swaps.get(swap_id)
+        assert team is not None and swap is not None
+        await mail.send(who.telegram_id, "privacy/swap_switched", title=swap.title,
+                        team=team.name)
 
     # -- withdrawal -----------------------------------------------------------
 
-    async def withdraw(self, who: Who) -> None:
+    @act
+    async def withdraw(self, tx: Tx, mail: Mail, who: Who) -> None:
         """Ask which swap to leave (if several), then say what goes and what was delivered."""
+        person = await tx.people.by_telegram_id(who.telegram_id)
+        if person is None:
+            conversation = await tx.conversations.get(who.telegram_id)
+            await tx.conversations.clear(who.telegram_id)
+            # An unanswered invitation is all there is: it goes now.
+            await mail.send(who.telegram_id, "privacy/invitation_dropped"
+                            if conversation else "privacy/nothing_stored")
+            return
+        memberships = await tx.memberships.of_person(person.id)
+        if len(memberships) > 1:
+            titles = await self._titles(tx, memberships)
+            buttons: Buttons = [[(self.core.label("withdraw_from", title=titles[m.swap_id][:40]),
+                                  cb.WITHDRAW_CHOOSE.pack(m.swap_id))] for m in memberships]
+            buttons.append([(self.core.label("withdraw_from_all"), cb.WITHDRAW_CHOOSE.pack(0))])
+            buttons.append([(self.core.label("cancel"), cb.CANCEL.pack())])
+            await mail.send(who.telegram_id, "privacy/withdraw_which",
+                            count=len(memberships), buttons=buttons)
+            return
+        await self._ask(tx, mail, who, person, memberships, 0)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            person = await tx.people.by_telegram_id(who.telegram_id)
-            if person is None:
-                conversation = await tx.conversations.get(who.telegram_id)
-                await tx.conversations.clear(who.telegram_id)
-                # An unanswered invitation is all there is: it goes now.
-                await mail.send(who.telegram_id, "privacy/invitation_dropped"
-                                if conversation else "privacy/nothing_stored")
-                return
-            memberships = await tx.memberships.of_person(person.id)
-            if len(memberships) > 1:
-                titles = await self._titles(tx, memberships)
-                buttons: Buttons = [[(self.core.label("withdraw_from", title=titles[m.swap_id][:40]),
-                                      cb.WITHDRAW_CHOOSE.pack(m.swap_id))] for m in memberships]
-                buttons.append([(self.core.label("withdraw_from_all"), cb.WITHDRAW_CHOOSE.pack(0))])
-                buttons.append([(self.core.label("cancel"), cb.CANCEL.pack())])
-                await mail.send(who.telegram_id, "privacy/withdraw_which",
-                                count=len(memberships), buttons=buttons)
-                return
-            await self._ask(tx, mail, who, person, memberships, 0)
-
-        await self.core.act(who, action)
-
-    async def withdraw_chosen(self, who: Who, swap_id: int) -> bool:
+    @act
+    async def withdraw_chosen(self, tx: Tx, mail: Mail, who: Who, swap_id: int) -> None:
         """The person chose a swap to leave (0: every swap)."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            person = await tx.people.by_telegram_id(who.telegram_id)
-            if person is None:
-                raise Refusal("errors/stale_button")
-            leaving = await self._leaving(tx, person, swap_id)
-            await self._ask(tx, mail, who, person, leaving, swap_id)
-
-        return await self.core.act(who, action)
+        person = await tx.people.by_telegram_id(who.telegram_id)
+        if person is None:
+            raise Refusal("errors/stale_button")
+        leaving = await self._leaving(tx, person, swap_id)
+        await self._ask(tx, mail, who, person, leaving, swap_id)
 
     async def _leaving(self, tx: Tx, person: Person, swap_id: int) -> list[Membership]:
         memberships = await tx.memberships.of_person(person.id)
@@ -206,25 +191,19 @@ class Privacy:
         adopted = await tx.contributions.adopted(c.id for c in items if c.kind is Kind.PROPOSAL)
         return self.core.html("privacy/adopted_goes_too") if adopted else ""
 
-    async def withdraw_confirmed(self, who: Who, person_id: int, swap_id: int) -> bool:
+    @act_and_scrub
+    async def withdraw_confirmed(self, tx: Tx, mail: Mail, who: Who, person_id: int, swap_id: int) -> None:
         """Delete the person's part in the chosen swap (0: every swap)."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            person = await tx.people.by_telegram_id(who.telegram_id)
-            if person is None or person.id != person_id:
-                raise Refusal("errors/stale_button")
-            leaving = await self._leaving(tx, person, swap_id)
-            items = [c for m in leaving for c in await self._items(tx, person, m)]
-            delivered = await self._delivered(tx, items)
-            await leave(self.core, tx, mail, person, leaving)
-            titles = await self._titles(tx, leaving)
-            await mail.send(who.telegram_id, "privacy/withdrawn", count=len(items),
-                            swaps=", ".join(titles.values()), delivered=delivered)
-
-        done = await self.core.act(who, action)
-        if done:
-            await self.core.db.scrub()
-        return done
+        person = await tx.people.by_telegram_id(who.telegram_id)
+        if person is None or person.id != person_id:
+            raise Refusal("errors/stale_button")
+        leaving = await self._leaving(tx, person, swap_id)
+        items = [c for m in leaving for c in await self._items(tx, person, m)]
+        delivered = await self._delivered(tx, items)
+        await leave(self.core, tx, mail, person, leaving)
+        titles = await self._titles(tx, leaving)
+        await mail.send(who.telegram_id, "privacy/withdrawn", count=len(items),
+                        swaps=", ".join(titles.values()), delivered=delivered)
 
 
 async def leave(core: Core, tx: Tx, mail: Mail, person: Person,

@@ -10,10 +10,11 @@ refusal is written, so bad input changes nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.model import Membership, Person, Role, Swap, Team
@@ -87,6 +88,46 @@ class Mail:
         """Owe ``chat_id`` a file with a caption."""
         await self.tx.outbox.add(chat_id, self.prompts.html(caption_key, **params),
                                  document_name=filename, document=content, quotes=quotes)
+
+
+class HasCore(Protocol):
+    """A service: anything that acts through a ``Core``."""
+
+    core: Core
+
+
+P = ParamSpec("P")
+S = TypeVar("S", bound=HasCore)
+Action = Callable[Concatenate[S, Tx, Mail, Who, P], Awaitable[None]]
+Acting = Callable[Concatenate[S, Who, P], Awaitable[bool]]
+
+
+def act(method: Action[S, P]) -> Acting[S, P]:
+    """Make ``method(self, tx, mail, who, ...)`` one action of ``who``: callers
+    call ``method(who, ...)``, and it runs in one transaction with its mail; on
+    ``Refusal`` nothing changes and the person is told. Returns whether it was done."""
+
+    @functools.wraps(method)
+    async def run(self: S, who: Who, *args: P.args, **kwargs: P.kwargs) -> bool:
+        return await self.core.act(
+            who, lambda tx, mail: method(self, tx, mail, who, *args, **kwargs))
+
+    return run
+
+
+def act_and_scrub(method: Action[S, P]) -> Acting[S, P]:
+    """``act``, then, if it was done, the deleted words are scrubbed from the disk
+    (``Database.scrub``): for actions that delete people's words."""
+    acting = act(method)
+
+    @functools.wraps(method)
+    async def run(self: S, who: Who, *args: P.args, **kwargs: P.kwargs) -> bool:
+        done = await acting(self, who, *args, **kwargs)
+        if done:
+            await self.core.db.scrub()
+        return done
+
+    return run
 
 
 def keyboard(buttons: Buttons) -> dict:

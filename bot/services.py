@@ -11,7 +11,7 @@ from bot.joining import Joining
 from bot.organising import Organising
 from bot.phases import Phases
 from bot.privacy import Privacy
-from bot.service import Core, Mail, Refusal, Who
+from bot.service import Core, Mail, Refusal, Who, act
 from bot.text import Prompts
 from bot.workshop import Workshop
 from storage.db import Database
@@ -56,10 +56,7 @@ class Services:
         else:
             await self.privacy.list_swaps(who)
 
-    async def tell(self, who: Who, key: str) -> None:
+    @act
+    async def tell(self, tx: Tx, mail: Mail, who: Who, key: str) -> None:
         """Answer with a prompt and change nothing (a refusal in its own right)."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            raise Refusal(key)
-
-        await self.core.act(who, action)
+        raise Refusal(key)

@@ -14,7 +14,7 @@ from bot import callbacks as cb
 from bot.model import Contribution, Conversation, Kind, Phase, Role
 from bot.privacy import drop_adopted
 from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
-from bot.service import Buttons, Core, Mail, Member, Refusal, Who
+from bot.service import Buttons, Core, Mail, Member, Refusal, Who, act
 from storage.stores import Tx
 
 # The longest text one contribution may hold: about three full Telegram
@@ -49,83 +49,77 @@ class Workshop:
 
     # -- starting to write -------------------------------------------------
 
-    async def begin(self, who: Who, kind: Kind) -> None:
+    @act
+    async def begin(self, tx: Tx, mail: Mail, who: Who, kind: Kind) -> None:
         """``/dilemma``, ``/propose`` or ``/response``: wait for the person's text."""
+        member = await self.core.member(tx, who)
+        self._check(member, kind)
+        current = await tx.contributions.confirmed(team_id=member.team.id, kind=kind) \
+            if kind in _TEAM_KINDS else []
+        await tx.conversations.set(who.telegram_id, "awaiting", kind=kind.value)
+        await mail.send(who.telegram_id, f"workshop/ask_{kind.value}",
+                        quotes=[c.id for c in current[-1:]],
+                        current=current[-1].text if current else "",
+                        replaces=self.core.html("workshop/will_replace") if current else "")
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            member = await self.core.member(tx, who)
-            self._check(member, kind)
-            current = await tx.contributions.confirmed(team_id=member.team.id, kind=kind) \
-                if kind in _TEAM_KINDS else []
-            await tx.conversations.set(who.telegram_id, "awaiting", kind=kind.value)
-            await mail.send(who.telegram_id, f"workshop/ask_{kind.value}",
-                            quotes=[c.id for c in current[-1:]],
-                            current=current[-1].text if current else "",
-                            replaces=self.core.html("workshop/will_replace") if current else "")
-
-        await self.core.act(who, action)
-
-    async def text(self, who: Who, text: str, reply_to: int | None) -> None:
+    @act
+    async def text(self, tx: Tx, mail: Mail, who: Who, text: str, reply_to: int | None) -> None:
         """The person wrote something: make it a draft and show the preview."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            conversation = await tx.conversations.get(who.telegram_id)
-            if conversation is not None and conversation.state == "pending_join":
-                raise Refusal("join/please_decide")
-            member = await self.core.member_or_none(tx, who)
-            if member is None:
-                if self.core.is_organiser(who):
-                    raise Refusal("organiser/use_commands")
-                raise Refusal("errors/not_joined")
-            clean = text.strip()
-            if not clean:
-                raise Refusal("errors/empty")
-            now = time.time()
-            if conversation is not None and self._pasting(conversation, now) \
-                    and conversation.data.get("refused"):
-                # The rest of a paste already refused as too long: dropped quietly.
-                await tx.conversations.set(who.telegram_id, "pasting", refused=True, at=now)
-                return
-            earlier = await self._paste_so_far(tx, member, conversation, now)
+        conversation = await tx.conversations.get(who.telegram_id)
+        if conversation is not None and conversation.state == "pending_join":
+            raise Refusal("join/please_decide")
+        member = await self.core.member_or_none(tx, who)
+        if member is None:
+            if self.core.is_organiser(who):
+                raise Refusal("organiser/use_commands")
+            raise Refusal("errors/not_joined")
+        clean = text.strip()
+        if not clean:
+            raise Refusal("errors/empty")
+        now = time.time()
+        if conversation is not None and self._pasting(conversation, now) \
+                and conversation.data.get("refused"):
+            # The rest of a paste already refused as too long: dropped quietly.
+            await tx.conversations.set(who.telegram_id, "pasting", refused=True, at=now)
+            return
+        earlier = await self._paste_so_far(tx, member, conversation, now)
+        if earlier is not None:
+            clean = earlier.text + "\n" + clean
+        if len(clean) > TEXT_LIMIT:
             if earlier is not None:
-                clean = earlier.text + "\n" + clean
-            if len(clean) > TEXT_LIMIT:
-                if earlier is not None:
-                    await tx.contributions.delete(earlier.id)
-                await tx.conversations.set(who.telegram_id, "pasting", refused=True, at=now)
-                await mail.send(who.telegram_id, "errors/too_long", limit=f"{TEXT_LIMIT:,}",
-                                length=f"{len(clean):,}")
-                return
-            editing: int | None = None
-            replaced = False
-            if earlier is not None:
-                kind, editing, round_ = earlier.kind, earlier.replaces_id, earlier.round
                 await tx.contributions.delete(earlier.id)
+            await tx.conversations.set(who.telegram_id, "pasting", refused=True, at=now)
+            await mail.send(who.telegram_id, "errors/too_long", limit=f"{TEXT_LIMIT:,}",
+                            length=f"{len(clean):,}")
+            return
+        editing: int | None = None
+        replaced = False
+        if earlier is not None:
+            kind, editing, round_ = earlier.kind, earlier.replaces_id, earlier.round
+            await tx.contributions.delete(earlier.id)
+        else:
+            if conversation is not None and conversation.state == "awaiting":
+                kind = Kind(conversation.data["kind"])
+                editing = conversation.data.get("editing")
             else:
-                if conversation is not None and conversation.state == "awaiting":
-                    kind = Kind(conversation.data["kind"])
-                    editing = conversation.data.get("editing")
-                else:
-                    kind = self._default_kind(member)
-                self._check(member, kind)
-                round_ = None
-                if kind is Kind.REFLECTION:
-                    round_ = await self._round_for(tx, who, member, reply_to, editing)
-                if editing is None:
-                    # One open draft per person and kind: the newest text wins.
-                    replaced = bool(await tx.contributions.delete_drafts_of(
-                        member.person.id, kind, member.swap.id))
-            draft = await self._draft(tx, member, kind, clean, editing, round_)
-            if len(text) >= LONG_PART:
-                await tx.conversations.set(who.telegram_id, "pasting", draft_id=draft.id,
-                                           at=now)
-            else:
-                await tx.conversations.clear(who.telegram_id)
-            await self._preview(mail, who, member, draft, replaced=replaced,
-                                not_before=now + PASTE_WINDOW if len(text) >= LONG_PART
-                                else 0.0)
-
-        await self.core.act(who, action)
+                kind = self._default_kind(member)
+            self._check(member, kind)
+            round_ = None
+            if kind is Kind.REFLECTION:
+                round_ = await self._round_for(tx, who, member, reply_to, editing)
+            if editing is None:
+                # One open draft per person and kind: the newest text wins.
+                replaced = bool(await tx.contributions.delete_drafts_of(
+                    member.person.id, kind, member.swap.id))
+        draft = await self._draft(tx, member, kind, clean, editing, round_)
+        if len(text) >= LONG_PART:
+            await tx.conversations.set(who.telegram_id, "pasting", draft_id=draft.id,
+                                       at=now)
+        else:
+            await tx.conversations.clear(who.telegram_id)
+        await self._preview(mail, who, member, draft, replaced=replaced,
+                            not_before=now + PASTE_WINDOW if len(text) >= LONG_PART
+                            else 0.0)
 
     @staticmethod
     def _pasting(conversation: Conversation | None, now: float) -> bool:
@@ -237,29 +231,27 @@ class Workshop:
         self._check(member, item.kind)
         return member, item
 
-    async def confirm(self, who: Who, draft_id: int) -> bool:
+    @act
+    async def confirm(self, tx: Tx, mail: Mail, who: Who, draft_id: int) -> None:
         """Confirm a draft: from now on it counts, and is shared as its kind says."""
-        async def action(tx: Tx, mail: Mail) -> None:
-            member, draft = await self._own(tx, who, draft_id, "draft")
-            if draft.replaces_id is not None:
-                original = await tx.contributions.get(draft.replaces_id)
-                if original is None or original.status != "confirmed":
-                    raise Refusal("errors/stale_button")
-                await tx.contributions.replace_text(original.id, draft.text,
-                                                    adopted_from=draft.adopted_from)
-                await tx.contributions.delete(draft.id)
-                item = await tx.contributions.get(original.id)
-            else:
-                await tx.contributions.confirm(draft.id)
-                if draft.kind in _TEAM_KINDS:
-                    await self._tell_replaced(tx, mail, member, draft)
-                    await tx.contributions.supersede_team_item(member.team.id, draft.kind,
-                                                               draft.id)
-                item = await tx.contributions.get(draft.id)
-            assert item is not None
-            await self._after_confirm(tx, mail, who, member, item)
-
-        return await self.core.act(who, action)
+        member, draft = await self._own(tx, who, draft_id, "draft")
+        if draft.replaces_id is not None:
+            original = await tx.contributions.get(draft.replaces_id)
+            if original is None or original.status != "confirmed":
+                raise Refusal("errors/stale_button")
+            await tx.contributions.replace_text(original.id, draft.text,
+                                                adopted_from=draft.adopted_from)
+            await tx.contributions.delete(draft.id)
+            item = await tx.contributions.get(original.id)
+        else:
+            await tx.contributions.confirm(draft.id)
+            if draft.kind in _TEAM_KINDS:
+                await self._tell_replaced(tx, mail, member, draft)
+                await tx.contributions.supersede_team_item(member.team.id, draft.kind,
+                                                           draft.id)
+            item = await tx.contributions.get(draft.id)
+        assert item is not None
+        await self._after_confirm(tx, mail, who, member, item)
 
     async def _tell_replaced(self, tx: Tx, mail: Mail, member: Member,
                              draft: Contribution) -> None:
@@ -301,80 +293,66 @@ class Workshop:
             await mail.send(who.telegram_id, f"workshop/{item.kind.value}_confirmed",
                             round=item.round or "", buttons=manage)
 
-    async def edit(self, who: Who, contribution_id: int) -> bool:
+    @act
+    async def edit(self, tx: Tx, mail: Mail, who: Who, contribution_id: int) -> None:
         """Wait for new words for a draft or a confirmed contribution."""
-        async def action(tx: Tx, mail: Mail) -> None:
-            item = await tx.contributions.get(contribution_id)
-            status = item.status if item is not None else "draft"
-            if status not in ("draft", "confirmed"):
-                raise Refusal("errors/stale_button")
-            _, item = await self._own(tx, who, contribution_id, status)
-            await tx.conversations.set(who.telegram_id, "awaiting", kind=item.kind.value,
-                                       editing=item.id)
-            await mail.send(who.telegram_id, "workshop/send_new_text", text=item.text,
-                            contribution_id=item.id)
+        item = await tx.contributions.get(contribution_id)
+        status = item.status if item is not None else "draft"
+        if status not in ("draft", "confirmed"):
+            raise Refusal("errors/stale_button")
+        _, item = await self._own(tx, who, contribution_id, status)
+        await tx.conversations.set(who.telegram_id, "awaiting", kind=item.kind.value,
+                                   editing=item.id)
+        await mail.send(who.telegram_id, "workshop/send_new_text", text=item.text,
+                        contribution_id=item.id)
 
-        return await self.core.act(who, action)
-
-    async def discard(self, who: Who, draft_id: int) -> bool:
+    @act
+    async def discard(self, tx: Tx, mail: Mail, who: Who, draft_id: int) -> None:
         """Throw a draft away; nothing of it is kept."""
-        async def action(tx: Tx, mail: Mail) -> None:
-            _, draft = await self._own(tx, who, draft_id, "draft")
-            await tx.contributions.delete(draft.id)
-            await mail.send(who.telegram_id, "workshop/discarded")
+        _, draft = await self._own(tx, who, draft_id, "draft")
+        await tx.contributions.delete(draft.id)
+        await mail.send(who.telegram_id, "workshop/discarded")
 
-        return await self.core.act(who, action)
-
-    async def withdraw_item(self, who: Who, contribution_id: int) -> bool:
+    @act
+    async def withdraw_item(self, tx: Tx, mail: Mail, who: Who, contribution_id: int) -> None:
         """Delete one of the person's own confirmed contributions."""
-        async def action(tx: Tx, mail: Mail) -> None:
-            _, item = await self._own(tx, who, contribution_id, "confirmed")
-            if item.kind in _TEAM_KINDS:
-                raise Refusal("errors/stale_button")
-            await drop_adopted(self.core, tx, mail, item.person_id, [item.id])
-            await tx.contributions.delete(item.id)
-            await mail.send(who.telegram_id, "workshop/item_withdrawn")
+        _, item = await self._own(tx, who, contribution_id, "confirmed")
+        if item.kind in _TEAM_KINDS:
+            raise Refusal("errors/stale_button")
+        await drop_adopted(self.core, tx, mail, item.person_id, [item.id])
+        await tx.contributions.delete(item.id)
+        await mail.send(who.telegram_id, "workshop/item_withdrawn")
 
-        return await self.core.act(who, action)
-
-    async def adopt(self, who: Who, proposal_id: int) -> bool:
+    @act
+    async def adopt(self, tx: Tx, mail: Mail, who: Who, proposal_id: int) -> None:
         """A lead takes a team member's proposal as the draft of the team's dilemma."""
-        async def action(tx: Tx, mail: Mail) -> None:
-            member = await self.core.member(tx, who)
-            proposal = await tx.contributions.get(proposal_id)
-            if (proposal is None or proposal.kind is not Kind.PROPOSAL
-                    or proposal.status != "confirmed" or proposal.team_id != member.team.id):
-                raise Refusal("errors/stale_button")
-            self._check(member, Kind.DILEMMA)
-            replaced = await tx.contributions.delete_drafts_of(
-                member.person.id, Kind.DILEMMA, member.swap.id)
-            draft = await tx.contributions.add_draft(member.swap.id, member.team.id,
-                                                     member.person.id, Kind.DILEMMA,
-                                                     proposal.text, adopted_from=proposal.id)
-            await self._preview(mail, who, member, draft, replaced=bool(replaced))
-            return
-            await self._preview(mail, who, member, draft)
+        member = await self.core.member(tx, who)
+        proposal = await tx.contributions.get(proposal_id)
+        if (proposal is None or proposal.kind is not Kind.PROPOSAL
+                or proposal.status != "confirmed" or proposal.team_id != member.team.id):
+            raise Refusal("errors/stale_button")
+        self._check(member, Kind.DILEMMA)
+        replaced = await tx.contributions.delete_drafts_of(
+            member.person.id, Kind.DILEMMA, member.swap.id)
+        draft = await tx.contributions.add_draft(member.swap.id, member.team.id,
+                                                 member.person.id, Kind.DILEMMA,
+                                                 proposal.text, adopted_from=proposal.id)
+        await self._preview(mail, who, member, draft, replaced=bool(replaced))
+        return
+        await self._preview(mail, who, member, draft)
 
-        return await self.core.act(who, action)
-
-    async def cancel(self, who: Who) -> None:
+    @act
+    async def cancel(self, tx: Tx, mail: Mail, who: Who) -> None:
         """Stop waiting for text; any unconfirmed drafts are thrown away."""
+        conversation = await tx.conversations.get(who.telegram_id)
+        person = await tx.people.by_telegram_id(who.telegram_id)
+        await tx.conversations.clear(who.telegram_id)
+        drafts = await tx.contributions.delete_drafts_of(person.id) if person else 0
+        key = "workshop/cancelled" if conversation is not None or drafts \
+            else "workshop/nothing_to_cancel"
+        await mail.send(who.telegram_id, key)
 
-        async def action(tx: Tx, mail: Mail) -> None:
-            conversation = await tx.conversations.get(who.telegram_id)
-            person = await tx.people.by_telegram_id(who.telegram_id)
-            await tx.conversations.clear(who.telegram_id)
-            drafts = await tx.contributions.delete_drafts_of(person.id) if person else 0
-            key = "workshop/cancelled" if conversation is not None or drafts \
-                else "workshop/nothing_to_cancel"
-            await mail.send(who.telegram_id, key)
-
-        await self.core.act(who, action)
-
-    async def not_text(self, who: Who) -> None:
+    @act
+    async def not_text(self, tx: Tx, mail: Mail, who: Who) -> None:
         """A sticker, photo or other non-text message: say what is expected."""
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            raise Refusal("errors/text_only")
-
-        await self.core.act(who, action)
+        raise Refusal("errors/text_only")

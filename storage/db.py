@@ -124,6 +124,17 @@ class Database:
                 listener()
 
     @asynccontextmanager
+    async def rehearsal(self) -> AsyncIterator[Tx]:
+        """A write transaction that is always rolled back: to see what a change
+        would do (what it would send, to whom) without making it."""
+        async with self._lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self.conn, utcnow())
+            finally:
+                await self.conn.execute("ROLLBACK")
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A read-only view of a consistent snapshot."""
         async with self._lock:
