@@ -9,6 +9,10 @@ Telegram's overall and group limits, as ``AIORateLimiter`` does, and under the
 per-chat limit (about one message a second, with a small burst) that
 ``AIORateLimiter`` does not know about. This worker looks at the same per-chat
 pacer to pick a chat that may be written to now, so it never waits on one.
+
+Nothing that goes wrong inside the worker stops it: a failure is logged and the
+loop tries again after a pause that doubles up to a cap, and a loop that ends
+anyway while the bot is running is started again.
 """
 
 from __future__ import annotations
@@ -38,6 +42,16 @@ IDLE_WAIT = 5.0
 
 # Seconds for Telegram's flood budgets to refill completely after a burst.
 BUDGET_REFILL = 1.0
+
+# After a failure (the database, say, refusing a read) the worker pauses this
+# long, doubling with each failure in a row up to RETRY_MAX.
+RETRY_MIN = 0.5
+RETRY_MAX = 30.0
+
+
+def _backoff(failures: int) -> float:
+    """The pause after ``failures`` failures in a row (at least one)."""
+    return min(RETRY_MAX, RETRY_MIN * 2 ** (failures - 1))
 
 
 class ChatPacer:
@@ -112,7 +126,8 @@ class Delivery:
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task] = {}  # chat -> the send under way
         self._task: asyncio.Task | None = None
-        self._stopping = False
+        self._stopping = asyncio.Event()
+        self._failures = 0  # failures of the loop in a row
         self._quiet_until = 0.0  # monotonic time before which nothing is sent
 
     def wake(self) -> None:
@@ -121,7 +136,7 @@ class Delivery:
 
     async def start(self) -> None:
         """Start sending; after a stop with messages still owed, wait a moment first."""
-        self._stopping = False
+        self._stopping.clear()
         async with self.db.read() as tx:
             backlog = (await tx.outbox.counts()).get("pending", 0)
         if backlog:
@@ -129,27 +144,72 @@ class Delivery:
             # and Telegram's budgets (overall and per chat) are about a second deep:
             # a full-speed start could overdraw what it spent in its last second.
             self._quiet_until = time.monotonic() + BUDGET_REFILL
-        self._task = asyncio.create_task(self._run(), name="outbox-delivery")
+        self._failures = 0
+        self._launch()
 
     async def stop(self) -> None:
-        """Stop taking new rows; let the sends under way finish."""
-        self._stopping = True
+        """Stop taking new rows; let the sends under way finish.
+
+        Never raises for the loop: whatever ended it has been logged already.
+        """
+        self._stopping.set()
         self._wake.set()
-        if self._task is not None:
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.wait([task])
         if self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
-    async def _run(self) -> None:
-        while not self._stopping:
+    def _launch(self, pause: float = 0.0) -> None:
+        self._task = asyncio.create_task(self._run(pause), name="outbox-delivery")
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task) -> None:
+        """Log an error that ended the loop; if it ended while running, start it again.
+
+        ``_run`` catches what its work raises, so this is a last resort. A
+        cancellation is someone's decision to end the loop (the event loop
+        closing, say), so it is not undone.
+        """
+        if task.cancelled():
+            if not self._stopping.is_set():
+                log.error("The delivery loop was cancelled; nothing is sent until a restart")
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("The delivery loop ended with an error", exc_info=error)
+        if self._stopping.is_set() or task is not self._task:
+            return
+        self._failures += 1
+        pause = _backoff(self._failures)
+        log.error("The delivery loop ended while running; starting it again in %.1fs", pause)
+        self._launch(pause)
+
+    async def _run(self, pause: float = 0.0) -> None:
+        await self._rest(pause)
+        while not self._stopping.is_set():
             self._wake.clear()
-            delay = await self._dispatch()
-            if self._stopping:
+            try:
+                delay = await self._dispatch()
+            except Exception:
+                # Never the end of delivery: the database may be busy or briefly
+                # unwell. Wait, unmoved by wake(), and try again.
+                self._failures += 1
+                pause = _backoff(self._failures)
+                log.exception("Delivery failed; trying again in %.1fs", pause)
+                await self._rest(pause)
+                continue
+            self._failures = 0
+            if self._stopping.is_set():
                 break
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _rest(self, seconds: float) -> None:
+        """Sleep for ``seconds``, or until stopped."""
+        if seconds > 0:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _dispatch(self) -> float:
         """Start every send that may go now; return how long to sleep at most.

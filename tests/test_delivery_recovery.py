@@ -1,0 +1,49 @@
+"""Delivery when something under it fails: the database.
+
+The database faults are real: a second connection to the bot's SQLite file takes
+the outbox table away for a moment. (Holding ``BEGIN EXCLUSIVE`` would not do: in
+WAL mode readers are not blocked by a writer.) What the worker says about a fault
+is read from its log, the one thing that tells when the fault has been met.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import aiosqlite
+import pytest
+
+DELIVERY_LOG = "bot.delivery"
+
+
+async def eventually(predicate: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    """Wait until ``predicate()`` holds, checking often: for what the stand-in does not see."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, f"not within {timeout}s: {what}"
+        await asyncio.sleep(0.02)
+
+
+def logged(caplog: pytest.LogCaptureFixture, words: str) -> list[logging.LogRecord]:
+    """The delivery worker's log records containing ``words``."""
+    return [r for r in caplog.records if r.name == DELIVERY_LOG and words in r.getMessage()]
+
+
+async def test_delivery_carries_on_after_the_database_failed_under_it(bot, standin, organiser,
+                                                                      caplog):
+    caplog.set_level(logging.INFO, logger=DELIVERY_LOG)
+    async with aiosqlite.connect(bot.db_path) as other:
+        await other.execute("ALTER TABLE outbox RENAME TO outbox_away")
+        bot.application.bot_data["delivery"].wake()  # look at the outbox now
+        await eventually(lambda: logged(caplog, "Delivery failed"),
+                         "the worker reports the failed read")
+        await other.execute("ALTER TABLE outbox_away RENAME TO outbox")
+
+    failure = logged(caplog, "Delivery failed")[0]
+    assert failure.levelno == logging.ERROR and failure.exc_info, "logged with its traceback"
+    await organiser.send("/help")
+    await organiser.expect("/advance")
+    await bot.stop()  # cleanly
