@@ -3,12 +3,16 @@
 Messages are written to the outbox in the same transaction as the change that
 owes them; this worker sends them, oldest first and in order within each chat.
 A row is marked sent only after Telegram accepted it, so a crash can at worst
-send the message that was in flight once more. Pacing: ``PacedRateLimiter``
-keeps every call the bot makes (these sends, and the handlers' edits) under
-Telegram's overall and group limits, as ``AIORateLimiter`` does, and under the
-per-chat limit (about one message a second, with a small burst) that
-``AIORateLimiter`` does not know about. This worker looks at the same per-chat
-pacer to pick a chat that may be written to now, so it never waits on one.
+send the message that was in flight once more. If writing that down fails (a
+full disk, say), the worker remembers the delivery and retries the record, never
+the send.
+
+Pacing: ``PacedRateLimiter`` keeps every call the bot makes (these sends, and
+the handlers' edits) under Telegram's overall and group limits, as
+``AIORateLimiter`` does, and under the per-chat limit (about one message a
+second, with a small burst) that ``AIORateLimiter`` does not know about. This
+worker looks at the same per-chat pacer to pick a chat that may be written to
+now, so it never waits on one.
 
 Nothing that goes wrong inside the worker stops it: a failure is logged and the
 loop tries again after a pause that doubles up to a cap, and a loop that ends
@@ -129,6 +133,12 @@ class Delivery:
         self._stopping = asyncio.Event()
         self._failures = 0  # failures of the loop in a row
         self._quiet_until = 0.0  # monotonic time before which nothing is sent
+        # Messages Telegram accepted whose acceptance could not be written down
+        # yet: outbox id -> Telegram's message id. Their rows are still pending,
+        # so they are passed over when picking what to send.
+        self._unrecorded: dict[int, int] = {}
+        self._record_failures = 0  # failed tries in a row to record them
+        self._record_at = 0.0  # monotonic time of the next try
 
     def wake(self) -> None:
         """New rows are in the outbox: look at once."""
@@ -148,7 +158,7 @@ class Delivery:
         self._launch()
 
     async def stop(self) -> None:
-        """Stop taking new rows; let the sends under way finish.
+        """Stop taking new rows; let the sends under way finish; record what was sent.
 
         Never raises for the loop: whatever ended it has been logged already.
         """
@@ -159,6 +169,11 @@ class Delivery:
             await asyncio.wait([task])
         if self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        if self._unrecorded:
+            await self._record_owed()
+        if self._unrecorded:
+            log.warning("%d delivered messages could not be recorded; they will be sent "
+                        "again after a restart", len(self._unrecorded))
 
     def _launch(self, pause: float = 0.0) -> None:
         self._task = asyncio.create_task(self._run(pause), name="outbox-delivery")
@@ -216,19 +231,27 @@ class Delivery:
 
         A finished send and new rows wake the loop early, so the time returned
         only has to cover what nothing else wakes it for: a deferred retry
-        falling due, or a chat's pacing letting its next message go.
+        falling due, a chat's pacing letting its next message go, or the next
+        try at recording deliveries.
         """
+        now = time.monotonic()
+        if self._unrecorded and now >= self._record_at:
+            await self._record_owed()
+        soonest = IDLE_WAIT
+        if self._unrecorded:
+            soonest = max(0.0, min(soonest, self._record_at - now))
         free = self.concurrency - len(self._inflight)
         if free <= 0:
-            return IDLE_WAIT
-        now = time.monotonic()
+            return soonest
         if now < self._quiet_until:
-            return self._quiet_until - now
+            return min(soonest, self._quiet_until - now)
         wall = time.time()
         async with self.db.read() as tx:
-            rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight)
+            rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight,
+                                       exclude_ids=self._unrecorded)
             deferred = await tx.outbox.next_wake(after=wall)
-        soonest = IDLE_WAIT if deferred is None else min(IDLE_WAIT, deferred - wall)
+        if deferred is not None:
+            soonest = min(soonest, deferred - wall)
         started = 0
         for row in rows:
             if started == free:
@@ -273,12 +296,11 @@ class Delivery:
             log.exception("Unexpected error delivering outbox message %s", row["id"])
             await self._later(row, self.max_backoff, "unexpected error")
         else:
-            async with self.db.transaction() as tx:
-                await tx.outbox.mark_sent(row["id"], message_id)
+            await self._record(row["id"], message_id)
         finally:
             self._done(chat_id)
 
-    async def _call(self, row: dict) -> int | None:
+    async def _call(self, row: dict) -> int:
         markup = None
         if row["reply_markup"]:
             markup = InlineKeyboardMarkup.de_json(json.loads(row["reply_markup"]), self.bot)
@@ -298,8 +320,41 @@ class Delivery:
         except TelegramError as exc:
             await self._later(row, 5.0, str(exc))
             return
-        async with self.db.transaction() as tx:
-            await tx.outbox.mark_sent(row["id"], message.message_id)
+        await self._record(row["id"], message.message_id)
+
+    async def _record(self, outbox_id: int, message_id: int) -> None:
+        """Write down that Telegram accepted a message.
+
+        If that fails, the message must not go again: it is remembered, and the
+        record, not the send, is tried again (see ``_record_owed``).
+        """
+        try:
+            async with self.db.transaction() as tx:
+                await tx.outbox.mark_sent(outbox_id, message_id)
+        except Exception:
+            log.exception("Could not record delivered outbox message %s; will try again",
+                          outbox_id)
+            if not self._unrecorded:
+                self._record_failures = 1
+                self._record_at = time.monotonic() + _backoff(1)
+            self._unrecorded[outbox_id] = message_id
+
+    async def _record_owed(self) -> None:
+        """Try again to record the deliveries whose record failed, backing off if it fails."""
+        owed = dict(self._unrecorded)
+        try:
+            async with self.db.transaction() as tx:
+                for outbox_id, message_id in owed.items():
+                    await tx.outbox.mark_sent(outbox_id, message_id)
+        except Exception as exc:
+            self._record_failures += 1
+            self._record_at = time.monotonic() + _backoff(self._record_failures)
+            log.warning("Could not record %d delivered messages yet: %s", len(owed), exc)
+            return
+        for outbox_id in owed:
+            del self._unrecorded[outbox_id]
+        self._record_failures = 0
+        log.info("Recorded %d delivered messages after all", len(owed))
 
     async def _later(self, row: dict, seconds: float, error: str) -> None:
         log.warning("Delivery to a chat deferred %.1fs: %s", seconds, error)

@@ -1,9 +1,10 @@
 """Delivery when something under it fails: the database.
 
 The database faults are real: a second connection to the bot's SQLite file takes
-the outbox table away for a moment. (Holding ``BEGIN EXCLUSIVE`` would not do: in
-WAL mode readers are not blocked by a writer.) What the worker says about a fault
-is read from its log, the one thing that tells when the fault has been met.
+the outbox table away for a moment, or adds a trigger that refuses to mark a row
+sent, as a full disk would. (Holding ``BEGIN EXCLUSIVE`` would not do: in WAL mode
+readers are not blocked by a writer.) What the worker says about a fault is read
+from its log, the one thing that tells when the fault has been met.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from collections.abc import Callable
 
 import aiosqlite
 import pytest
+
+from tests.conftest import rows
+from tests.fanout import wait_drained
 
 DELIVERY_LOG = "bot.delivery"
 
@@ -47,3 +51,30 @@ async def test_delivery_carries_on_after_the_database_failed_under_it(bot, stand
     await organiser.send("/help")
     await organiser.expect("/advance")
     await bot.stop()  # cleanly
+
+
+async def test_a_delivery_whose_record_fails_is_recorded_later_not_sent_again(
+        bot, standin, organiser, caplog):
+    caplog.set_level(logging.INFO, logger=DELIVERY_LOG)
+    async with aiosqlite.connect(bot.db_path) as other:
+        await other.execute(
+            "CREATE TRIGGER disk_full BEFORE UPDATE OF status ON outbox"
+            " WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        await organiser.send("/help")
+        reply = await organiser.expect("/advance")
+
+        def copies() -> int:
+            return sum(1 for m in organiser.texts if m.text == reply.text)
+
+        # Sending it again would take about a second at most; the record is
+        # tried three times in 1.5 s.
+        await eventually(lambda: copies() > 1 or len(logged(caplog, "Could not record")) >= 3,
+                         "a second copy, or three failed records")
+        assert copies() == 1
+        await other.execute("DROP TRIGGER disk_full")
+
+    await wait_drained(bot)
+    assert copies() == 1
+    assert await rows(bot, "SELECT status, message_id FROM outbox WHERE chat_id = ?",
+                      organiser.id) == [("sent", reply.message_id)]
+    assert logged(caplog, "Recorded 1 delivered message")
