@@ -300,27 +300,35 @@ class Delivery:
         finally:
             self._done(chat_id)
 
-    async def _call(self, row: dict) -> int:
+    async def _call(self, row: dict, *, plain: bool = False) -> int:
+        """Send a row as HTML, or as plain text with ``plain``; return Telegram's message id.
+
+        Plain or not, the message keeps its buttons and its file: only the
+        formatting is given up.
+        """
+        text = _plain(row["text"]) if plain else row["text"]
+        parse_mode = None if plain else ParseMode.HTML
         markup = None
         if row["reply_markup"]:
             markup = InlineKeyboardMarkup.de_json(json.loads(row["reply_markup"]), self.bot)
         if row["document"] is not None:
             message = await self.bot.send_document(
                 row["chat_id"], InputFile(bytes(row["document"]), filename=row["document_name"]),
-                caption=row["text"], parse_mode=ParseMode.HTML)
+                caption=text, parse_mode=parse_mode, reply_markup=markup)
         else:
             message = await self.bot.send_message(
-                row["chat_id"], row["text"], parse_mode=ParseMode.HTML, reply_markup=markup,
+                row["chat_id"], text, parse_mode=parse_mode, reply_markup=markup,
                 link_preview_options=None)
         return message.message_id
 
     async def _resend_plain(self, row: dict) -> None:
+        """Send a message Telegram could not parse once more, as plain text."""
         try:
-            message = await self.bot.send_message(row["chat_id"], _plain(row["text"]))
+            message_id = await self._call(row, plain=True)
         except TelegramError as exc:
             await self._later(row, 5.0, str(exc))
             return
-        await self._record(row["id"], message.message_id)
+        await self._record(row["id"], message_id)
 
     async def _record(self, outbox_id: int, message_id: int) -> None:
         """Write down that Telegram accepted a message.

@@ -1,4 +1,4 @@
-"""Delivery when something under it fails: the database.
+"""Delivery when something under it fails: the database, or Telegram's HTML parser.
 
 The database faults are real: a second connection to the bot's SQLite file takes
 the outbox table away for a moment, or adds a trigger that refuses to mark a row
@@ -16,6 +16,7 @@ from collections.abc import Callable
 import aiosqlite
 import pytest
 
+from bot.service import keyboard
 from tests.conftest import rows
 from tests.fanout import wait_drained
 
@@ -78,3 +79,32 @@ async def test_a_delivery_whose_record_fails_is_recorded_later_not_sent_again(
     assert await rows(bot, "SELECT status, message_id FROM outbox WHERE chat_id = ?",
                       organiser.id) == [("sent", reply.message_id)]
     assert logged(caplog, "Recorded 1 delivered message")
+
+
+async def test_a_message_telegram_cannot_parse_goes_as_plain_text_with_its_buttons(
+        bot, standin):
+    person = standin.user(first_name="Pat")
+    person.started = True
+    async with bot.db.transaction() as tx:
+        await tx.outbox.add(person.id, "<b>Shall we <i>go on?</b>",
+                            keyboard([[("Yes", "go:yes"), ("No", "go:no")]]))
+
+    message = await person.expect("Shall we go on?")
+    assert message.parse_mode is None
+    assert message.button_labels() == ["Yes", "No"]
+    await wait_drained(bot)
+    assert len(person.messages) == 1
+
+
+async def test_a_document_whose_caption_cannot_be_parsed_still_arrives(bot, standin):
+    person = standin.user(first_name="Pat")
+    person.started = True
+    async with bot.db.transaction() as tx:
+        await tx.outbox.add(person.id, "Your <b>export</i> is ready", document_name="swap.csv",
+                            document=b"team,response\nNorth,Yes\n")
+
+    document = await person.expect_document(contains="swap.csv")
+    assert document.content == b"team,response\nNorth,Yes\n"
+    assert document.caption == "Your export is ready" and document.parse_mode is None
+    await wait_drained(bot)
+    assert len(person.messages) == 1
