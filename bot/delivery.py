@@ -3,12 +3,20 @@
 Messages are written to the outbox in the same transaction as the change that
 owes them; this worker sends them, oldest first and in order within each chat.
 A row is marked sent only after Telegram accepted it, so a crash can at worst
-send the message that was in flight once more. Pacing: ``PacedRateLimiter``
-keeps every call the bot makes (these sends, and the handlers' edits) under
-Telegram's overall and group limits, as ``AIORateLimiter`` does, and under the
-per-chat limit (about one message a second, with a small burst) that
-``AIORateLimiter`` does not know about. This worker looks at the same per-chat
-pacer to pick a chat that may be written to now, so it never waits on one.
+send the message that was in flight once more. If writing that down fails (a
+full disk, say), the worker remembers the delivery and retries the record, never
+the send.
+
+Pacing: ``PacedRateLimiter`` keeps every call the bot makes (these sends, and
+the handlers' edits) under Telegram's overall and group limits, as
+``AIORateLimiter`` does, and under the per-chat limit (about one message a
+second, with a small burst) that ``AIORateLimiter`` does not know about. This
+worker looks at the same per-chat pacer to pick a chat that may be written to
+now, so it never waits on one.
+
+Nothing that goes wrong inside the worker stops it: a failure is logged and the
+loop tries again after a pause that doubles up to a cap, and a loop that ends
+anyway while the bot is running is started again.
 """
 
 from __future__ import annotations
@@ -39,6 +47,16 @@ IDLE_WAIT = 5.0
 
 # Seconds for Telegram's flood budgets to refill completely after a burst.
 BUDGET_REFILL = 1.0
+
+# After a failure (the database, say, refusing a read) the worker pauses this
+# long, doubling with each failure in a row up to RETRY_MAX.
+RETRY_MIN = 0.5
+RETRY_MAX = 30.0
+
+
+def _backoff(failures: int) -> float:
+    """The pause after ``failures`` failures in a row (at least one)."""
+    return min(RETRY_MAX, RETRY_MIN * 2 ** (failures - 1))
 
 
 @dataclass(frozen=True)
@@ -137,8 +155,15 @@ class Delivery:
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task] = {}  # chat -> the send under way
         self._task: asyncio.Task | None = None
-        self._stopping = False
+        self._stopping = asyncio.Event()
+        self._failures = 0  # failures of the loop in a row
         self._quiet_until = 0.0  # monotonic time before which nothing is sent
+        # Messages Telegram accepted whose acceptance could not be written down
+        # yet: outbox id -> Telegram's message id. Their rows are still pending,
+        # so they are passed over when picking what to send.
+        self._unrecorded: dict[int, int] = {}
+        self._record_failures = 0  # failed tries in a row to record them
+        self._record_at = 0.0  # monotonic time of the next try
 
     def wake(self) -> None:
         """New rows are in the outbox: look at once."""
@@ -146,7 +171,7 @@ class Delivery:
 
     async def start(self) -> None:
         """Start sending; after a stop with messages still owed, wait a moment first."""
-        self._stopping = False
+        self._stopping.clear()
         async with self.db.read() as tx:
             backlog = (await tx.outbox.counts()).get("pending", 0)
         if backlog:
@@ -154,46 +179,104 @@ class Delivery:
             # and Telegram's budgets (overall and per chat) are about a second deep:
             # a full-speed start could overdraw what it spent in its last second.
             self._quiet_until = time.monotonic() + BUDGET_REFILL
-        self._task = asyncio.create_task(self._run(), name="outbox-delivery")
+        self._failures = 0
+        self._launch()
 
     async def stop(self) -> None:
-        """Stop taking new rows; let the sends under way finish."""
-        self._stopping = True
+        """Stop taking new rows; let the sends under way finish; record what was sent.
+
+        Never raises for the loop: whatever ended it has been logged already.
+        """
+        self._stopping.set()
         self._wake.set()
-        if self._task is not None:
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.wait([task])
         if self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        if self._unrecorded:
+            await self._record_owed()
+        if self._unrecorded:
+            log.warning("%d delivered messages could not be recorded; they will be sent "
+                        "again after a restart", len(self._unrecorded))
 
-    async def _run(self) -> None:
-        while not self._stopping:
+    def _launch(self, pause: float = 0.0) -> None:
+        self._task = asyncio.create_task(self._run(pause), name="outbox-delivery")
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task) -> None:
+        """Log an error that ended the loop; if it ended while running, start it again.
+
+        ``_run`` catches what its work raises, so this is a last resort. A
+        cancellation is someone's decision to end the loop (the event loop
+        closing, say), so it is not undone.
+        """
+        if task.cancelled():
+            if not self._stopping.is_set():
+                log.error("The delivery loop was cancelled; nothing is sent until a restart")
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("The delivery loop ended with an error", exc_info=error)
+        if self._stopping.is_set() or task is not self._task:
+            return
+        self._failures += 1
+        pause = _backoff(self._failures)
+        log.error("The delivery loop ended while running; starting it again in %.1fs", pause)
+        self._launch(pause)
+
+    async def _run(self, pause: float = 0.0) -> None:
+        await self._rest(pause)
+        while not self._stopping.is_set():
             self._wake.clear()
-            delay = await self._dispatch()
-            if self._stopping:
+            try:
+                delay = await self._dispatch()
+            except Exception:
+                # Never the end of delivery: the database may be busy or briefly
+                # unwell. Wait, unmoved by wake(), and try again.
+                self._failures += 1
+                pause = _backoff(self._failures)
+                log.exception("Delivery failed; trying again in %.1fs", pause)
+                await self._rest(pause)
+                continue
+            self._failures = 0
+            if self._stopping.is_set():
                 break
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _rest(self, seconds: float) -> None:
+        """Sleep for ``seconds``, or until stopped."""
+        if seconds > 0:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _dispatch(self) -> float:
         """Start every send that may go now; return how long to sleep at most.
 
         A finished send and new rows wake the loop early, so the time returned
         only has to cover what nothing else wakes it for: a deferred retry
-        falling due, or a chat's pacing letting its next message go.
+        falling due, a chat's pacing letting its next message go, or the next
+        try at recording deliveries.
         """
+        now = time.monotonic()
+        if self._unrecorded and now >= self._record_at:
+            await self._record_owed()
+        soonest = IDLE_WAIT
+        if self._unrecorded:
+            soonest = max(0.0, min(soonest, self._record_at - now))
         free = self.concurrency - len(self._inflight)
         if free <= 0:
-            return IDLE_WAIT
-        now = time.monotonic()
+            return soonest
         if now < self._quiet_until:
-            return self._quiet_until - now
+            return min(soonest, self._quiet_until - now)
         wall = time.time()
         async with self.db.read() as tx:
-            rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight)
+            rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight,
+                                       exclude_ids=self._unrecorded)
             deferred = await tx.outbox.next_wake(after=wall)
-        soonest = IDLE_WAIT if deferred is None else min(IDLE_WAIT, deferred - wall)
+        if deferred is not None:
+            soonest = min(soonest, deferred - wall)
         started = 0
         for row in rows:
             if started == free:
@@ -238,33 +321,73 @@ class Delivery:
             log.exception("Unexpected error delivering outbox message %s", row["id"])
             await self._later(row, self.max_backoff, "unexpected error")
         else:
-            async with self.db.transaction() as tx:
-                await tx.outbox.mark_sent(row["id"], message_id)
+            await self._record(row["id"], message_id)
         finally:
             self._done(chat_id)
 
-    async def _call(self, row: dict) -> int | None:
+    async def _call(self, row: dict, *, plain: bool = False) -> int:
+        """Send a row as HTML, or as plain text with ``plain``; return Telegram's message id.
+
+        Plain or not, the message keeps its buttons and its file: only the
+        formatting is given up.
+        """
+        text = _plain(row["text"]) if plain else row["text"]
+        parse_mode = None if plain else ParseMode.HTML
         markup = None
         if row["reply_markup"]:
             markup = InlineKeyboardMarkup.de_json(json.loads(row["reply_markup"]), self.bot)
         if row["document"] is not None:
             message = await self.bot.send_document(
                 row["chat_id"], InputFile(bytes(row["document"]), filename=row["document_name"]),
-                caption=row["text"], parse_mode=ParseMode.HTML)
+                caption=text, parse_mode=parse_mode, reply_markup=markup)
         else:
             message = await self.bot.send_message(
-                row["chat_id"], row["text"], parse_mode=ParseMode.HTML, reply_markup=markup,
+                row["chat_id"], text, parse_mode=parse_mode, reply_markup=markup,
                 link_preview_options=None)
         return message.message_id
 
     async def _resend_plain(self, row: dict) -> None:
+        """Send a message Telegram could not parse once more, as plain text."""
         try:
-            message = await self.bot.send_message(row["chat_id"], _plain(row["text"]))
+            message_id = await self._call(row, plain=True)
         except TelegramError as exc:
             await self._later(row, 5.0, str(exc))
             return
-        async with self.db.transaction() as tx:
-            await tx.outbox.mark_sent(row["id"], message.message_id)
+        await self._record(row["id"], message_id)
+
+    async def _record(self, outbox_id: int, message_id: int) -> None:
+        """Write down that Telegram accepted a message.
+
+        If that fails, the message must not go again: it is remembered, and the
+        record, not the send, is tried again (see ``_record_owed``).
+        """
+        try:
+            async with self.db.transaction() as tx:
+                await tx.outbox.mark_sent(outbox_id, message_id)
+        except Exception:
+            log.exception("Could not record delivered outbox message %s; will try again",
+                          outbox_id)
+            if not self._unrecorded:
+                self._record_failures = 1
+                self._record_at = time.monotonic() + _backoff(1)
+            self._unrecorded[outbox_id] = message_id
+
+    async def _record_owed(self) -> None:
+        """Try again to record the deliveries whose record failed, backing off if it fails."""
+        owed = dict(self._unrecorded)
+        try:
+            async with self.db.transaction() as tx:
+                for outbox_id, message_id in owed.items():
+                    await tx.outbox.mark_sent(outbox_id, message_id)
+        except Exception as exc:
+            self._record_failures += 1
+            self._record_at = time.monotonic() + _backoff(self._record_failures)
+            log.warning("Could not record %d delivered messages yet: %s", len(owed), exc)
+            return
+        for outbox_id in owed:
+            del self._unrecorded[outbox_id]
+        self._record_failures = 0
+        log.info("Recorded %d delivered messages after all", len(owed))
 
     async def _later(self, row: dict, seconds: float, error: str) -> None:
         log.warning("Delivery to a chat deferred %.1fs: %s", seconds, error)

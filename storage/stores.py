@@ -592,20 +592,27 @@ class OutboxStore(_Store):
         )
         return json.loads(row["context"]) if row and row["context"] else None
 
-    async def due(self, now: float, limit: int, exclude_chats: Iterable[int] = ()
-                  ) -> list[aiosqlite.Row]:
-        """Pending messages that may go now, oldest first, the first one per chat."""
-        excluded = list(exclude_chats)
-        marks = ",".join("?" * len(excluded))
-        not_in = f"AND chat_id NOT IN ({marks})" if excluded else ""
+    async def due(self, now: float, limit: int, exclude_chats: Iterable[int] = (),
+                  exclude_ids: Iterable[int] = ()) -> list[aiosqlite.Row]:
+        """Pending messages that may go now, oldest first, the first one per chat.
+
+        ``exclude_ids`` are rows to pass over as if they were no longer pending:
+        messages delivered whose delivery is not yet written down.
+        """
+        chats, ids = list(exclude_chats), list(exclude_ids)
+        pending = "status = 'pending'"
+        if chats:
+            pending += f" AND chat_id NOT IN ({','.join('?' * len(chats))})"
+        if ids:
+            pending += f" AND id NOT IN ({','.join('?' * len(ids))})"
         # Only each chat's oldest pending message, so that a chat's messages
         # are sent in order even when several chats are served at once.
         return await self._all(
             "SELECT * FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox"
-            f" WHERE status = 'pending' {not_in} GROUP BY chat_id) AND not_before <= ?"
+            f" WHERE {pending} GROUP BY chat_id) AND not_before <= ?"
             # Replies to people acting now go before a fan-out's bulk.
             " ORDER BY priority, id LIMIT ?",
-            (*excluded, now, limit),
+            (*chats, *ids, now, limit),
         )
 
     async def next_wake(self, after: float) -> float | None:
