@@ -160,7 +160,7 @@ class Delivery:
         self._quiet_until = 0.0  # monotonic time before which nothing is sent
         # Messages Telegram accepted whose acceptance could not be written down
         # yet: outbox id -> Telegram's message id. Their rows are still pending,
-        # so they are passed over when picking what to send.
+        # and nothing new is sent until they are recorded.
         self._unrecorded: dict[int, int] = {}
         self._record_failures = 0  # failed tries in a row to record them
         self._record_at = 0.0  # monotonic time of the next try
@@ -264,7 +264,10 @@ class Delivery:
             await self._record_owed()
         soonest = IDLE_WAIT
         if self._unrecorded:
-            soonest = max(0.0, min(soonest, self._record_at - now))
+            # Nothing new goes while a delivery is owed its record: the database
+            # that refused it would likely refuse the next one too, and every
+            # delivery not written down is one that a crash would send twice.
+            return max(0.0, min(soonest, self._record_at - now))
         free = self.concurrency - len(self._inflight)
         if free <= 0:
             return soonest
@@ -272,8 +275,7 @@ class Delivery:
             return min(soonest, self._quiet_until - now)
         wall = time.time()
         async with self.db.read() as tx:
-            rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight,
-                                       exclude_ids=self._unrecorded)
+            rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight)
             deferred = await tx.outbox.next_wake(after=wall)
         if deferred is not None:
             soonest = min(soonest, deferred - wall)
@@ -294,6 +296,17 @@ class Delivery:
         self._wake.set()
 
     async def _send(self, row: dict) -> None:
+        """Send one row and write down the outcome; never raises."""
+        try:
+            await self._attempt(row)
+        except Exception:
+            # Writing down a refusal or a retry failed: the row stays pending and
+            # goes again later, which is safe, as Telegram did not accept it.
+            log.exception("Could not record the outcome for outbox message %s", row["id"])
+        finally:
+            self._done(row["chat_id"])
+
+    async def _attempt(self, row: dict) -> None:
         chat_id = row["chat_id"]
         try:
             message_id = await self._call(row)
@@ -322,8 +335,6 @@ class Delivery:
             await self._later(row, self.max_backoff, "unexpected error")
         else:
             await self._record(row["id"], message_id)
-        finally:
-            self._done(chat_id)
 
     async def _call(self, row: dict, *, plain: bool = False) -> int:
         """Send a row as HTML, or as plain text with ``plain``; return Telegram's message id.

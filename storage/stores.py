@@ -592,19 +592,13 @@ class OutboxStore(_Store):
         )
         return json.loads(row["context"]) if row and row["context"] else None
 
-    async def due(self, now: float, limit: int, exclude_chats: Iterable[int] = (),
-                  exclude_ids: Iterable[int] = ()) -> list[aiosqlite.Row]:
-        """Pending messages that may go now, oldest first, the first one per chat.
-
-        ``exclude_ids`` are rows to pass over as if they were no longer pending:
-        messages delivered whose delivery is not yet written down.
-        """
-        chats, ids = list(exclude_chats), list(exclude_ids)
+    async def due(self, now: float, limit: int, exclude_chats: Iterable[int] = ()
+                  ) -> list[aiosqlite.Row]:
+        """Pending messages that may go now, oldest first, the first one per chat."""
+        chats = list(exclude_chats)
         pending = "status = 'pending'"
         if chats:
             pending += f" AND chat_id NOT IN ({','.join('?' * len(chats))})"
-        if ids:
-            pending += f" AND id NOT IN ({','.join('?' * len(ids))})"
         # Only each chat's oldest pending message, so that a chat's messages
         # are sent in order even when several chats are served at once.
         return await self._all(
@@ -612,7 +606,7 @@ class OutboxStore(_Store):
             f" WHERE {pending} GROUP BY chat_id) AND not_before <= ?"
             # Replies to people acting now go before a fan-out's bulk.
             " ORDER BY priority, id LIMIT ?",
-            (*chats, *ids, now, limit),
+            (*chats, now, limit),
         )
 
     async def next_wake(self, after: float) -> float | None:
