@@ -37,6 +37,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter
 
+from bot.model import ChatStatus
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -406,7 +407,7 @@ class Delivery:
             await tx.outbox.retry_later(row["id"], time.time() + seconds, error)
 
     async def _unreachable(self, chat_id: int, error: str) -> None:
-        status = "blocked" if "blocked" in error.lower() else "not_started"
+        status = ChatStatus.BLOCKED if "blocked" in error.lower() else ChatStatus.NOT_STARTED
         async with self.db.transaction() as tx:
             count = await tx.outbox.fail_chat(chat_id, error)
             await tx.people.set_chat_status(chat_id, status)

@@ -8,7 +8,7 @@ comes from the command table (``bot.commands``), so a new command shows up in
 from __future__ import annotations
 
 from bot.commands import Audience, offered
-from bot.model import Phase
+from bot.model import Phase, Waiting
 from bot.service import Core, Mail, Who, act
 from bot.text import Html
 from storage.stores import Tx
@@ -46,7 +46,7 @@ class Guide:
         if member is None:
             conversation = await tx.conversations.get(who.telegram_id)
             key = "join/please_decide" if conversation and \
-                conversation.state == "pending_join" else "help/stranger"
+                conversation.state is Waiting.PENDING_JOIN else "help/stranger"
             await mail.send(who.telegram_id, key)
             return
         await mail.send(who.telegram_id,

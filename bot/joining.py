@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot import callbacks as cb
-from bot.model import Invite, Membership, Person, Phase, Role, Swap, Team
+from bot.model import ChatStatus, Decision, Invite, Membership, Person, Phase, Role, Swap, Team, Waiting
 from bot.service import Core, Mail, Refusal, Who, act
 from storage.stores import Tx
 
@@ -35,7 +35,7 @@ class Joining:
     async def start(self, tx: Tx, mail: Mail, who: Who, token: str | None) -> None:
         """``/start`` with or without an invite token."""
         core = self.core
-        await tx.people.set_chat_status(who.telegram_id, "ok")
+        await tx.people.set_chat_status(who.telegram_id, ChatStatus.OK)
         if not token:
             member = await core.member_or_none(tx, who)
             if member is not None:
@@ -70,7 +70,7 @@ class Joining:
                           swap=swap.title)
         if await self._lead_taken(tx, mail, invite, team, swap, who):
             return
-        await tx.conversations.set(who.telegram_id, "pending_join", invite_id=invite.id)
+        await tx.conversations.set(who.telegram_id, Waiting.PENDING_JOIN, invite_id=invite.id)
         role = self.core.label(f"role_{invite.role.value}")
         await mail.send(
             who.telegram_id, "join/information_sheet", team=team.name, role=role,
@@ -97,7 +97,7 @@ class Joining:
     async def decide(self, tx: Tx, mail: Mail, who: Who, invite_id: int, agree: bool) -> None:
         """The person pressed "I agree" or "Decline" under an information sheet."""
         conversation = await tx.conversations.get(who.telegram_id)
-        if (conversation is None or conversation.state != "pending_join"
+        if (conversation is None or conversation.state is not Waiting.PENDING_JOIN
                 or conversation.data.get("invite_id") != invite_id):
             raise Refusal("errors/stale_button")
         invite = await tx.invites.get(invite_id)
@@ -109,7 +109,7 @@ class Joining:
         assert swap is not None
         await tx.conversations.clear(who.telegram_id)
         if not agree:
-            await tx.consents.record(None, team.id, invite.role, "declined",
+            await tx.consents.record(None, team.id, invite.role, Decision.DECLINED,
                                      self.sheet_version)
             if await tx.people.by_telegram_id(who.telegram_id) is None \
                     and not self.core.is_organiser(who):
@@ -129,7 +129,7 @@ class Joining:
         membership = await tx.memberships.create(person.id, team.id, swap.id,
                                                  invite.role, invite.id)
         await tx.people.set_current_swap(person.id, swap.id)
-        when = await tx.consents.record(person.id, team.id, invite.role, "agreed",
+        when = await tx.consents.record(person.id, team.id, invite.role, Decision.AGREED,
                                         self.sheet_version)
         role = self.core.label(f"role_{invite.role.value}")
         await mail.send(who.telegram_id, "join/consented", team=team.name, role=role,

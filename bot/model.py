@@ -49,13 +49,60 @@ class Kind(StrEnum):
     REFLECTION = "reflection"  # an answer in a reflection round
 
 
+class Status(StrEnum):
+    """Where a contribution stands: only a confirmed one counts."""
+
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+    SUPERSEDED = "superseded"  # a team item replaced by a newer confirmed one
+
+
+class Allocation(StrEnum):
+    """How teams are paired for the swap of dilemmas."""
+
+    AUTO = "auto"  # pairs if the number of teams is even, else a ring
+    PAIRS = "pairs"
+    RING = "ring"
+
+
+class Release(StrEnum):
+    """How the reflection rounds are released in workshop 3."""
+
+    ONE_AT_A_TIME = "one_at_a_time"
+    ALL_AT_ONCE = "all_at_once"
+
+
+class ChatStatus(StrEnum):
+    """Whether the bot can write to a person."""
+
+    OK = "ok"
+    BLOCKED = "blocked"  # they blocked the bot
+    NOT_STARTED = "not_started"  # Telegram does not know the chat
+
+
+class Decision(StrEnum):
+    """The answer to the information sheet."""
+
+    AGREED = "agreed"
+    DECLINED = "declined"
+
+
+class Waiting(StrEnum):
+    """What the bot is waiting for from a person (``Conversation.state``)."""
+
+    PENDING_JOIN = "pending_join"  # an answer to the information sheet
+    AWAITING = "awaiting"  # the text of a contribution of a given kind
+    PASTING = "pasting"  # the next part of a long paste
+    RENAMING_TEAM = "renaming_team"  # an organiser's new name for a team
+
+
 @dataclass(frozen=True, slots=True)
 class Swap:
     id: int
     title: str
     phase: Phase
-    allocation: str
-    reflection_release: str
+    allocation: Allocation
+    reflection_release: Release
     rounds_released: int
     share_names: bool
     created_by: int
@@ -85,7 +132,7 @@ class Person:
     telegram_id: int
     display_name: str
     pseudonym: str
-    chat_status: str
+    chat_status: ChatStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +155,7 @@ class Contribution:
     about_team_id: int | None
     round: int | None
     text: str
-    status: str
+    status: Status
     replaces_id: int | None
     created_at: str
     confirmed_at: str | None
@@ -122,5 +169,5 @@ class Contribution:
 class Conversation:
     """What the bot is waiting for from a person, kept across restarts."""
 
-    state: str
+    state: Waiting
     data: dict

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot import callbacks as cb
-from bot.model import Kind, Membership, Person, Phase, Role, Swap, Team
+from bot.model import Allocation, ChatStatus, Kind, Membership, Person, Phase, Release, Role, Swap, Team, Waiting
 from bot.privacy import leave
 from bot.service import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.text import Html
@@ -281,7 +281,7 @@ class Organising:
     async def rename_team_asked(self, tx: Tx, mail: Mail, who: Who, team_id: int) -> None:
         """Wait for the team's new name."""
         _, team = await self._setup_team(tx, who, team_id)
-        await tx.conversations.set(who.telegram_id, "renaming_team", team_id=team.id)
+        await tx.conversations.set(who.telegram_id, Waiting.RENAMING_TEAM, team_id=team.id)
         await mail.send(who.telegram_id, "organiser/rename_ask", team=team.name)
 
     @act
@@ -334,7 +334,7 @@ class Organising:
     async def render_status(self, tx: Tx, swap: Swap, teams: list) -> Html:
         core = self.core
         blocks: list[str] = []
-        unreachable = {"blocked": 0, "not_started": 0}
+        unreachable = {ChatStatus.BLOCKED: 0, ChatStatus.NOT_STARTED: 0}
         if not teams:
             return core.html("status/no_teams")
         for team in teams:
@@ -358,8 +358,8 @@ class Organising:
                 people=Html("\n".join(lines)), team_progress=team_line,
                 declined=core.html("status/declined", count=declined) if declined else ""))
         if any(unreachable.values()):
-            blocks.append(core.html("status/unreachable", not_started=unreachable["not_started"],
-                                    blocked=unreachable["blocked"]))
+            blocks.append(core.html("status/unreachable", not_started=unreachable[ChatStatus.NOT_STARTED],
+                                    blocked=unreachable[ChatStatus.BLOCKED]))
         return Html("\n\n".join(blocks))
 
     async def _progress(self, tx: Tx, swap: Swap, person_id: int, role: Role) -> Html:
@@ -394,12 +394,12 @@ class Organising:
         swap = await core.current_swap(tx, who)
         buttons = []
         if not await tx.allocations.get(swap.id):
-            for allocation in ("auto", "pairs", "ring"):
+            for allocation in Allocation:
                 if allocation != swap.allocation:
                     buttons.append([(core.label(f"set_allocation_{allocation}"),
                                      cb.SETTING.pack(swap.id, "allocation", allocation))])
-        other_release = "all_at_once" if swap.reflection_release == "one_at_a_time" \
-            else "one_at_a_time"
+        other_release = Release.ALL_AT_ONCE if swap.reflection_release is Release.ONE_AT_A_TIME \
+            else Release.ONE_AT_A_TIME
         buttons.append([(core.label(f"set_release_{other_release}"),
                          cb.SETTING.pack(swap.id, "reflection_release", other_release))])
         if swap.phase is Phase.SETUP:
@@ -416,8 +416,8 @@ class Organising:
 
     async def change_setting(self, who: Who, swap_id: int, key: str, value: str) -> bool:
         """An organiser pressed a settings button."""
-        allowed = {"allocation": {"auto", "pairs", "ring"},
-                   "reflection_release": {"one_at_a_time", "all_at_once"},
+        allowed = {"allocation": {a.value for a in Allocation},
+                   "reflection_release": {r.value for r in Release},
                    "share_names": {"0", "1"}}
 
         async def action(tx: Tx, mail: Mail) -> None:

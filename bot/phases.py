@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import callbacks as cb
 from bot.export import Export
-from bot.model import Contribution, Kind, Membership, Person, Phase, Role, Swap, Team
+from bot.model import Contribution, Kind, Membership, Person, Phase, Release, Role, Swap, Team
 from bot.procedure import (
     Missing,
     NotAllowed,
@@ -56,7 +56,7 @@ class Phases:
             ))
         return SwapProgress(phase=swap.phase, teams=teams,
                             rounds_released=swap.rounds_released,
-                            all_at_once=swap.reflection_release == "all_at_once")
+                            all_at_once=swap.reflection_release is Release.ALL_AT_ONCE)
 
     async def _missing(self, tx: Tx, swap: Swap) -> tuple[Phase, int, list[Missing]]:
         progress = await self._progress(tx, swap)

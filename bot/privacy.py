@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from bot import callbacks as cb
-from bot.model import Contribution, Kind, Membership, Person
+from bot.model import Contribution, Kind, Membership, Person, Status
 from bot.service import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.text import Html
 from storage.stores import Tx
@@ -234,7 +234,7 @@ async def drop_adopted(core: Core, tx: Tx, mail: Mail, author_id: int,
     for adopted in await tx.contributions.adopted(proposal_ids):
         submitter = await tx.people.get(adopted.person_id)
         if adopted.person_id != author_id and submitter is not None \
-                and adopted.status == "confirmed":
+                and adopted.status is Status.CONFIRMED:
             await mail.send(submitter.telegram_id, "privacy/adopted_withdrawn",
                             delivered=core.html("privacy/adopted_was_delivered")
                             if adopted.first_delivered_at else "")

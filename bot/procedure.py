@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.model import Kind, Phase, Role
+from bot.model import Allocation, Kind, Phase, Role
 
 REFLECTION_ROUNDS = 3
 
@@ -45,16 +45,16 @@ def phase_of(kind: Kind) -> Phase:
     return _ALLOWED[kind][0]
 
 
-def allocation_mode(requested: str, team_count: int) -> str:
+def allocation_mode(requested: Allocation, team_count: int) -> Allocation:
     """Pairs or ring: pairs by default when the number of teams is even."""
-    if requested == "auto":
-        return "pairs" if team_count % 2 == 0 else "ring"
-    if requested == "pairs" and team_count % 2:
+    if requested is Allocation.AUTO:
+        return Allocation.PAIRS if team_count % 2 == 0 else Allocation.RING
+    if requested is Allocation.PAIRS and team_count % 2:
         raise NotAllowed("pairs_need_even", count=team_count)
     return requested
 
 
-def allocate(team_ids: list[int], requested: str = "auto") -> dict[int, int]:
+def allocate(team_ids: list[int], requested: Allocation = Allocation.AUTO) -> dict[int, int]:
     """Map each team to the team that works on its dilemma.
 
     Pairs: A↔B, C↔D. Ring: A→B→C→A (A's dilemma goes to B). Never a team's own.
@@ -62,7 +62,7 @@ def allocate(team_ids: list[int], requested: str = "auto") -> dict[int, int]:
     if len(team_ids) < 2:
         raise NotAllowed("too_few_teams", count=len(team_ids))
     mode = allocation_mode(requested, len(team_ids))
-    if mode == "pairs":
+    if mode is Allocation.PAIRS:
         recipients: dict[int, int] = {}
         for a, b in zip(team_ids[0::2], team_ids[1::2], strict=True):
             recipients[a] = b

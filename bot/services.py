@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.export import Export
 from bot.guide import Guide
 from bot.joining import Joining
+from bot.model import Waiting
 from bot.organising import Organising
 from bot.phases import Phases
 from bot.privacy import Privacy
@@ -44,7 +45,7 @@ class Services:
         contribution."""
         async with self.core.db.read() as tx:
             conversation = await tx.conversations.get(who.telegram_id)
-        if conversation is not None and conversation.state == "renaming_team":
+        if conversation is not None and conversation.state is Waiting.RENAMING_TEAM:
             await self.organising.rename_team(who, int(conversation.data["team_id"]), text)
         else:
             await self.workshop.text(who, text, reply_to)

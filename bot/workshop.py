@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bot import callbacks as cb
-from bot.model import Contribution, Conversation, Kind, Phase, Role
+from bot.model import Contribution, Conversation, Kind, Phase, Role, Status, Waiting
 from bot.privacy import drop_adopted
 from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
 from bot.service import Buttons, Core, Mail, Member, Refusal, Who, act
@@ -56,7 +56,7 @@ class Workshop:
         self._check(member, kind)
         current = await tx.contributions.confirmed(team_id=member.team.id, kind=kind) \
             if kind in _TEAM_KINDS else []
-        await tx.conversations.set(who.telegram_id, "awaiting", kind=kind.value)
+        await tx.conversations.set(who.telegram_id, Waiting.AWAITING, kind=kind.value)
         await mail.send(who.telegram_id, f"workshop/ask_{kind.value}",
                         quotes=[c.id for c in current[-1:]],
                         current=current[-1].text if current else "",
@@ -66,7 +66,7 @@ class Workshop:
     async def text(self, tx: Tx, mail: Mail, who: Who, text: str, reply_to: int | None) -> None:
         """The person wrote something: make it a draft and show the preview."""
         conversation = await tx.conversations.get(who.telegram_id)
-        if conversation is not None and conversation.state == "pending_join":
+        if conversation is not None and conversation.state is Waiting.PENDING_JOIN:
             raise Refusal("join/please_decide")
         member = await self.core.member_or_none(tx, who)
         if member is None:
@@ -80,7 +80,7 @@ class Workshop:
         if conversation is not None and self._pasting(conversation, now) \
                 and conversation.data.get("refused"):
             # The rest of a paste already refused as too long: dropped quietly.
-            await tx.conversations.set(who.telegram_id, "pasting", refused=True, at=now)
+            await tx.conversations.set(who.telegram_id, Waiting.PASTING, refused=True, at=now)
             return
         earlier = await self._paste_so_far(tx, member, conversation, now)
         if earlier is not None:
@@ -88,7 +88,7 @@ class Workshop:
         if len(clean) > TEXT_LIMIT:
             if earlier is not None:
                 await tx.contributions.delete(earlier.id)
-            await tx.conversations.set(who.telegram_id, "pasting", refused=True, at=now)
+            await tx.conversations.set(who.telegram_id, Waiting.PASTING, refused=True, at=now)
             await mail.send(who.telegram_id, "errors/too_long", limit=f"{TEXT_LIMIT:,}",
                             length=f"{len(clean):,}")
             return
@@ -98,7 +98,7 @@ class Workshop:
             kind, editing, round_ = earlier.kind, earlier.replaces_id, earlier.round
             await tx.contributions.delete(earlier.id)
         else:
-            if conversation is not None and conversation.state == "awaiting":
+            if conversation is not None and conversation.state is Waiting.AWAITING:
                 kind = Kind(conversation.data["kind"])
                 editing = conversation.data.get("editing")
             else:
@@ -113,7 +113,7 @@ class Workshop:
                     member.person.id, kind, member.swap.id))
         draft = await self._draft(tx, member, kind, clean, editing, round_)
         if len(text) >= LONG_PART:
-            await tx.conversations.set(who.telegram_id, "pasting", draft_id=draft.id,
+            await tx.conversations.set(who.telegram_id, Waiting.PASTING, draft_id=draft.id,
                                        at=now)
         else:
             await tx.conversations.clear(who.telegram_id)
@@ -124,7 +124,7 @@ class Workshop:
     @staticmethod
     def _pasting(conversation: Conversation | None, now: float) -> bool:
         """Whether a text now may be the next part of a paste."""
-        return conversation is not None and conversation.state == "pasting" \
+        return conversation is not None and conversation.state is Waiting.PASTING \
             and now - float(conversation.data.get("at", 0)) <= PASTE_WINDOW
 
     async def _paste_so_far(self, tx: Tx, member: Member, conversation: Conversation | None,
@@ -133,7 +133,7 @@ class Workshop:
         if conversation is None or not self._pasting(conversation, now):
             return None
         draft = await tx.contributions.get(int(conversation.data.get("draft_id", 0)))
-        if draft is None or draft.status != "draft" or draft.person_id != member.person.id:
+        if draft is None or draft.status is not Status.DRAFT or draft.person_id != member.person.id:
             return None
         return draft
 
@@ -197,7 +197,7 @@ class Workshop:
             # Words adopted from a member stay theirs only while unchanged.
             if original.text == text:
                 adopted_from = original.adopted_from
-            if original.status == "draft":
+            if original.status is Status.DRAFT:
                 await tx.contributions.delete(original.id)
                 editing = original.replaces_id
         return await tx.contributions.add_draft(
@@ -221,7 +221,7 @@ class Workshop:
     # -- the buttons under a preview or receipt -----------------------------
 
     async def _own(self, tx: Tx, who: Who, contribution_id: int,
-                   status: str) -> tuple[Member, Contribution]:
+                   status: Status) -> tuple[Member, Contribution]:
         """The acting person's contribution in the given status, in its phase."""
         member = await self.core.member(tx, who)
         item = await tx.contributions.get(contribution_id)
@@ -234,10 +234,10 @@ class Workshop:
     @act
     async def confirm(self, tx: Tx, mail: Mail, who: Who, draft_id: int) -> None:
         """Confirm a draft: from now on it counts, and is shared as its kind says."""
-        member, draft = await self._own(tx, who, draft_id, "draft")
+        member, draft = await self._own(tx, who, draft_id, Status.DRAFT)
         if draft.replaces_id is not None:
             original = await tx.contributions.get(draft.replaces_id)
-            if original is None or original.status != "confirmed":
+            if original is None or original.status is not Status.CONFIRMED:
                 raise Refusal("errors/stale_button")
             await tx.contributions.replace_text(original.id, draft.text,
                                                 adopted_from=draft.adopted_from)
@@ -297,11 +297,11 @@ class Workshop:
     async def edit(self, tx: Tx, mail: Mail, who: Who, contribution_id: int) -> None:
         """Wait for new words for a draft or a confirmed contribution."""
         item = await tx.contributions.get(contribution_id)
-        status = item.status if item is not None else "draft"
-        if status not in ("draft", "confirmed"):
+        status = item.status if item is not None else Status.DRAFT
+        if status not in (Status.DRAFT, Status.CONFIRMED):
             raise Refusal("errors/stale_button")
         _, item = await self._own(tx, who, contribution_id, status)
-        await tx.conversations.set(who.telegram_id, "awaiting", kind=item.kind.value,
+        await tx.conversations.set(who.telegram_id, Waiting.AWAITING, kind=item.kind.value,
                                    editing=item.id)
         await mail.send(who.telegram_id, "workshop/send_new_text", text=item.text,
                         contribution_id=item.id)
@@ -309,14 +309,14 @@ class Workshop:
     @act
     async def discard(self, tx: Tx, mail: Mail, who: Who, draft_id: int) -> None:
         """Throw a draft away; nothing of it is kept."""
-        _, draft = await self._own(tx, who, draft_id, "draft")
+        _, draft = await self._own(tx, who, draft_id, Status.DRAFT)
         await tx.contributions.delete(draft.id)
         await mail.send(who.telegram_id, "workshop/discarded")
 
     @act
     async def withdraw_item(self, tx: Tx, mail: Mail, who: Who, contribution_id: int) -> None:
         """Delete one of the person's own confirmed contributions."""
-        _, item = await self._own(tx, who, contribution_id, "confirmed")
+        _, item = await self._own(tx, who, contribution_id, Status.CONFIRMED)
         if item.kind in _TEAM_KINDS:
             raise Refusal("errors/stale_button")
         await drop_adopted(self.core, tx, mail, item.person_id, [item.id])
@@ -329,7 +329,7 @@ class Workshop:
         member = await self.core.member(tx, who)
         proposal = await tx.contributions.get(proposal_id)
         if (proposal is None or proposal.kind is not Kind.PROPOSAL
-                or proposal.status != "confirmed" or proposal.team_id != member.team.id):
+                or proposal.status is not Status.CONFIRMED or proposal.team_id != member.team.id):
             raise Refusal("errors/stale_button")
         self._check(member, Kind.DILEMMA)
         replaced = await tx.contributions.delete_drafts_of(

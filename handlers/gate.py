@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.limits import Verdict
+from bot.model import ChatStatus
 from handlers.common import services, who
 from storage.db import current_update_id
 
@@ -45,7 +46,7 @@ async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         # were owed goes out again.
         async with db.transaction() as tx:
             person = await tx.people.by_telegram_id(user.id)
-            if person is not None and person.chat_status != "ok":
-                await tx.people.set_chat_status(user.id, "ok")
+            if person is not None and person.chat_status is not ChatStatus.OK:
+                await tx.people.set_chat_status(user.id, ChatStatus.OK)
                 await tx.outbox.requeue_chat(user.id)
     current_update_id.set(update.update_id)

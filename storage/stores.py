@@ -14,16 +14,22 @@ from typing import Any
 import aiosqlite
 
 from bot.model import (
+    Allocation,
+    ChatStatus,
     Contribution,
     Conversation,
+    Decision,
     Invite,
     Kind,
     Membership,
     Person,
     Phase,
+    Release,
     Role,
+    Status,
     Swap,
     Team,
+    Waiting,
 )
 
 
@@ -56,8 +62,8 @@ def _swap(row: aiosqlite.Row) -> Swap:
         id=row["id"],
         title=row["title"],
         phase=Phase(row["phase"]),
-        allocation=row["allocation"],
-        reflection_release=row["reflection_release"],
+        allocation=Allocation(row["allocation"]),
+        reflection_release=Release(row["reflection_release"]),
         rounds_released=row["rounds_released"],
         share_names=bool(row["share_names"]),
         created_by=row["created_by"],
@@ -231,7 +237,7 @@ def _person(row: aiosqlite.Row) -> Person:
         telegram_id=row["telegram_id"],
         display_name=row["display_name"],
         pseudonym=row["pseudonym"],
-        chat_status=row["chat_status"],
+        chat_status=ChatStatus(row["chat_status"]),
     )
 
 
@@ -263,7 +269,7 @@ class PersonStore(_Store):
         )
         return await self.get(person_id)  # type: ignore[return-value]
 
-    async def set_chat_status(self, telegram_id: int, status: str) -> None:
+    async def set_chat_status(self, telegram_id: int, status: ChatStatus) -> None:
         await self._run(
             "UPDATE people SET chat_status = ? WHERE telegram_id = ?", (status, telegram_id)
         )
@@ -333,7 +339,7 @@ class MembershipStore(_Store):
             (
                 _membership(r),
                 Person(r["pid"], r["telegram_id"], r["display_name"], r["pseudonym"],
-                       r["chat_status"]),
+                       ChatStatus(r["chat_status"])),
             )
             for r in rows
         ]
@@ -352,11 +358,12 @@ class MembershipStore(_Store):
             " p.id AS pid FROM memberships m JOIN people p ON p.id = m.person_id"
             " WHERE m.invite_id = ? ORDER BY m.id", (invite_id,))
         return [(_membership(r), Person(r["pid"], r["telegram_id"], r["display_name"],
-                                        r["pseudonym"], r["chat_status"])) for r in rows]
+                                        r["pseudonym"], ChatStatus(r["chat_status"])))
+                for r in rows]
 
 
 class ConsentStore(_Store):
-    async def record(self, person_id: int | None, team_id: int, role: Role, decision: str,
+    async def record(self, person_id: int | None, team_id: int, role: Role, decision: Decision,
                      sheet_version: str) -> str:
         await self._run(
             "INSERT INTO consents (person_id, team_id, role, decision, sheet_version,"
@@ -389,9 +396,9 @@ class ConversationStore(_Store):
         row = await self._one(
             "SELECT state, data FROM conversations WHERE telegram_id = ?", (telegram_id,)
         )
-        return Conversation(row["state"], json.loads(row["data"])) if row else None
+        return Conversation(Waiting(row["state"]), json.loads(row["data"])) if row else None
 
-    async def set(self, telegram_id: int, state: str, **data: Any) -> None:
+    async def set(self, telegram_id: int, state: Waiting, **data: Any) -> None:
         await self._run(
             "INSERT INTO conversations (telegram_id, state, data, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (telegram_id) DO UPDATE SET state = excluded.state,"
@@ -413,7 +420,7 @@ def _contribution(row: aiosqlite.Row) -> Contribution:
         about_team_id=row["about_team_id"],
         round=row["round"],
         text=row["text"],
-        status=row["status"],
+        status=Status(row["status"]),
         replaces_id=row["replaces_id"],
         created_at=row["created_at"],
         confirmed_at=row["confirmed_at"],

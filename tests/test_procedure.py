@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.model import Kind, Phase, Role
+from bot.model import Allocation, Kind, Phase, Role
 from bot.procedure import (
     NotAllowed,
     SwapProgress,
@@ -17,7 +17,8 @@ from bot.procedure import (
 @pytest.mark.parametrize("count", range(2, 10))
 def test_allocation_never_gives_a_team_its_own_dilemma(count):
     teams = list(range(1, count + 1))
-    for mode in ("auto", "ring") + (("pairs",) if count % 2 == 0 else ()):
+    modes = [Allocation.AUTO, Allocation.RING] + ([Allocation.PAIRS] if count % 2 == 0 else [])
+    for mode in modes:
         recipients = allocate(teams, mode)
         assert sorted(recipients) == teams
         assert sorted(recipients.values()) == teams  # everyone receives exactly one
@@ -27,9 +28,9 @@ def test_allocation_never_gives_a_team_its_own_dilemma(count):
 def test_pairs_and_ring_shapes():
     assert allocate([1, 2, 3, 4]) == {1: 2, 2: 1, 3: 4, 4: 3}
     assert allocate([1, 2, 3]) == {1: 2, 2: 3, 3: 1}
-    assert allocate([1, 2, 3, 4], "ring") == {1: 2, 2: 3, 3: 4, 4: 1}
+    assert allocate([1, 2, 3, 4], Allocation.RING) == {1: 2, 2: 3, 3: 4, 4: 1}
     with pytest.raises(NotAllowed):
-        allocate([1, 2, 3], "pairs")
+        allocate([1, 2, 3], Allocation.PAIRS)
     with pytest.raises(NotAllowed):
         allocate([1])
 
