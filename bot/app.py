@@ -20,8 +20,8 @@ from telegram.ext import (
 
 from bot.commands import COMMANDS, Audience, menu
 from bot.config import Settings
-from bot.limits import PersonLimiter
 from bot.delivery import ChatPacer, Delivery, Limits, PacedRateLimiter
+from bot.limits import PersonLimiter
 from bot.services import Services
 from bot.text import Prompts
 from handlers import buttons, commands, errors, gate, messages

@@ -7,10 +7,10 @@ ids, usernames or names: contributions carry their team only.
 
 from __future__ import annotations
 
+from bot.core import Core, Mail, Who, act
 from bot.model import Kind
 from bot.procedure import REFLECTION_ROUNDS
-from bot.service import Core, Mail, Who, act
-from storage.stores import Tx
+from storage.tx import Tx
 
 
 def quote(text: str) -> str:

@@ -8,10 +8,10 @@ comes from the command table (``bot.commands``), so a new command shows up in
 from __future__ import annotations
 
 from bot.commands import Audience, offered
+from bot.core import Core, Mail, Who, act
 from bot.model import Phase, Waiting
-from bot.service import Core, Mail, Who, act
 from bot.text import Html
-from storage.stores import Tx
+from storage.tx import Tx
 
 
 class Guide:

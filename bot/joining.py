@@ -7,9 +7,20 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot import callbacks as cb
-from bot.model import ChatStatus, Decision, Invite, Membership, Person, Phase, Role, Swap, Team, Waiting
-from bot.service import Core, Mail, Refusal, Who, act
-from storage.stores import Tx
+from bot.core import Core, Mail, Refusal, Who, act
+from bot.model import (
+    ChatStatus,
+    Decision,
+    Invite,
+    Membership,
+    Person,
+    Phase,
+    Role,
+    Swap,
+    Team,
+    Waiting,
+)
+from storage.tx import Tx
 
 # Sends a late joiner what their team has been sent so far (``Phases.catch_up``).
 CatchUp = Callable[[Tx, Mail, Person, Membership, Team, Swap], Awaitable[None]]

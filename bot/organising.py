@@ -5,11 +5,23 @@ from __future__ import annotations
 import unicodedata
 
 from bot import callbacks as cb
-from bot.model import Allocation, ChatStatus, Kind, Membership, Person, Phase, Release, Role, Swap, Team, Waiting
+from bot.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
+from bot.model import (
+    Allocation,
+    ChatStatus,
+    Kind,
+    Membership,
+    Person,
+    Phase,
+    Release,
+    Role,
+    Swap,
+    Team,
+    Waiting,
+)
 from bot.privacy import leave
-from bot.service import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.text import Html
-from storage.stores import Tx
+from storage.tx import Tx
 
 TITLE_LIMIT = 120
 TEAM_NAME_LIMIT = 60

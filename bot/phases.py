@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import callbacks as cb
+from bot.core import Core, Mail, Refusal, Who, act
 from bot.export import Export
 from bot.model import Contribution, Kind, Membership, Person, Phase, Release, Role, Swap, Team
 from bot.procedure import (
@@ -23,9 +24,8 @@ from bot.procedure import (
     next_step,
     works_on,
 )
-from bot.service import Core, Mail, Refusal, Who, act
 from bot.text import Html
-from storage.stores import Tx
+from storage.tx import Tx
 
 People = list[tuple[Membership, Person]]
 

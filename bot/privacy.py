@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 
 from bot import callbacks as cb
+from bot.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.model import Contribution, Kind, Membership, Person, Status
-from bot.service import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.text import Html
-from storage.stores import Tx
+from storage.tx import Tx
 
 
 class Privacy:

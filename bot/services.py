@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.core import Core, Mail, Refusal, Who, act
 from bot.export import Export
 from bot.guide import Guide
 from bot.joining import Joining
@@ -12,11 +13,10 @@ from bot.model import Waiting
 from bot.organising import Organising
 from bot.phases import Phases
 from bot.privacy import Privacy
-from bot.service import Core, Mail, Refusal, Who, act
 from bot.text import Prompts
 from bot.workshop import Workshop
 from storage.db import Database
-from storage.stores import Tx
+from storage.tx import Tx
 
 
 @dataclass

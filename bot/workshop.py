@@ -11,11 +11,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bot import callbacks as cb
+from bot.core import Buttons, Core, Mail, Member, Refusal, Who, act
 from bot.model import Contribution, Conversation, Kind, Phase, Role, Status, Waiting
 from bot.privacy import drop_adopted
 from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
-from bot.service import Buttons, Core, Mail, Member, Refusal, Who, act
-from storage.stores import Tx
+from storage.tx import Tx
 
 # The longest text one contribution may hold: about three full Telegram
 # messages, which is more than a workshop contribution needs.

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot.service import Who
+from bot.core import Who
 from bot.services import Services
 from handlers.common import services, who
 

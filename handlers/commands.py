@@ -11,7 +11,6 @@ from telegram.ext import ContextTypes
 from bot.model import Kind
 from handlers.common import services, who
 
-
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 

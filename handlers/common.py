@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.service import Who
+from bot.core import Who
 from bot.services import Services
 
 

@@ -1,7 +1,7 @@
 """The SQLite database: one aiosqlite connection, transactions and migrations.
 
 Every change that must not be lost happens inside one ``transaction()``; the
-stores in ``storage.stores`` hold the SQL and are reached through the
+stores (``storage/*.py``, gathered in ``storage.tx.Tx``) hold the SQL, reached through the
 transaction object, so a single ``async with`` covers every table it touches.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.migrations import MIGRATIONS
-from storage.stores import Tx
+from storage.tx import Tx
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import aiosqlite
 import pytest
 
-from bot.service import keyboard
+from bot.core import keyboard
 from tests.conftest import rows
 from tests.fanout import wait_drained
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.model import Membership, Person, Role, Swap, Team
 from bot.text import Html, Prompts, split_message
 from storage.db import Database
-from storage.stores import Tx
+from storage.tx import Tx
 
 Buttons = list[list[tuple[str, str]]]  # rows of (label, callback data)
 

@@ -1,0 +1,148 @@
+"""The outbox (every message the bot owes), and the updates already handled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import aiosqlite
+
+from storage.store import Store
+
+
+class OutboxStore(Store):
+    def __init__(self, conn: aiosqlite.Connection, now: str) -> None:
+        super().__init__(conn, now)
+        self.added = 0
+        self.chats: set[int] = set()
+
+    async def add(self, chat_id: int, text: str, reply_markup: dict | None = None,
+                  contribution_id: int | None = None, context: dict | None = None,
+                  document_name: str | None = None, document: bytes | None = None,
+                  bulk: bool = False, quotes: Iterable[int] = (),
+                  forget_when_sent: bool = False, not_before: float = 0.0) -> int:
+        """Owe a message; ``quotes`` are the contributions whose words it carries,
+        so that it is not sent if they are withdrawn first."""
+        self.added += 1
+        self.chats.add(chat_id)
+        outbox_id = await self._run(
+            "INSERT INTO outbox (chat_id, text, reply_markup, contribution_id, context,"
+            " document_name, document, priority, forget_when_sent, not_before, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (chat_id, text, json.dumps(reply_markup) if reply_markup else None,
+             contribution_id, json.dumps(context) if context else None,
+             document_name, document, int(bulk), int(forget_when_sent), not_before,
+             self.now),
+        )
+        quoted = set(quotes) | ({contribution_id} if contribution_id else set())
+        for quoted_id in quoted:
+            await self._run(
+                "INSERT INTO outbox_quotes (outbox_id, contribution_id) VALUES (?, ?)",
+                (outbox_id, quoted_id))
+        return outbox_id
+
+    async def forget_chat(self, chat_id: int) -> None:
+        """Delete every message to a chat, sent or not: previews, receipts and
+        prompts that may quote a person's words, and the times that could tie
+        them to a record."""
+        await self._run("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
+
+    async def context_of(self, chat_id: int, message_id: int) -> dict | None:
+        """What a message we sent was about, for a person replying to it."""
+        row = await self._one(
+            "SELECT context FROM outbox WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return json.loads(row["context"]) if row and row["context"] else None
+
+    async def due(self, now: float, limit: int, exclude_chats: Iterable[int] = ()
+                  ) -> list[aiosqlite.Row]:
+        """Pending messages that may go now, oldest first, the first one per chat."""
+        chats = list(exclude_chats)
+        pending = "status = 'pending'"
+        if chats:
+            pending += f" AND chat_id NOT IN ({','.join('?' * len(chats))})"
+        # Only each chat's oldest pending message, so that a chat's messages
+        # are sent in order even when several chats are served at once.
+        return await self._all(
+            "SELECT * FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox"
+            f" WHERE {pending} GROUP BY chat_id) AND not_before <= ?"
+            # Replies to people acting now go before a fan-out's bulk.
+            " ORDER BY priority, id LIMIT ?",
+            (*chats, now, limit),
+        )
+
+    async def next_wake(self, after: float) -> float | None:
+        """When the next message deferred beyond ``after`` falls due, if any.
+
+        Messages already due are left out: they are the sender's to pace, and
+        counting them would make it wake again at once, over and over.
+        """
+        row = await self._one(
+            "SELECT MIN(not_before) AS t FROM outbox WHERE status = 'pending'"
+            " AND not_before > ?",
+            (after,),
+        )
+        return row["t"] if row and row["t"] is not None else None
+
+    async def mark_sent(self, outbox_id: int, message_id: int | None) -> None:
+        """Record a delivery. Its words and any file are dropped: once delivered
+        they are not needed here, and people's words should live in one place."""
+        await self._run(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, text = '',"
+            " document = NULL, attempts = attempts + 1 WHERE id = ?",
+            (self.now, message_id, outbox_id),
+        )
+        # A message to someone who keeps no record with us (they declined) is
+        # not kept either: its times alone could tie them to the decline.
+        await self._run("DELETE FROM outbox WHERE id = ? AND forget_when_sent = 1",
+                        (outbox_id,))
+
+    async def retry_later(self, outbox_id: int, not_before: float, error: str) -> None:
+        await self._run(
+            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ?",
+            (not_before, error, outbox_id),
+        )
+
+    async def fail_chat(self, chat_id: int, error: str) -> int:
+        """Give up on every pending message to a chat that refuses them."""
+        return await self._count(
+            "UPDATE outbox SET status = 'failed', error = ?, attempts = attempts + 1"
+            " WHERE chat_id = ? AND status = 'pending'",
+            ("unreachable: " + error, chat_id),
+        )
+
+    async def requeue_chat(self, chat_id: int) -> int:
+        """Try again the messages set aside for a chat that could not be reached."""
+        count = await self._count(
+            "UPDATE outbox SET status = 'pending', not_before = 0 WHERE chat_id = ?"
+            " AND status = 'failed' AND error LIKE 'unreachable:%'",
+            (chat_id,),
+        )
+        self.added += count
+        return count
+
+    async def fail(self, outbox_id: int, error: str) -> None:
+        await self._run(
+            "UPDATE outbox SET status = 'failed', error = ?, attempts = attempts + 1"
+            " WHERE id = ?",
+            (error, outbox_id),
+        )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self._all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+
+class UpdateStore(Store):
+    async def was_handled(self, update_id: int) -> bool:
+        return await self._one(
+            "SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,)
+        ) is not None
+
+    async def mark_handled(self, update_id: int) -> None:
+        await self._run(
+            "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
+            (update_id, self.now),
+        )

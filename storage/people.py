@@ -1,0 +1,193 @@
+"""People: who they are, the teams they belong to, their consent, and what the
+bot is waiting for from them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import aiosqlite
+
+from bot.model import ChatStatus, Conversation, Decision, Membership, Person, Role, Waiting
+from storage.store import Store
+
+
+def _person(row: aiosqlite.Row) -> Person:
+    return Person(
+        id=row["id"],
+        telegram_id=row["telegram_id"],
+        display_name=row["display_name"],
+        pseudonym=row["pseudonym"],
+        chat_status=ChatStatus(row["chat_status"]),
+    )
+
+
+class PersonStore(Store):
+    async def by_telegram_id(self, telegram_id: int) -> Person | None:
+        row = await self._one("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
+        return _person(row) if row else None
+
+    async def get(self, person_id: int) -> Person | None:
+        row = await self._one("SELECT * FROM people WHERE id = ?", (person_id,))
+        return _person(row) if row else None
+
+    async def ensure(self, telegram_id: int, display_name: str) -> Person:
+        """The person with this Telegram id, created if new; the name is refreshed."""
+        existing = await self.by_telegram_id(telegram_id)
+        if existing is not None:
+            if existing.display_name != display_name:
+                await self._run(
+                    "UPDATE people SET display_name = ? WHERE id = ?",
+                    (display_name, existing.id),
+                )
+            return await self.get(existing.id)  # type: ignore[return-value]
+        # A pseudonymous id for research exports, unrelated to the Telegram id.
+        pseudonym = "P-" + secrets.token_hex(4).upper()
+        person_id = await self._run(
+            "INSERT INTO people (telegram_id, display_name, pseudonym, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (telegram_id, display_name, pseudonym, self.now),
+        )
+        return await self.get(person_id)  # type: ignore[return-value]
+
+    async def set_chat_status(self, telegram_id: int, status: ChatStatus) -> None:
+        await self._run(
+            "UPDATE people SET chat_status = ? WHERE telegram_id = ?", (status, telegram_id)
+        )
+
+    async def delete(self, person_id: int) -> None:
+        await self._run("DELETE FROM people WHERE id = ?", (person_id,))
+
+    async def set_current_swap(self, person_id: int, swap_id: int) -> None:
+        await self._run("UPDATE people SET current_swap_id = ? WHERE id = ?",
+                        (swap_id, person_id))
+
+    async def current_swap_id(self, person_id: int) -> int | None:
+        row = await self._one("SELECT current_swap_id FROM people WHERE id = ?", (person_id,))
+        return row["current_swap_id"] if row else None
+
+
+def _membership(row: aiosqlite.Row) -> Membership:
+    return Membership(
+        id=row["id"],
+        person_id=row["person_id"],
+        swap_id=row["swap_id"],
+        team_id=row["team_id"],
+        role=Role(row["role"]),
+        joined_at=row["joined_at"],
+    )
+
+
+class MembershipStore(Store):
+    async def create(self, person_id: int, team_id: int, swap_id: int, role: Role,
+                     invite_id: int) -> Membership:
+        membership_id = await self._run(
+            "INSERT INTO memberships (person_id, swap_id, team_id, role, invite_id, joined_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (person_id, swap_id, team_id, role.value, invite_id, self.now),
+        )
+        return Membership(membership_id, person_id, swap_id, team_id, role, self.now)
+
+    async def in_swap(self, person_id: int, swap_id: int) -> Membership | None:
+        row = await self._one(
+            "SELECT * FROM memberships WHERE person_id = ? AND swap_id = ?",
+            (person_id, swap_id),
+        )
+        return _membership(row) if row else None
+
+    async def latest_of_person(self, person_id: int) -> Membership | None:
+        row = await self._one(
+            "SELECT * FROM memberships WHERE person_id = ? ORDER BY joined_at DESC, id DESC"
+            " LIMIT 1",
+            (person_id,),
+        )
+        return _membership(row) if row else None
+
+    async def of_person(self, person_id: int) -> list[Membership]:
+        rows = await self._all(
+            "SELECT * FROM memberships WHERE person_id = ? ORDER BY id", (person_id,)
+        )
+        return [_membership(r) for r in rows]
+
+    async def of_team(self, team_id: int) -> list[tuple[Membership, Person]]:
+        rows = await self._all(
+            "SELECT m.*, p.telegram_id, p.display_name, p.pseudonym, p.chat_status,"
+            " p.id AS pid FROM memberships m JOIN people p ON p.id = m.person_id"
+            " WHERE m.team_id = ? ORDER BY m.role, m.id",
+            (team_id,),
+        )
+        return [
+            (
+                _membership(r),
+                Person(r["pid"], r["telegram_id"], r["display_name"], r["pseudonym"],
+                       ChatStatus(r["chat_status"])),
+            )
+            for r in rows
+        ]
+
+    async def delete(self, membership_id: int) -> None:
+        await self._run("DELETE FROM memberships WHERE id = ?", (membership_id,))
+
+    async def get(self, membership_id: int) -> Membership | None:
+        row = await self._one("SELECT * FROM memberships WHERE id = ?", (membership_id,))
+        return _membership(row) if row else None
+
+    async def joined_by(self, invite_id: int) -> list[tuple[Membership, Person]]:
+        """Who joined through this invite link."""
+        rows = await self._all(
+            "SELECT m.*, p.telegram_id, p.display_name, p.pseudonym, p.chat_status,"
+            " p.id AS pid FROM memberships m JOIN people p ON p.id = m.person_id"
+            " WHERE m.invite_id = ? ORDER BY m.id", (invite_id,))
+        return [(_membership(r), Person(r["pid"], r["telegram_id"], r["display_name"],
+                                        r["pseudonym"], ChatStatus(r["chat_status"])))
+                for r in rows]
+
+
+class ConsentStore(Store):
+    async def record(self, person_id: int | None, team_id: int, role: Role, decision: Decision,
+                     sheet_version: str) -> str:
+        await self._run(
+            "INSERT INTO consents (person_id, team_id, role, decision, sheet_version,"
+            " decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (person_id, team_id, role.value, decision, sheet_version, self.now),
+        )
+        return self.now
+
+    async def of_person(self, person_id: int) -> list[dict[str, Any]]:
+        rows = await self._all(
+            "SELECT * FROM consents WHERE person_id = ? ORDER BY id", (person_id,)
+        )
+        return [dict(r) for r in rows]
+
+    async def detach(self, person_id: int, team_id: int) -> None:
+        """Keep that someone agreed, but no longer who: they left this team."""
+        await self._run("UPDATE consents SET person_id = NULL WHERE person_id = ? AND team_id = ?",
+                        (person_id, team_id))
+
+    async def declined_count(self, team_id: int) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) AS n FROM consents WHERE team_id = ? AND decision = 'declined'",
+            (team_id,),
+        )
+        return row["n"] if row else 0
+
+
+class ConversationStore(Store):
+    async def get(self, telegram_id: int) -> Conversation | None:
+        row = await self._one(
+            "SELECT state, data FROM conversations WHERE telegram_id = ?", (telegram_id,)
+        )
+        return Conversation(Waiting(row["state"]), json.loads(row["data"])) if row else None
+
+    async def set(self, telegram_id: int, state: Waiting, **data: Any) -> None:
+        await self._run(
+            "INSERT INTO conversations (telegram_id, state, data, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (telegram_id) DO UPDATE SET state = excluded.state,"
+            " data = excluded.data, updated_at = excluded.updated_at",
+            (telegram_id, state, json.dumps(data), self.now),
+        )
+
+    async def clear(self, telegram_id: int) -> None:
+        await self._run("DELETE FROM conversations WHERE telegram_id = ?", (telegram_id,))

@@ -1,0 +1,206 @@
+"""Swaps and what belongs to a swap as a whole: its organisers' choice of
+current swap, its teams, their invite links, and who works on whose dilemma.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import aiosqlite
+
+from bot.model import Allocation, Invite, Phase, Release, Role, Swap, Team
+from storage.store import Store
+
+
+def _swap(row: aiosqlite.Row) -> Swap:
+    return Swap(
+        id=row["id"],
+        title=row["title"],
+        phase=Phase(row["phase"]),
+        allocation=Allocation(row["allocation"]),
+        reflection_release=Release(row["reflection_release"]),
+        rounds_released=row["rounds_released"],
+        share_names=bool(row["share_names"]),
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+    )
+
+
+class SwapStore(Store):
+    async def create(self, title: str, created_by: int) -> Swap:
+        swap_id = await self._run(
+            "INSERT INTO swaps (title, created_by, created_at) VALUES (?, ?, ?)",
+            (title, created_by, self.now),
+        )
+        swap = await self.get(swap_id)
+        assert swap is not None
+        return swap
+
+    async def get(self, swap_id: int) -> Swap | None:
+        row = await self._one("SELECT * FROM swaps WHERE id = ?", (swap_id,))
+        return _swap(row) if row else None
+
+    async def created_by(self, telegram_id: int) -> list[Swap]:
+        rows = await self._all(
+            "SELECT * FROM swaps WHERE created_by = ? ORDER BY id", (telegram_id,))
+        return [_swap(r) for r in rows]
+
+    async def set_phase(self, swap_id: int, phase: Phase) -> None:
+        await self._run("UPDATE swaps SET phase = ? WHERE id = ?", (phase.value, swap_id))
+
+    async def set_rounds_released(self, swap_id: int, rounds: int) -> None:
+        await self._run(
+            "UPDATE swaps SET rounds_released = ? WHERE id = ?", (rounds, swap_id)
+        )
+
+    async def update_settings(self, swap_id: int, **settings: Any) -> None:
+        allowed = {"allocation", "reflection_release", "share_names"}
+        for key, value in settings.items():
+            if key not in allowed:
+                raise ValueError(f"unknown swap setting {key}")
+            # key is checked against a fixed set, so formatting it in is safe.
+            await self._run(f"UPDATE swaps SET {key} = ? WHERE id = ?", (value, swap_id))
+
+    async def record_transition(
+        self,
+        swap_id: int,
+        from_phase: Phase,
+        to_phase: Phase,
+        by: int,
+        forced: bool,
+        missing: list[str],
+    ) -> None:
+        await self._run(
+            "INSERT INTO transitions (swap_id, from_phase, to_phase, by_telegram_id,"
+            " forced, missing, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (swap_id, from_phase.value, to_phase.value, by, int(forced),
+             json.dumps(missing), self.now),
+        )
+
+    async def transitions(self, swap_id: int) -> list[dict[str, Any]]:
+        rows = await self._all(
+            "SELECT * FROM transitions WHERE swap_id = ? ORDER BY id", (swap_id,)
+        )
+        return [
+            {**dict(r), "forced": bool(r["forced"]), "missing": json.loads(r["missing"])}
+            for r in rows
+        ]
+
+
+class OrganiserStore(Store):
+    async def current_swap_id(self, telegram_id: int) -> int | None:
+        row = await self._one(
+            "SELECT current_swap_id FROM organisers WHERE telegram_id = ?", (telegram_id,)
+        )
+        return row["current_swap_id"] if row else None
+
+    async def set_current_swap(self, telegram_id: int, swap_id: int) -> None:
+        await self._run(
+            "INSERT INTO organisers (telegram_id, current_swap_id) VALUES (?, ?)"
+            " ON CONFLICT (telegram_id) DO UPDATE SET current_swap_id = excluded.current_swap_id",
+            (telegram_id, swap_id),
+        )
+
+
+def _team(row: aiosqlite.Row) -> Team:
+    return Team(id=row["id"], swap_id=row["swap_id"], name=row["name"], position=row["position"])
+
+
+class TeamStore(Store):
+    async def create(self, swap_id: int, name: str) -> Team:
+        row = await self._one(
+            "SELECT COALESCE(MAX(position), 0) + 1 AS next FROM teams WHERE swap_id = ?",
+            (swap_id,),
+        )
+        assert row is not None
+        team_id = await self._run(
+            "INSERT INTO teams (swap_id, name, position, created_at) VALUES (?, ?, ?, ?)",
+            (swap_id, name, row["next"], self.now),
+        )
+        return Team(id=team_id, swap_id=swap_id, name=name, position=row["next"])
+
+    async def get(self, team_id: int) -> Team | None:
+        row = await self._one("SELECT * FROM teams WHERE id = ?", (team_id,))
+        return _team(row) if row else None
+
+    async def by_name(self, swap_id: int, name: str) -> Team | None:
+        row = await self._one(
+            "SELECT * FROM teams WHERE swap_id = ? AND name = ? COLLATE NOCASE",
+            (swap_id, name),
+        )
+        return _team(row) if row else None
+
+    async def rename(self, team_id: int, name: str) -> None:
+        await self._run("UPDATE teams SET name = ? WHERE id = ?", (name, team_id))
+
+    async def delete(self, team_id: int) -> None:
+        await self._run("DELETE FROM teams WHERE id = ?", (team_id,))
+
+    async def of_swap(self, swap_id: int) -> list[Team]:
+        rows = await self._all(
+            "SELECT * FROM teams WHERE swap_id = ? ORDER BY position", (swap_id,)
+        )
+        return [_team(r) for r in rows]
+
+
+def _invite(row: aiosqlite.Row) -> Invite:
+    return Invite(
+        id=row["id"],
+        token=row["token"],
+        team_id=row["team_id"],
+        role=Role(row["role"]),
+        revoked=row["revoked_at"] is not None,
+    )
+
+
+class InviteStore(Store):
+    async def create(self, team_id: int, role: Role) -> Invite:
+        # 16 random bytes, URL-safe: unguessable, and 22 characters fit the
+        # 64-character limit of a /start parameter.
+        token = secrets.token_urlsafe(16)
+        invite_id = await self._run(
+            "INSERT INTO invites (token, team_id, role, created_at) VALUES (?, ?, ?, ?)",
+            (token, team_id, role.value, self.now),
+        )
+        return Invite(id=invite_id, token=token, team_id=team_id, role=role, revoked=False)
+
+    async def by_token(self, token: str) -> Invite | None:
+        row = await self._one("SELECT * FROM invites WHERE token = ?", (token,))
+        return _invite(row) if row else None
+
+    async def get(self, invite_id: int) -> Invite | None:
+        row = await self._one("SELECT * FROM invites WHERE id = ?", (invite_id,))
+        return _invite(row) if row else None
+
+    async def active_of_team(self, team_id: int) -> list[Invite]:
+        rows = await self._all(
+            "SELECT * FROM invites WHERE team_id = ? AND revoked_at IS NULL ORDER BY role, id",
+            (team_id,),
+        )
+        return [_invite(r) for r in rows]
+
+    async def revoke(self, invite_id: int) -> None:
+        await self._run(
+            "UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (self.now, invite_id),
+        )
+
+
+class AllocationStore(Store):
+    async def get(self, swap_id: int) -> dict[int, int]:
+        """poser team id -> receiver team id, or empty before the swap."""
+        rows = await self._all(
+            "SELECT poser_team_id, receiver_team_id FROM allocations WHERE swap_id = ?",
+            (swap_id,),
+        )
+        return {r["poser_team_id"]: r["receiver_team_id"] for r in rows}
+
+    async def save(self, swap_id: int, recipients: dict[int, int]) -> None:
+        for poser, receiver in recipients.items():
+            await self._run(
+                "INSERT INTO allocations (swap_id, poser_team_id, receiver_team_id)"
+                " VALUES (?, ?, ?)",
+                (swap_id, poser, receiver),
+            )

@@ -1,0 +1,29 @@
+"""``Tx``: every store, bound to one connection inside one transaction."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.contributions import ContributionStore
+from storage.outbox import OutboxStore, UpdateStore
+from storage.people import ConsentStore, ConversationStore, MembershipStore, PersonStore
+from storage.swaps import AllocationStore, InviteStore, OrganiserStore, SwapStore, TeamStore
+
+
+class Tx:
+    """Every store, bound to one connection inside one transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection, now: str) -> None:
+        self.now = now
+        self.swaps = SwapStore(conn, now)
+        self.organisers = OrganiserStore(conn, now)
+        self.teams = TeamStore(conn, now)
+        self.invites = InviteStore(conn, now)
+        self.people = PersonStore(conn, now)
+        self.memberships = MembershipStore(conn, now)
+        self.consents = ConsentStore(conn, now)
+        self.conversations = ConversationStore(conn, now)
+        self.contributions = ContributionStore(conn, now)
+        self.outbox = OutboxStore(conn, now)
+        self.allocations = AllocationStore(conn, now)
+        self.updates = UpdateStore(conn, now)
