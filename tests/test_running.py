@@ -14,11 +14,28 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 async def _run_to_end(tmp_path: Path, **settings: str) -> tuple[int, str]:
+    """``python -m bot`` with these settings, expected to stop by itself; its code and output."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=tmp_path, env=clean_env(**settings),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    except TimeoutError:
+        process.kill()
+        out, err = await process.communicate()
+        pytest.fail(f"python -m bot was still running after 60s:\n{(out + err).decode()}")
     return process.returncode, (out + err).decode()
+
+
+def _one_clear_line(code: int, output: str, *secrets: str) -> str:
+    """The only non-empty line of a failed start's output, checked for what must not be there."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert code != 0
+    assert len(lines) == 1, output
+    assert "Traceback" not in output
+    for secret in secrets:
+        assert secret not in output
+    return lines[0]
 
 
 @pytest.mark.parametrize(("settings", "names"), [
@@ -30,15 +47,11 @@ async def _run_to_end(tmp_path: Path, **settings: str) -> tuple[int, str]:
      "TELEGRAM_API_BASE_URL"),
     ({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_PATH": "/no/such/folder/x.sqlite3"},
      "DATABASE_PATH"),
+    ({"TELEGRAM_BOT_TOKEN": TOKEN, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
 ])
 async def test_a_bad_setting_stops_with_one_clear_line(tmp_path, settings, names):
     code, output = await _run_to_end(tmp_path, **settings)
-    lines = [line for line in output.splitlines() if line.strip()]
-    assert code != 0
-    assert len(lines) == 1, output
-    assert names in lines[0]
-    assert "Traceback" not in output
-    assert "not-a-token-secret-value" not in output
+    assert names in _one_clear_line(code, output, "not-a-token-secret-value", TOKEN)
 
 
 async def test_the_installed_package_carries_its_prompts(tmp_path):
