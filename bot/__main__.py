@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
-from urllib.parse import urlparse
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlparse
 
 from telegram import Update
+from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings, SettingsError, load_settings
+from storage.db import DatabaseUnusable
 
 
 class _RedactToken(logging.Filter):
@@ -48,16 +51,29 @@ def _check_database_path(settings: Settings) -> None:
         raise SettingsError(f"DATABASE_PATH is malformed: the folder {folder} does not exist")
 
 
+def _stop(problem: str, code: int) -> NoReturn:
+    """End the process with one line for a person, never a traceback."""
+    print(f"dilemma-swap: {problem}", file=sys.stderr)
+    raise SystemExit(code)
+
+
 def main() -> None:
-    """Read settings, then run until stopped."""
+    """Read settings, then run until stopped. A setting that is wrong ends the
+    process with code 2, a database it cannot use with code 1; either way in one line."""
     try:
         settings = load_settings()
         _check_database_path(settings)
     except SettingsError as problem:
-        print(f"dilemma-swap: {problem}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _stop(str(problem), 2)
     configure_logging(settings)
-    application = build_application(settings)
+    try:
+        _run(build_application(settings), settings)
+    except DatabaseUnusable as problem:
+        _stop(f"DATABASE_PATH {problem}", 1)
+
+
+def _run(application: Application, settings: Settings) -> None:
+    """Serve until stopped: a webhook if WEBHOOK_URL is set, else long polling."""
     if settings.webhook_url:
         application.run_webhook(
             listen=settings.webhook_listen, port=settings.webhook_port,

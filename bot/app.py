@@ -92,12 +92,14 @@ async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     db = Database(settings.database_path)
     await db.open()
+    # At once, so that post_shutdown closes it even if what follows fails.
+    application.bot_data["db"] = db
     prompts = Prompts()
     services = Services.build(db, prompts, settings.organiser_ids, application.bot.username,
                               settings.zone)
     delivery = Delivery(db, application.bot, pacer=application.bot_data["pacer"])
     db.on_outbox(delivery.wake)
-    application.bot_data.update(db=db, services=services, delivery=delivery)
+    application.bot_data.update(services=services, delivery=delivery)
     await delivery.start()
     await _set_commands(application, prompts, settings)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -35,6 +36,11 @@ def utcnow() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+class DatabaseUnusable(Exception):
+    """The file cannot serve as the database. The message is one line for a person
+    and starts with the file's path."""
+
+
 class Database:
     """A single connection to the SQLite file, serialised by a lock."""
 
@@ -47,17 +53,31 @@ class Database:
         self._outbox_listeners: list[Callable[[], None]] = []
 
     async def open(self) -> None:
-        """Open the file, set the pragmas and bring the schema up to date."""
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        self._conn = conn
-        await self.migrate()
+        """Open the file, set the pragmas and bring the schema up to date.
+
+        If any step fails, the connection is closed again before the error goes
+        on: an open aiosqlite connection keeps a thread alive, and the process
+        could never exit. A file that cannot serve at all raises ``DatabaseUnusable``.
+        """
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute("PRAGMA foreign_keys = ON")
+            await self._conn.execute("PRAGMA journal_mode = WAL")
+            await self._conn.execute("PRAGMA synchronous = NORMAL")
+            await self._conn.execute("PRAGMA busy_timeout = 5000")
+            await self.migrate()
+        except sqlite3.Error as exc:
+            await self.close()
+            reason = _refusal(exc)
+            if reason is None:
+                raise
+            raise DatabaseUnusable(f"{self.path} {reason}") from None
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         """Close the connection."""
@@ -82,9 +102,9 @@ class Database:
         async with self._lock:
             version = await self.schema_version()
             if version > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"the database {self.path} has schema version {version}, newer "
-                    f"than this program knows ({len(MIGRATIONS)})"
+                raise DatabaseUnusable(
+                    f"{self.path} has schema version {version}, newer than this "
+                    f"program knows ({len(MIGRATIONS)})"
                 )
             for number, statements in enumerate(MIGRATIONS, start=1):
                 if number <= version:
@@ -133,6 +153,17 @@ class Database:
     def on_outbox(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every commit that added outbox messages."""
         self._outbox_listeners.append(listener)
+
+
+def _refusal(exc: sqlite3.Error) -> str | None:
+    """Why SQLite refused the file itself, if it did (and not our SQL)."""
+    # The primary result code is the low byte of the extended one.
+    code = (exc.sqlite_errorcode or 0) & 0xFF
+    if code == sqlite3.SQLITE_NOTADB:
+        return "is not an SQLite database"
+    if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
+        return f"cannot be opened for writing ({exc}): the file and its folder must be writable"
+    return None
 
 
 def _split_sql(script: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,36 @@ def _one_clear_line(code: int, output: str, *secrets: str) -> str:
 async def test_a_bad_setting_stops_with_one_clear_line(tmp_path, settings, names):
     code, output = await _run_to_end(tmp_path, **settings)
     assert names in _one_clear_line(code, output, "not-a-token-secret-value", TOKEN)
+
+
+def _not_sqlite(folder: Path) -> str:
+    path = folder / "notes.sqlite3"
+    path.write_text("Not a database: somebody's notes.\n" * 20)
+    return str(path)
+
+
+def _read_only_folder(folder: Path) -> str:
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a chmod 0o555 folder; the /proc case covers root")
+    (folder / "locked").mkdir(mode=0o555)
+    return str(folder / "locked" / "swap.sqlite3")
+
+
+@pytest.mark.parametrize(("database_path", "says"), [
+    pytest.param(_not_sqlite, "not an SQLite database", id="a text file"),
+    pytest.param(_read_only_folder, "writable", id="a read-only folder"),
+    # A folder in which nobody, root included, may create a file.
+    pytest.param(lambda folder: "/proc/dilemma_swap.sqlite3", "writable",
+                 id="a folder of /proc"),
+])
+async def test_a_database_that_cannot_be_used_stops_with_one_clear_line(
+        standin, tmp_path, database_path, says):
+    path = database_path(tmp_path)
+    code, output = await _run_to_end(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN,
+                                     TELEGRAM_API_BASE_URL=standin.base_url,
+                                     DATABASE_PATH=path)
+    line = _one_clear_line(code, output, TOKEN)
+    assert "DATABASE_PATH" in line and path in line and says in line
 
 
 async def test_the_installed_package_carries_its_prompts(tmp_path):
