@@ -10,11 +10,15 @@ from typing import NoReturn
 from urllib.parse import urlparse
 
 from telegram import Update
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings, SettingsError, load_settings
 from storage.db import DatabaseUnusable
+
+# PTB's description of its first call to Telegram (getMe), in its retry loop's log lines.
+_START_UP_CALL = "(Bootstrap Initialize Application)"
 
 
 class _RedactToken(logging.Filter):
@@ -36,9 +40,17 @@ class _RedactToken(logging.Filter):
         return True
 
 
+def _not_reported_by_main(record: logging.LogRecord) -> bool:
+    """Drop PTB's report that its start-up call to Telegram failed. It carries a
+    traceback (quoting the token when Telegram refused it), and main() reports the
+    same failure in one line."""
+    return not (record.levelno >= logging.ERROR and _START_UP_CALL in record.getMessage())
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_not_reported_by_main)
     handler.addFilter(_RedactToken(settings.token))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     # httpx logs every request URL, and the URL holds the token.
@@ -59,7 +71,8 @@ def _stop(problem: str, code: int) -> NoReturn:
 
 def main() -> None:
     """Read settings, then run until stopped. A setting that is wrong ends the
-    process with code 2, a database it cannot use with code 1; either way in one line."""
+    process with code 2, a database or Bot API it cannot use with code 1; either
+    way in one line, without the token."""
     try:
         settings = load_settings()
         _check_database_path(settings)
@@ -68,8 +81,19 @@ def main() -> None:
     configure_logging(settings)
     try:
         _run(build_application(settings), settings)
+    except InvalidToken:
+        # Not PTB's message: it quotes the token.
+        _stop("TELEGRAM_BOT_TOKEN was refused by Telegram: check it with @BotFather", 2)
     except DatabaseUnusable as problem:
         _stop(f"DATABASE_PATH {problem}", 1)
+    except TelegramError as problem:
+        api = settings.telegram_api_base_url or "https://api.telegram.org/bot"
+        _stop(f"the Telegram Bot API at {api} failed: {_redacted(problem, settings)}", 1)
+
+
+def _redacted(problem: Exception, settings: Settings) -> str:
+    """The error's message without the token: some quote the URL, which holds it."""
+    return str(problem).replace(settings.token, "<token>")
 
 
 def _run(application: Application, settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import pytest
 from tests.conftest import ORGANISER_ID, TOKEN, clean_env, create_swap, join
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+# A token of the right shape that the stand-in does not know: Telegram answers 401.
+REJECTED_TOKEN = "654321:AAH-a-token-telegram-does-not-know-42"
 
 
 async def _run_to_end(tmp_path: Path, **settings: str) -> tuple[int, str]:
@@ -53,6 +58,26 @@ def _one_clear_line(code: int, output: str, *secrets: str) -> str:
 async def test_a_bad_setting_stops_with_one_clear_line(tmp_path, settings, names):
     code, output = await _run_to_end(tmp_path, **settings)
     assert names in _one_clear_line(code, output, "not-a-token-secret-value", TOKEN)
+
+
+async def test_a_token_telegram_rejects_stops_with_one_clear_line(standin, tmp_path):
+    """Telegram answers 401 to getMe: one line naming the setting, the token nowhere."""
+    code, output = await _run_to_end(tmp_path, TELEGRAM_BOT_TOKEN=REJECTED_TOKEN,
+                                     TELEGRAM_API_BASE_URL=standin.base_url)
+    line = _one_clear_line(code, output, REJECTED_TOKEN, REJECTED_TOKEN.split(":")[1])
+    assert "TELEGRAM_BOT_TOKEN" in line
+
+
+async def test_telegram_out_of_reach_stops_with_one_clear_line(tmp_path):
+    """Nothing listens at the Bot API address: one line saying so, no traceback."""
+    with socket.socket() as bound:  # bound but not listening: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        code, output = await _run_to_end(
+            tmp_path, TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{port}/bot")
+    line = _one_clear_line(code, output, TOKEN)
+    assert "Telegram" in line
 
 
 def _not_sqlite(folder: Path) -> str:
