@@ -17,6 +17,8 @@ from bot.app import build_application
 from bot.config import Settings, SettingsError, load_settings
 from storage.db import DatabaseUnusable
 
+log = logging.getLogger("bot")
+
 # PTB's description of its first call to Telegram (getMe), in its retry loop's log lines.
 _START_UP_CALL = "(Bootstrap Initialize Application)"
 
@@ -71,8 +73,8 @@ def _stop(problem: str, code: int) -> NoReturn:
 
 def main() -> None:
     """Read settings, then run until stopped. A setting that is wrong ends the
-    process with code 2, a database or Bot API it cannot use with code 1; either
-    way in one line, without the token."""
+    process with code 2, anything else that stops it with code 1; either way in
+    one line, without the token."""
     try:
         settings = load_settings()
         _check_database_path(settings)
@@ -89,6 +91,12 @@ def main() -> None:
     except TelegramError as problem:
         api = settings.telegram_api_base_url or "https://api.telegram.org/bot"
         _stop(f"the Telegram Bot API at {api} failed: {_redacted(problem, settings)}", 1)
+    except Exception as problem:
+        # Whatever else stops it (a webhook port in use, a bug): one line still,
+        # the traceback only for those who ask.
+        log.debug("The bot stopped on an error", exc_info=True)
+        _stop(f"stopped by {type(problem).__name__}: {_redacted(problem, settings)} "
+              "(LOG_LEVEL=DEBUG shows where)", 1)
 
 
 def _redacted(problem: Exception, settings: Settings) -> str:

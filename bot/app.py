@@ -130,6 +130,9 @@ async def _post_stop(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
+    # post_stop is skipped when the application never started (say the webhook
+    # port was taken after post_init), and delivery must stop before the database closes.
+    await _post_stop(application)
     db: Database | None = application.bot_data.get("db")
     if db is not None:
         await db.close()

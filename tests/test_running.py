@@ -80,6 +80,20 @@ async def test_telegram_out_of_reach_stops_with_one_clear_line(tmp_path):
     assert "Telegram" in line
 
 
+async def test_a_webhook_port_in_use_stops_with_one_clear_line(standin, tmp_path):
+    """The port is taken after the bot has opened its database and started delivery."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, output = await _run_to_end(
+            tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=standin.base_url,
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram-hook", WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port), LOG_LEVEL="WARNING")  # no news of migrations
+    line = _one_clear_line(code, output, TOKEN)
+    assert "in use" in line
+
+
 def _not_sqlite(folder: Path) -> str:
     path = folder / "notes.sqlite3"
     path.write_text("Not a database: somebody's notes.\n" * 20)
