@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import fcntl
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -42,26 +44,34 @@ class DatabaseUnusable(Exception):
 
 
 class Database:
-    """A single connection to the SQLite file, serialised by a lock."""
+    """A single connection to the SQLite file, serialised by a lock.
+
+    While it is open, it also holds an exclusive lock on ``<file>.lock``, so
+    that a second bot started on the same file refuses to run: two would both
+    deliver every message, and together overdraw Telegram's limits.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
+        self._lock_descriptor: int | None = None
         # One connection is shared by every coroutine, so transactions must
         # not interleave on it.
         self._lock = asyncio.Lock()
         self._outbox_listeners: list[Callable[[], None]] = []
 
     async def open(self) -> None:
-        """Open the file, set the pragmas and bring the schema up to date.
+        """Lock and open the file, set the pragmas and bring the schema up to date.
 
         If any step fails, the connection is closed again before the error goes
         on: an open aiosqlite connection keeps a thread alive, and the process
-        could never exit. A file that cannot serve at all raises ``DatabaseUnusable``.
+        could never exit. A file that cannot serve at all, or that another bot
+        has open, raises ``DatabaseUnusable``.
         """
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._lock_descriptor = _lock_exclusively(self.path)
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
             self._conn.row_factory = aiosqlite.Row
             await self._conn.execute("PRAGMA foreign_keys = ON")
@@ -80,10 +90,13 @@ class Database:
             raise
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection, then release the lock."""
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+        if self._lock_descriptor is not None:
+            os.close(self._lock_descriptor)  # which releases the lock
+            self._lock_descriptor = None
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -153,6 +166,35 @@ class Database:
     def on_outbox(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every commit that added outbox messages."""
         self._outbox_listeners.append(listener)
+
+
+def _lock_exclusively(path: str) -> int:
+    """Take an exclusive lock on ``<path>.lock``; return its open descriptor.
+
+    A file of its own, because SQLite keeps locks on the database file that
+    closing any other descriptor of that file would drop. ``flock`` belongs to
+    this open descriptor (a second open in this same process is refused too),
+    the descriptor is not inherited by child processes, and the kernel releases
+    the lock when the process ends however it ends, even by SIGKILL. The file
+    stays behind: deleting it could let a third start lock a new file while the
+    first still holds the old one.
+    """
+    lock_path = f"{path}.lock"
+    try:
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DatabaseUnusable(f"{path} cannot be used: its lock file {lock_path} cannot be "
+                               f"opened ({exc.strerror}): the folder must be writable") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise DatabaseUnusable(f"{path} is in use: a bot is already running on it (it holds "
+                               f"{lock_path})") from None
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
 
 
 def _refusal(exc: sqlite3.Error) -> str | None:

@@ -175,10 +175,37 @@ async def test_python_m_bot_serves_organiser_and_people(standin, tmp_path):
     assert (tmp_path / "dilemma_swap.sqlite3").exists()
 
 
+async def test_a_second_bot_on_the_same_database_refuses_and_leaves_the_first_alone(
+        standin, tmp_path):
+    """Two bots on one file would both deliver every message: the second must not start."""
+    settings = dict(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
+                    TELEGRAM_API_BASE_URL=standin.base_url,
+                    DATABASE_PATH=str(tmp_path / "swap.sqlite3"))
+    with (tmp_path / "first.log").open("wb") as log:
+        first = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=clean_env(**settings),
+            stdout=log, stderr=log)
+    try:
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        await organiser.send("/newswap Before the second start")
+        await organiser.expect("Before the second start", timeout=30)
+
+        code, output = await _run_to_end(tmp_path, **settings)
+        line = _one_clear_line(code, output, TOKEN)
+        assert "already running" in line or "in use" in line
+        assert settings["DATABASE_PATH"] in line
+
+        assert first.returncode is None
+        await organiser.send("/newswap After the second start")
+        await organiser.expect("After the second start")
+    finally:
+        first.terminate()
+        await asyncio.wait_for(first.wait(), timeout=30)
+    assert first.returncode == 0, (tmp_path / "first.log").read_text()
+
+
 async def test_webhook_mode_answers_updates_posted_by_telegram(standin, tmp_path):
     """With WEBHOOK_URL set the bot registers its webhook and answers what is posted to it."""
-    import socket
-
     import httpx
 
     with socket.socket() as probe:

@@ -45,6 +45,21 @@ async def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path):
     await second.close()
 
 
+async def test_a_file_open_elsewhere_is_refused_until_closed(tmp_path):
+    """Two bots on one file would both deliver everything; a restart must still work."""
+    path = tmp_path / "swap.sqlite3"
+    first = Database(path)
+    await first.open()
+    second = Database(path)
+    with pytest.raises(DatabaseUnusable, match="in use"):
+        await second.open()
+    async with first.read() as tx:  # the first is untouched
+        assert await tx.swaps.created_by(1) == []
+    await first.close()
+    await second.open()
+    await second.close()
+
+
 async def test_a_file_from_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "swap.sqlite3"
     plain = sqlite3.connect(path)
