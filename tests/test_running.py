@@ -211,12 +211,12 @@ async def test_webhook_mode_answers_updates_posted_by_telegram(standin, tmp_path
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    settings = dict(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
+                    TELEGRAM_API_BASE_URL=standin.base_url,
+                    WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram-hook",
+                    WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path,
-        env=clean_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
-                 TELEGRAM_API_BASE_URL=standin.base_url,
-                 WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram-hook",
-                 WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port)),
+        sys.executable, "-m", "bot", cwd=tmp_path, env=clean_env(**settings),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:
         await standin.wait_for(lambda: standin.webhook_url.endswith("/telegram-hook"),
@@ -234,6 +234,14 @@ async def test_webhook_mode_answers_updates_posted_by_telegram(standin, tmp_path
             assert accepted.status_code == 200
         how = await visitor.expect(lambda m: "link" in m.text.lower(), timeout=20)
         assert "I agree" not in how.text
+
+        # The database is locked in webhook mode too: a second start refuses
+        # before it could set a webhook of its own.
+        code, output = await _run_to_end(tmp_path, **settings)
+        line = _one_clear_line(code, output, TOKEN)
+        assert "DATABASE_PATH" in line and "in use" in line
+        assert [method for method, _ in standin.calls].count("setWebhook") == 1
+        assert process.returncode is None
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=30)
