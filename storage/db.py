@@ -171,13 +171,13 @@ class Database:
 def _lock_exclusively(path: str) -> int:
     """Take an exclusive lock on ``<path>.lock``; return its open descriptor.
 
-    A file of its own, because SQLite keeps locks on the database file that
-    closing any other descriptor of that file would drop. ``flock`` belongs to
-    this open descriptor (a second open in this same process is refused too),
-    the descriptor is not inherited by child processes, and the kernel releases
-    the lock when the process ends however it ends, even by SIGKILL. The file
-    stays behind: deleting it could let a third start lock a new file while the
-    first still holds the old one.
+    A file of its own: SQLite holds POSIX locks on the database file, which
+    closing any other descriptor of that file in this process would drop.
+    ``flock`` belongs to this open descriptor (a second open in this same
+    process is refused too), the descriptor is not inherited by child
+    processes, and the kernel releases the lock when the process ends however
+    it ends, even by SIGKILL. The file stays behind: deleting it could let a
+    third start lock a new file while the first still holds the old one.
     """
     lock_path = f"{path}.lock"
     try:
@@ -189,8 +189,8 @@ def _lock_exclusively(path: str) -> int:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
-        raise DatabaseUnusable(f"{path} is in use: a bot is already running on it (it holds "
-                               f"{lock_path})") from None
+        raise DatabaseUnusable(f"{path} is in use: a bot is already running on it and "
+                               f"holds {lock_path}") from None
     except BaseException:
         os.close(descriptor)
         raise
