@@ -5,13 +5,22 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
-from urllib.parse import urlparse
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlparse
 
 from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings, SettingsError, load_settings
+from storage.db import DatabaseUnusable
+
+log = logging.getLogger("bot")
+
+# PTB's description of its first call to Telegram (getMe), in its retry loop's log lines.
+_START_UP_CALL = "(Bootstrap Initialize Application)"
 
 
 class _RedactToken(logging.Filter):
@@ -33,11 +42,19 @@ class _RedactToken(logging.Filter):
         return True
 
 
+def _not_reported_by_main(record: logging.LogRecord) -> bool:
+    """Drop PTB's report that its start-up call to Telegram failed. It carries a
+    traceback (quoting the token when Telegram refused it), and main() reports the
+    same failure in one line."""
+    return not (record.levelno >= logging.ERROR and _START_UP_CALL in record.getMessage())
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_not_reported_by_main)
     handler.addFilter(_RedactToken(settings.token))
-    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     # httpx logs every request URL, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -48,16 +65,47 @@ def _check_database_path(settings: Settings) -> None:
         raise SettingsError(f"DATABASE_PATH is malformed: the folder {folder} does not exist")
 
 
+def _stop(problem: str, code: int) -> NoReturn:
+    """End the process with one line for a person, never a traceback."""
+    print(f"dilemma-swap: {problem}", file=sys.stderr)
+    raise SystemExit(code)
+
+
 def main() -> None:
-    """Read settings, then run until stopped."""
+    """Read settings, then run until stopped. A setting that is wrong ends the
+    process with code 2, anything else that stops it with code 1; either way in
+    one line, without the token."""
     try:
         settings = load_settings()
         _check_database_path(settings)
     except SettingsError as problem:
-        print(f"dilemma-swap: {problem}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _stop(str(problem), 2)
     configure_logging(settings)
-    application = build_application(settings)
+    try:
+        _run(build_application(settings), settings)
+    except InvalidToken:
+        # Not PTB's message: it quotes the token.
+        _stop("TELEGRAM_BOT_TOKEN was refused by Telegram: check it with @BotFather", 2)
+    except DatabaseUnusable as problem:
+        _stop(f"DATABASE_PATH {problem}", 1)
+    except TelegramError as problem:
+        api = settings.telegram_api_base_url or "https://api.telegram.org/bot"
+        _stop(f"the Telegram Bot API at {api} failed: {_redacted(problem, settings)}", 1)
+    except Exception as problem:
+        # Whatever else stops it (a webhook port in use, a bug): one line still,
+        # the traceback only for those who ask.
+        log.debug("The bot stopped on an error", exc_info=True)
+        _stop(f"stopped by {type(problem).__name__}: {_redacted(problem, settings)} "
+              "(LOG_LEVEL=DEBUG shows where)", 1)
+
+
+def _redacted(problem: Exception, settings: Settings) -> str:
+    """The error's message without the token: some quote the URL, which holds it."""
+    return str(problem).replace(settings.token, "<token>")
+
+
+def _run(application: Application, settings: Settings) -> None:
+    """Serve until stopped: a webhook if WEBHOOK_URL is set, else long polling."""
     if settings.webhook_url:
         application.run_webhook(
             listen=settings.webhook_listen, port=settings.webhook_port,

@@ -85,12 +85,14 @@ async def _post_init(application: Application) -> None:
     settings: Settings = application.bot_data["settings"]
     db = Database(settings.database_path)
     await db.open()
+    # At once, so that post_shutdown closes it even if what follows fails.
+    application.bot_data["db"] = db
     prompts = Prompts()
     services = Services.build(db, prompts, settings.organiser_ids, application.bot.username,
                               settings.zone)
     delivery = Delivery(db, application.bot, pacer=application.bot_data["pacer"])
     db.on_outbox(delivery.wake)
-    application.bot_data.update(db=db, services=services, delivery=delivery)
+    application.bot_data.update(services=services, delivery=delivery)
     await delivery.start()
     await _set_commands(application, prompts, settings)
     if application.job_queue is not None:
@@ -131,6 +133,9 @@ async def _post_stop(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
+    # post_stop is skipped when the application never started (say the webhook
+    # port was taken after post_init), and delivery must stop before the database closes.
+    await _post_stop(application)
     db: Database | None = application.bot_data.get("db")
     if db is not None:
         await db.close()

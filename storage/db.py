@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import fcntl
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -36,37 +38,67 @@ def utcnow() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+class DatabaseUnusable(Exception):
+    """The file cannot serve as the database. The message is one line for a person
+    and starts with the file's path."""
+
+
 class Database:
-    """A single connection to the SQLite file, serialised by a lock."""
+    """A single connection to the SQLite file, serialised by a lock.
+
+    While it is open, it also holds an exclusive lock on ``<file>.lock``, so
+    that a second bot started on the same file refuses to run: two would both
+    deliver every message, and together overdraw Telegram's limits.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
+        self._lock_descriptor: int | None = None
         # One connection is shared by every coroutine, so transactions must
         # not interleave on it.
         self._lock = asyncio.Lock()
         self._outbox_listeners: list[Callable[[], None]] = []
 
     async def open(self) -> None:
-        """Open the file, set the pragmas and bring the schema up to date."""
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        # Deleted words are overwritten, not left readable in free pages.
-        await conn.execute("PRAGMA secure_delete = ON")
-        self._conn = conn
-        await self.migrate()
+        """Lock and open the file, set the pragmas and bring the schema up to date.
+
+        If any step fails, the connection is closed again before the error goes
+        on: an open aiosqlite connection keeps a thread alive, and the process
+        could never exit. A file that cannot serve at all, or that another bot
+        has open, raises ``DatabaseUnusable``.
+        """
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._lock_descriptor = _lock_exclusively(self.path)
+            self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute("PRAGMA foreign_keys = ON")
+            await self._conn.execute("PRAGMA journal_mode = WAL")
+            await self._conn.execute("PRAGMA synchronous = NORMAL")
+            await self._conn.execute("PRAGMA busy_timeout = 5000")
+            # Deleted words are overwritten, not left readable in free pages.
+            await self._conn.execute("PRAGMA secure_delete = ON")
+            await self.migrate()
+        except sqlite3.Error as exc:
+            await self.close()
+            reason = _refusal(exc)
+            if reason is None:
+                raise
+            raise DatabaseUnusable(f"{self.path} {reason}") from None
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection, then release the lock."""
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+        if self._lock_descriptor is not None:
+            os.close(self._lock_descriptor)  # which releases the lock
+            self._lock_descriptor = None
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -78,16 +110,17 @@ class Database:
         """The number of the last migration applied to the file."""
         async with self.conn.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
-        return int(row[0])
+        # PRAGMA user_version always answers one row; 0 for a new file.
+        return int(row[0]) if row is not None else 0
 
     async def migrate(self) -> None:
         """Apply each pending migration in its own transaction."""
         async with self._lock:
             version = await self.schema_version()
             if version > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"the database {self.path} has schema version {version}, newer "
-                    f"than this program knows ({len(MIGRATIONS)})"
+                raise DatabaseUnusable(
+                    f"{self.path} has schema version {version}, newer than this "
+                    f"program knows ({len(MIGRATIONS)})"
                 )
             for number, statements in enumerate(MIGRATIONS, start=1):
                 if number <= version:
@@ -154,6 +187,46 @@ class Database:
     def on_outbox(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every commit that added outbox messages."""
         self._outbox_listeners.append(listener)
+
+
+def _lock_exclusively(path: str) -> int:
+    """Take an exclusive lock on ``<path>.lock``; return its open descriptor.
+
+    A file of its own: SQLite holds POSIX locks on the database file, which
+    closing any other descriptor of that file in this process would drop.
+    ``flock`` belongs to this open descriptor (a second open in this same
+    process is refused too), the descriptor is not inherited by child
+    processes, and the kernel releases the lock when the process ends however
+    it ends, even by SIGKILL. The file stays behind: deleting it could let a
+    third start lock a new file while the first still holds the old one.
+    """
+    lock_path = f"{path}.lock"
+    try:
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DatabaseUnusable(f"{path} cannot be used: its lock file {lock_path} cannot be "
+                               f"opened ({exc.strerror}): the folder must be writable") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise DatabaseUnusable(f"{path} is in use: a bot is already running on it and "
+                               f"holds {lock_path}") from None
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def _refusal(exc: sqlite3.Error) -> str | None:
+    """Why SQLite refused the file itself, if it did (and not our SQL)."""
+    # The primary result code is the low byte of the extended one.
+    code = (exc.sqlite_errorcode or 0) & 0xFF
+    if code == sqlite3.SQLITE_NOTADB:
+        return "is not an SQLite database"
+    if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
+        return f"cannot be opened for writing ({exc}): the file and its folder must be writable"
+    return None
 
 
 def _split_sql(script: str) -> list[str]:

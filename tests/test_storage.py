@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from bot.model import Kind, Phase, Role
-from storage.db import Database, current_update_id
+from storage.db import Database, DatabaseUnusable, current_update_id
 from storage.migrations import MIGRATIONS
 
 
@@ -45,15 +45,42 @@ async def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path):
     await second.close()
 
 
+async def test_a_file_open_elsewhere_is_refused_until_closed(tmp_path):
+    """Two bots on one file would both deliver everything; a restart must still work."""
+    path = tmp_path / "swap.sqlite3"
+    first = Database(path)
+    await first.open()
+    second = Database(path)
+    with pytest.raises(DatabaseUnusable, match="in use"):
+        await second.open()
+    async with first.read() as tx:  # the first is untouched
+        assert await tx.swaps.created_by(1) == []
+    await first.close()
+    await second.open()
+    await second.close()
+
+
 async def test_a_file_from_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "swap.sqlite3"
     plain = sqlite3.connect(path)
     plain.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     plain.close()
     database = Database(path)
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(DatabaseUnusable, match="newer"):
         await database.open()
-    await database.close()
+    with pytest.raises(RuntimeError, match="not open"):
+        database.conn
+
+
+async def test_a_file_that_is_not_sqlite_is_refused_and_left_closed(tmp_path):
+    """A connection left open keeps aiosqlite's thread, and the process, alive."""
+    path = tmp_path / "notes.txt"
+    path.write_text("Not a database.\n" * 20)
+    database = Database(path)
+    with pytest.raises(DatabaseUnusable, match="not an SQLite database"):
+        await database.open()
+    with pytest.raises(RuntimeError, match="not open"):
+        database.conn
 
 
 async def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
@@ -64,11 +91,13 @@ async def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
     database = Database(tmp_path / "swap.sqlite3")
     with pytest.raises(sqlite3.OperationalError):
         await database.open()
-    assert await database.schema_version() == len(MIGRATIONS)
-    async with database.conn.execute(
-            "SELECT name FROM sqlite_master WHERE name = 'extra'") as cur:
-        assert await cur.fetchone() is None
-    await database.close()
+    with pytest.raises(RuntimeError, match="not open"):
+        database.conn
+    plain = sqlite3.connect(tmp_path / "swap.sqlite3")
+    assert plain.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert plain.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchone() \
+        is None
+    plain.close()
 
 
 async def test_transaction_rolls_back_on_error(db):
