@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ORGANISER_ID, RunningBot, create_swap, execute, join, rows
-from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+from tests.support.bot import ORGANISER_ID, RunningBot, execute, rows
+from tests.support.swapflow import DILEMMAS, advance, create_swap, join, set_up, write_and_confirm
 
 OTHER_ORGANISER = 900002
 

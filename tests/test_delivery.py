@@ -17,13 +17,13 @@ that opens workshop 1.
 
 from __future__ import annotations
 
-import pytest
-
 import re
 from collections import Counter
 
-from tests.conftest import ORGANISER_ID
-from tests.fanout import (
+import pytest
+
+from tests.support.bot import ORGANISER_ID
+from tests.support.fanout import (
     OPENING,
     everyone_has_it,
     open_workshop,
@@ -31,8 +31,8 @@ from tests.fanout import (
     seeded_bot,
     wait_drained,
 )
-from tests.standin import utf16_len
-from tests.swapflow import advance, write_and_confirm
+from tests.support.standin import utf16_len
+from tests.support.swapflow import advance, write_and_confirm
 
 pytestmark = pytest.mark.paced
 

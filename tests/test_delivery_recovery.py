@@ -17,8 +17,8 @@ import aiosqlite
 import pytest
 
 from bot.core import keyboard
-from tests.conftest import rows
-from tests.fanout import wait_drained
+from tests.support.bot import rows
+from tests.support.fanout import wait_drained
 
 DELIVERY_LOG = "bot.delivery"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import execute, rows
-from tests.fanout import wait_drained
-from tests.swapflow import advance, set_up
+from tests.support.bot import execute, rows
+from tests.support.fanout import wait_drained
+from tests.support.swapflow import advance, set_up
 
 
 def part(label: str, length: int = 4096) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import ORGANISER_ID, create_swap, join
+from tests.support.bot import ORGANISER_ID
+from tests.support.swapflow import create_swap, join
 
 
 async def count(bot, sql: str, *params) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
 
 async def run_swap_to_reflection(standin, organiser, teams):

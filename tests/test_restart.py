@@ -6,17 +6,23 @@ bot never learnt so); nothing may be lost, and nothing else may happen twice.
 
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 import sys
 from pathlib import Path
 
-from tests.conftest import ORGANISER_ID, TOKEN, clean_env, rows
-from tests.standin import BotAPIStandIn
-from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
-from tests.fanout import (OPENING, everyone_has_it, open_workshop, openings, seed_swap,
-                                 wait_drained)
+import pytest
+
+from tests.support.bot import ORGANISER_ID, TOKEN, clean_env, rows
+from tests.support.fanout import (
+    OPENING,
+    everyone_has_it,
+    open_workshop,
+    openings,
+    seed_swap,
+    wait_drained,
+)
+from tests.support.standin import BotAPIStandIn
+from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
 pytestmark = pytest.mark.paced
 

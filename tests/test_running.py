@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ORGANISER_ID, TOKEN, clean_env, create_swap, join
+from tests.support.bot import ORGANISER_ID, TOKEN, clean_env
+from tests.support.swapflow import create_swap, join
 
 REPO = Path(__file__).resolve().parent.parent
 

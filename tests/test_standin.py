@@ -17,10 +17,16 @@ import pytest
 import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
-from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
-from tests.standin import BotAPIStandIn, SentMessage, TestUser
-from tests.standin.formatting import format_text
+from tests.support.standin import BotAPIStandIn, SentMessage, TestUser
+from tests.support.standin.formatting import format_text
 
 # PTB itself warns when RetryAfter is built with an int; nothing to act on here.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import rows
-from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+from tests.support.bot import rows
+from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
 
 def received(user, text: str) -> bool:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import create_swap, join, rows
-from tests.fanout import wait_drained
-from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+from tests.support.bot import rows
+from tests.support.fanout import wait_drained
+from tests.support.swapflow import DILEMMAS, advance, create_swap, join, set_up, write_and_confirm
 
 SECRET = "Marmalade-otter-4711 is what our panel keeps quiet about"
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import create_swap, join
-from tests.fanout import wait_drained
-from tests.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+from tests.support.fanout import wait_drained
+from tests.support.swapflow import DILEMMAS, advance, create_swap, join, set_up, write_and_confirm
 
 
 async def scalar(bot, sql: str, *params):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import create_swap, join
+import re
+
+from tests.support.bot import BOT_USERNAME
 
 DILEMMAS = {
     "North": "Our steering groups each own a piece of early help, so anything integrated "
@@ -57,3 +59,40 @@ async def set_up(standin, organiser, title: str, teams: list[str]):
             await join(user, tokens[team][role])
             people[team, role] = user
     return people
+
+
+LINK = re.compile(r"https://t\.me/" + BOT_USERNAME + r"\?start=([A-Za-z0-9_-]+)")
+
+
+def links_in(text: str) -> dict[str, str]:
+    """The lead and member tokens of an /addteam answer, by the word on their line."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        match = LINK.search(line)
+        if match:
+            role = "lead" if "lead" in line.lower() else "member" if "member" in line.lower() \
+                else None
+            assert role is not None, f"a link on a line naming no role: {line!r}"
+            found[role] = match.group(1)
+    return found
+
+
+async def create_swap(organiser, title: str, teams: list[str]) -> dict[str, dict[str, str]]:
+    """Create a swap and its teams; return each team's lead and member tokens."""
+    await organiser.send(f"/newswap {title}")
+    await organiser.expect(title)
+    tokens = {}
+    for team in teams:
+        await organiser.send(f"/addteam {team}")
+        message = await organiser.expect(lambda m, t=team: t in m.text and "start=" in m.text)
+        tokens[team] = links_in(message.text)
+        assert set(tokens[team]) == {"lead", "member"}
+    return tokens
+
+
+async def join(user, token: str) -> None:
+    """Start with a token, read the information sheet, agree, get the receipt."""
+    await user.send(f"/start {token}")
+    await user.expect(lambda m: any("I agree" in b for b in m.button_labels()))
+    await user.press("I agree")
+    await user.expect(lambda m: "consent" in m.text.lower() or "agreed" in m.text.lower())

@@ -7,8 +7,8 @@ import asyncio
 
 from bot.model import Role
 from storage.db import Database
-from tests.conftest import ORGANISER_ID, RunningBot
-from tests.standin import BotAPIStandIn, TestUser
+from tests.support.bot import ORGANISER_ID, RunningBot
+from tests.support.standin import BotAPIStandIn, TestUser
 
 OPENING = "Workshop 1 has begun"
 

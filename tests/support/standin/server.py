@@ -29,8 +29,14 @@ from aiohttp import web
 
 from .formatting import EntityParseError, find_entities, format_text, utf16_len
 from .limits import FloodControl
-from .models import (ApiError, CallbackAnswer, InjectedFailure, LimitViolation, SentMessage,
-                     UploadedFile)
+from .models import (
+    ApiError,
+    CallbackAnswer,
+    InjectedFailure,
+    LimitViolation,
+    SentMessage,
+    UploadedFile,
+)
 from .users import TestGroup, TestUser, _Chat
 
 _log = logging.getLogger(__name__)

@@ -1,0 +1,95 @@
+"""The real bot, run in the test's own event loop against the stand-in, and
+ways to look into its database."""
+
+from __future__ import annotations
+
+import os
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.delivery import Limits
+from storage.db import Database
+from tests.support.standin import BotAPIStandIn
+
+TOKEN = "123456:AAH-test-token-for-the-stand-in-0123"
+BOT_USERNAME = "dilemma_swap_test_bot"
+ORGANISER_ID = 900001
+
+
+class RunningBot:
+    """The real Application, started and stopped the way ``run_polling`` does."""
+
+    def __init__(self, standin: BotAPIStandIn, db_path: str, organisers: set[int],
+                 limits: Limits | None = None) -> None:
+        self.standin = standin
+        self.db_path = db_path
+        self.organisers = organisers
+        # The stand-in's limits decide: real ones (tests marked ``paced``) or none.
+        self.limits = limits or (Limits() if getattr(standin, "paced", True)
+                                 else Limits.unpaced())
+        self.application = None
+
+    def settings(self) -> Settings:
+        return Settings(TELEGRAM_BOT_TOKEN=TOKEN,
+                        ORGANISER_IDS=",".join(str(o) for o in sorted(self.organisers)),
+                        DATABASE_PATH=self.db_path,
+                        TELEGRAM_API_BASE_URL=self.standin.base_url)
+
+    async def start(self) -> None:
+        app = build_application(self.settings(), self.limits)
+        await app.initialize()
+        await app.post_init(app)
+        await app.updater.start_polling(poll_interval=0, timeout=2,
+                                        allowed_updates=Update.ALL_TYPES)
+        await app.start()
+        self.application = app
+
+    async def stop(self) -> None:
+        app = self.application
+        if app is None:
+            return
+        self.application = None
+        await app.updater.stop()
+        await app.stop()
+        await app.post_stop(app)
+        await app.shutdown()
+        await app.post_shutdown(app)
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    @property
+    def db(self) -> Database:
+        assert self.application is not None
+        return self.application.bot_data["db"]
+
+    async def outbox_drained(self) -> bool:
+        async with self.db.read() as tx:
+            return (await tx.outbox.counts()).get("pending", 0) == 0
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """A clean environment: no settings but those given, no path to the repo."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH",) and not k.startswith(("TELEGRAM_", "ORGANISER_",
+                                                              "DATABASE_", "TIMEZONE",
+                                                              "WEBHOOK_"))}
+    env.update(settings)
+    return env
+
+
+
+async def rows(bot: RunningBot, sql: str, *params) -> list[tuple]:
+    """Rows of a query on the running bot's database, as tuples."""
+    async with bot.db.conn.execute(sql, params) as cur:
+        return [tuple(r) for r in await cur.fetchall()]
+
+
+async def execute(bot: RunningBot, sql: str, *params) -> None:
+    """Change the running bot's database in a transaction of its own, as data from
+    elsewhere (an older version, another tool) would be."""
+    async with bot.db.transaction() as tx:
+        await tx.people.conn.execute(sql, params)
