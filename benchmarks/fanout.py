@@ -66,12 +66,19 @@ async def fan_out(people: int, folder: Path) -> dict:
             looked_at = len(standin.sent)
             return len(arrivals) >= people
 
-        env = {**os.environ, "PYTHONPATH": str(REPO), "TELEGRAM_BOT_TOKEN": TOKEN,
-               "ORGANISER_IDS": str(ORGANISER_ID), "TELEGRAM_API_BASE_URL": standin.base_url,
-               "DATABASE_PATH": str(db_path), "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "ORGANISER_IDS": str(ORGANISER_ID),
+            "TELEGRAM_API_BASE_URL": standin.base_url,
+            "DATABASE_PATH": str(db_path),
+            "LOG_LEVEL": "WARNING",
+        }
         with (folder / "bot.log").open("wb") as log:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=folder, env=env, stdout=log, stderr=log)
+                sys.executable, "-m", "bot", cwd=folder, env=env, stdout=log, stderr=log
+            )
         try:
             await open_workshop(organiser, people)
             confirmed = time.perf_counter()
@@ -99,13 +106,19 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         result = await fan_out(args.people, Path(folder))
 
-    print(f"baseline: {args.baseline_sends} sequential send_message calls, no limits: "
-          f"{baseline:.0f} messages/s ({baseline / TELEGRAM_RATE:.1f} x 30/s)")
+    print(
+        f"baseline: {args.baseline_sends} sequential send_message calls, no limits: "
+        f"{baseline:.0f} messages/s ({baseline / TELEGRAM_RATE:.1f} x 30/s)"
+    )
     print(f"fan-out to {args.people} people, Telegram's limits enforced:")
-    print(f"  delivered          {result['delivered']} messages, "
-          f"{result['people served once']} people served exactly once")
-    print(f"  first to last      {result['first to last']:.1f} s "
-          f"(confirm to last: {result['confirm to last']:.1f} s)")
+    print(
+        f"  delivered          {result['delivered']} messages, "
+        f"{result['people served once']} people served exactly once"
+    )
+    print(
+        f"  first to last      {result['first to last']:.1f} s "
+        f"(confirm to last: {result['confirm to last']:.1f} s)"
+    )
     print(f"  rate               {result['rate']:.1f} messages/s")
     print(f"  fraction of 30/s   {result['rate'] / TELEGRAM_RATE:.3f}")
     print(f"  429s (over limit)  {result['429s']}")

@@ -35,8 +35,11 @@ class _RedactToken(logging.Filter):
         if self.token in message:
             record.msg = message.replace(self.token, "<token>")
             record.args = None
-        if record.exc_info and record.exc_info[1] is not None \
-                and self.token in str(record.exc_info[1]):
+        if (
+            record.exc_info
+            and record.exc_info[1] is not None
+            and self.token in str(record.exc_info[1])
+        ):
             record.exc_info = None
             record.msg = str(record.msg) + " (details withheld: they held the token)"
         return True
@@ -95,8 +98,11 @@ def main() -> None:
         # Whatever else stops it (a webhook port in use, a bug): one line still,
         # the traceback only for those who ask.
         log.debug("The bot stopped on an error", exc_info=True)
-        _stop(f"stopped by {type(problem).__name__}: {_redacted(problem, settings)} "
-              "(LOG_LEVEL=DEBUG shows where)", 1)
+        _stop(
+            f"stopped by {type(problem).__name__}: {_redacted(problem, settings)} "
+            "(LOG_LEVEL=DEBUG shows where)",
+            1,
+        )
 
 
 def _redacted(problem: Exception, settings: Settings) -> str:
@@ -108,12 +114,14 @@ def _run(application: Application, settings: Settings) -> None:
     """Serve until stopped: a webhook if WEBHOOK_URL is set, else long polling."""
     if settings.webhook_url:
         application.run_webhook(
-            listen=settings.webhook_listen, port=settings.webhook_port,
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
             url_path=urlparse(settings.webhook_url).path.lstrip("/"),
             webhook_url=settings.webhook_url,
             # Telegram sends this secret with every update, so nobody else can post to us.
             secret_token=secrets.token_urlsafe(32),
-            allowed_updates=Update.ALL_TYPES)
+            allowed_updates=Update.ALL_TYPES,
+        )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
 

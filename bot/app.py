@@ -30,7 +30,6 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 
-
 def build_application(settings: Settings, limits: Limits | None = None) -> Application:
     """The bot, configured from settings, with every handler registered."""
     limits = limits or Limits()
@@ -65,18 +64,21 @@ def register(application: Application) -> None:
 
     # Group 0: exactly one of these answers each update.
     for command in COMMANDS:
-        application.add_handler(CommandHandler(command.name, commands.HANDLERS[command.name],
-                                               filters=private))
+        application.add_handler(
+            CommandHandler(command.name, commands.HANDLERS[command.name], filters=private)
+        )
     application.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown))
     application.add_handler(CallbackQueryHandler(buttons.pressed))
     application.add_handler(MessageHandler(private & filters.TEXT, messages.text))
-    application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL,
-                                           messages.not_text))
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE
-                                           & filters.UpdateType.EDITED_MESSAGE,
-                                           messages.edited))
-    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND,
-                                           messages.group))
+    application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, messages.not_text))
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, messages.edited
+        )
+    )
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, messages.group)
+    )
     application.add_error_handler(errors.on_error)
 
 
@@ -88,16 +90,18 @@ async def _post_init(application: Application) -> None:
     # At once, so that post_shutdown closes it even if what follows fails.
     application.bot_data["db"] = db
     prompts = Prompts()
-    services = Services.build(db, prompts, settings.organiser_ids, application.bot.username,
-                              settings.zone)
+    services = Services.build(
+        db, prompts, settings.organiser_ids, application.bot.username, settings.zone
+    )
     delivery = Delivery(db, application.bot, pacer=application.bot_data["pacer"])
     db.on_outbox(delivery.wake)
     application.bot_data.update(services=services, delivery=delivery)
     await delivery.start()
     await _set_commands(application, prompts, settings)
     if application.job_queue is not None:
-        application.job_queue.run_repeating(_expire_drafts, interval=3600, first=1,
-                                            name="expire-drafts")
+        application.job_queue.run_repeating(
+            _expire_drafts, interval=3600, first=1, name="expire-drafts"
+        )
 
 
 async def _expire_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -107,19 +111,20 @@ async def _expire_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("Forgot %d expired drafts", count)
 
 
-async def _set_commands(application: Application, prompts: Prompts,
-                        settings: Settings) -> None:
+async def _set_commands(application: Application, prompts: Prompts, settings: Settings) -> None:
     """Participants see their commands; each organiser sees theirs."""
     descriptions = prompts.table("commands")
     bot = application.bot
     try:
         await bot.set_my_commands(
             [BotCommand(c, descriptions[c]) for c in menu(Audience.MEMBER)],
-            scope=BotCommandScopeDefault())
+            scope=BotCommandScopeDefault(),
+        )
         for organiser in sorted(settings.organiser_ids):
             await bot.set_my_commands(
                 [BotCommand(c, descriptions[c]) for c in menu(Audience.ORGANISER)],
-                scope=BotCommandScopeChat(organiser))
+                scope=BotCommandScopeChat(organiser),
+            )
     except TelegramError as exc:
         # An organiser who has not started the bot yet has no chat; the menu
         # is a convenience, not a reason to stop.

@@ -72,5 +72,6 @@ def menu(audience: Audience) -> list[str]:
 
 def offered(audience: Audience, phase: Phase | None = None) -> list[str]:
     """The names /help lists for this audience in this phase."""
-    return [c.name for c in COMMANDS
-            if audience in c.audience and (phase is None or phase in c.phases)]
+    return [
+        c.name for c in COMMANDS if audience in c.audience and (phase is None or phase in c.phases)
+    ]

@@ -17,12 +17,12 @@ _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 class Settings(BaseSettings):
     """Everything the bot reads from its environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     telegram_bot_token: SecretStr = Field(alias="TELEGRAM_BOT_TOKEN")
     organiser_ids: Annotated[frozenset[int], NoDecode] = Field(
-        default=frozenset(), alias="ORGANISER_IDS")
+        default=frozenset(), alias="ORGANISER_IDS"
+    )
     database_path: str = Field(default="dilemma_swap.sqlite3", alias="DATABASE_PATH")
     telegram_api_base_url: str | None = Field(default=None, alias="TELEGRAM_API_BASE_URL")
     timezone: str = Field(default="Europe/London", alias="TIMEZONE")
@@ -74,8 +74,9 @@ class Settings(BaseSettings):
         # Checked here, not left to logging.basicConfig, which would stop with a traceback.
         level = value.strip().upper()
         if level not in logging.getLevelNamesMapping():
-            raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR "
-                             "or CRITICAL)")
+            raise ValueError(
+                f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL)"
+            )
         return level
 
     @property

@@ -52,42 +52,83 @@ class Mail:
         # Bulk mail (a phase's fan-out) waits behind replies to people acting now.
         self.bulk = bulk
 
-    async def send(self, chat_id: int, key: str, *, buttons: Buttons | None = None,
-                   contribution_id: int | None = None, context: dict | None = None,
-                   quotes: Iterable[int] = (), forget_when_sent: bool = False,
-                   not_before: float = 0.0, **params: Any) -> None:
+    async def send(
+        self,
+        chat_id: int,
+        key: str,
+        *,
+        buttons: Buttons | None = None,
+        contribution_id: int | None = None,
+        context: dict | None = None,
+        quotes: Iterable[int] = (),
+        forget_when_sent: bool = False,
+        not_before: float = 0.0,
+        **params: Any,
+    ) -> None:
         """Owe ``chat_id`` the prompt ``key``, split as Telegram needs.
 
         ``contribution_id`` and ``quotes`` name the contributions whose words
         the message carries: if they are withdrawn before it goes, it does not.
         """
-        await self.send_html(chat_id, self.prompts.html(key, **params), buttons=buttons,
-                             contribution_id=contribution_id, context=context,
-                             quotes=quotes, forget_when_sent=forget_when_sent,
-                             not_before=not_before)
+        await self.send_html(
+            chat_id,
+            self.prompts.html(key, **params),
+            buttons=buttons,
+            contribution_id=contribution_id,
+            context=context,
+            quotes=quotes,
+            forget_when_sent=forget_when_sent,
+            not_before=not_before,
+        )
 
-    async def send_html(self, chat_id: int, html: str, *, buttons: Buttons | None = None,
-                        contribution_id: int | None = None,
-                        context: dict | None = None, quotes: Iterable[int] = (),
-                        forget_when_sent: bool = False, not_before: float = 0.0) -> None:
+    async def send_html(
+        self,
+        chat_id: int,
+        html: str,
+        *,
+        buttons: Buttons | None = None,
+        contribution_id: int | None = None,
+        context: dict | None = None,
+        quotes: Iterable[int] = (),
+        forget_when_sent: bool = False,
+        not_before: float = 0.0,
+    ) -> None:
         """Owe ``chat_id`` an already rendered message."""
         parts = split_message(html)
         markup = keyboard(buttons) if buttons else None
         quoted = list(quotes)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
-            await self.tx.outbox.add(chat_id, part, markup if last else None,
-                                     contribution_id=contribution_id,
-                                     context=context if last else None, bulk=self.bulk,
-                                     quotes=quoted, forget_when_sent=forget_when_sent,
-                                     not_before=not_before)
+            await self.tx.outbox.add(
+                chat_id,
+                part,
+                markup if last else None,
+                contribution_id=contribution_id,
+                context=context if last else None,
+                bulk=self.bulk,
+                quotes=quoted,
+                forget_when_sent=forget_when_sent,
+                not_before=not_before,
+            )
 
-    async def document(self, chat_id: int, filename: str, content: bytes,
-                       caption_key: str, *, quotes: Iterable[int] = (),
-                       **params: Any) -> None:
+    async def document(
+        self,
+        chat_id: int,
+        filename: str,
+        content: bytes,
+        caption_key: str,
+        *,
+        quotes: Iterable[int] = (),
+        **params: Any,
+    ) -> None:
         """Owe ``chat_id`` a file with a caption."""
-        await self.tx.outbox.add(chat_id, self.prompts.html(caption_key, **params),
-                                 document_name=filename, document=content, quotes=quotes)
+        await self.tx.outbox.add(
+            chat_id,
+            self.prompts.html(caption_key, **params),
+            document_name=filename,
+            document=content,
+            quotes=quotes,
+        )
 
 
 class HasCore(Protocol):
@@ -110,7 +151,8 @@ def act(method: Action[S, P]) -> Acting[S, P]:
     @functools.wraps(method)
     async def run(self: S, who: Who, *args: P.args, **kwargs: P.kwargs) -> bool:
         return await self.core.act(
-            who, lambda tx, mail: method(self, tx, mail, who, *args, **kwargs))
+            who, lambda tx, mail: method(self, tx, mail, who, *args, **kwargs)
+        )
 
     return run
 
@@ -132,8 +174,11 @@ def act_and_scrub(method: Action[S, P]) -> Acting[S, P]:
 
 def keyboard(buttons: Buttons) -> dict:
     """An inline keyboard in the shape of the Bot API."""
-    return {"inline_keyboard": [[{"text": label, "callback_data": data}
-                                 for label, data in row] for row in buttons]}
+    return {
+        "inline_keyboard": [
+            [{"text": label, "callback_data": data} for label, data in row] for row in buttons
+        ]
+    }
 
 
 @dataclass
@@ -153,8 +198,14 @@ class Member:
 class Core:
     """What every part of the service shares."""
 
-    def __init__(self, db: Database, prompts: Prompts, organiser_ids: frozenset[int],
-                 bot_username: str, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        db: Database,
+        prompts: Prompts,
+        organiser_ids: frozenset[int],
+        bot_username: str,
+        zone: ZoneInfo,
+    ) -> None:
         self.db = db
         self.prompts = prompts
         self.organiser_ids = organiser_ids
@@ -186,7 +237,8 @@ class Core:
         except Refusal as refusal:
             async with self.db.transaction() as tx:
                 await Mail(tx, self.prompts).send(
-                    who.telegram_id, refusal.key, buttons=refusal.buttons, **refusal.params)
+                    who.telegram_id, refusal.key, buttons=refusal.buttons, **refusal.params
+                )
             return False
         return True
 
@@ -241,15 +293,22 @@ class Core:
             raise Refusal("errors/stale_button")
         return swap
 
-    async def tell_team(self, tx: Tx, mail: Mail, team_id: int, key: str, *,
-                        except_person: int | None = None, contribution_id: int | None = None,
-                        **params: Any) -> int:
+    async def tell_team(
+        self,
+        tx: Tx,
+        mail: Mail,
+        team_id: int,
+        key: str,
+        *,
+        except_person: int | None = None,
+        contribution_id: int | None = None,
+        **params: Any,
+    ) -> int:
         """Send ``key`` to every member of a team; return how many were owed it."""
         count = 0
         for _, person in await tx.memberships.of_team(team_id):
             if person.id != except_person:
-                await mail.send(person.telegram_id, key, contribution_id=contribution_id,
-                                **params)
+                await mail.send(person.telegram_id, key, contribution_id=contribution_id, **params)
                 count += 1
         return count
 

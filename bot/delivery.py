@@ -77,8 +77,12 @@ class Limits:
     @classmethod
     def unpaced(cls) -> Limits:
         """No pacing worth the name: for tests about something else."""
-        return cls(overall_per_second=10_000, chat_burst=10_000, chat_per_second=10_000,
-                   group_per_minute=10_000)
+        return cls(
+            overall_per_second=10_000,
+            chat_burst=10_000,
+            chat_per_second=10_000,
+            group_per_minute=10_000,
+        )
 
 
 class ChatPacer:
@@ -101,8 +105,11 @@ class ChatPacer:
         self._buckets[chat_id] = (tokens - 1, now)
         if len(self._buckets) > 10_000:
             # Forget chats whose buckets are full again: they are as good as new.
-            self._buckets = {c: (t, a) for c, (t, a) in self._buckets.items()
-                             if t + (now - a) * self.rate < self.burst}
+            self._buckets = {
+                c: (t, a)
+                for c, (t, a) in self._buckets.items()
+                if t + (now - a) * self.rate < self.burst
+            }
 
 
 class PacedRateLimiter(AIORateLimiter):
@@ -116,19 +123,30 @@ class PacedRateLimiter(AIORateLimiter):
     """
 
     def __init__(self, pacer: ChatPacer, limits: Limits) -> None:
-        super().__init__(overall_max_rate=limits.overall_per_second, overall_time_period=1,
-                         group_max_rate=limits.group_per_minute, group_time_period=60,
-                         max_retries=2)
+        super().__init__(
+            overall_max_rate=limits.overall_per_second,
+            overall_time_period=1,
+            group_max_rate=limits.group_per_minute,
+            group_time_period=60,
+            max_retries=2,
+        )
         self.pacer = pacer
 
-    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any],
-                              endpoint: str, data: dict[str, Any],
-                              rate_limit_args: int | None) -> Any:
+    async def process_request(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
         chat_id = data.get("chat_id")
         if isinstance(chat_id, int) and chat_id > 0:
             self.pacer.take(chat_id, time.monotonic())
-        return await super().process_request(callback, args, kwargs, endpoint, data,
-                                             rate_limit_args)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
 
 
 def _plain(html_text: str) -> str:
@@ -139,8 +157,15 @@ def _plain(html_text: str) -> str:
 class Delivery:
     """Sends what the outbox holds; call ``wake()`` when rows were added."""
 
-    def __init__(self, db: Database, bot: Bot, *, concurrency: int = 1,
-                 pacer: ChatPacer | None = None, max_backoff: float = 300.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        *,
+        concurrency: int = 1,
+        pacer: ChatPacer | None = None,
+        max_backoff: float = 300.0,
+    ) -> None:
         # One send at a time by default. After a crash, every message Telegram had
         # accepted but whose acceptance was not yet written down goes out again, and
         # any send in flight may be such a message: one at a time, at most one
@@ -198,8 +223,11 @@ class Delivery:
         if self._unrecorded:
             await self._record_owed()
         if self._unrecorded:
-            log.warning("%d delivered messages could not be recorded; they will be sent "
-                        "again after a restart", len(self._unrecorded))
+            log.warning(
+                "%d delivered messages could not be recorded; they will be sent "
+                "again after a restart",
+                len(self._unrecorded),
+            )
 
     def _launch(self, pause: float = 0.0) -> None:
         self._task = asyncio.create_task(self._run(pause), name="outbox-delivery")
@@ -312,8 +340,11 @@ class Delivery:
         try:
             message_id = await self._call(row)
         except RetryAfter as exc:
-            wait = exc.retry_after if isinstance(exc.retry_after, (int, float)) \
+            wait = (
+                exc.retry_after
+                if isinstance(exc.retry_after, (int, float))
                 else exc.retry_after.total_seconds()
+            )
             await self._later(row, float(wait), f"429 retry after {wait}")
         except Forbidden as exc:
             await self._unreachable(chat_id, str(exc))
@@ -350,12 +381,20 @@ class Delivery:
             markup = InlineKeyboardMarkup.de_json(json.loads(row["reply_markup"]), self.bot)
         if row["document"] is not None:
             message = await self.bot.send_document(
-                row["chat_id"], InputFile(bytes(row["document"]), filename=row["document_name"]),
-                caption=text, parse_mode=parse_mode, reply_markup=markup)
+                row["chat_id"],
+                InputFile(bytes(row["document"]), filename=row["document_name"]),
+                caption=text,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+            )
         else:
             message = await self.bot.send_message(
-                row["chat_id"], text, parse_mode=parse_mode, reply_markup=markup,
-                link_preview_options=None)
+                row["chat_id"],
+                text,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+                link_preview_options=None,
+            )
         return message.message_id
 
     async def _resend_plain(self, row: dict) -> None:
@@ -377,8 +416,7 @@ class Delivery:
             async with self.db.transaction() as tx:
                 await tx.outbox.mark_sent(outbox_id, message_id)
         except Exception:
-            log.exception("Could not record delivered outbox message %s; will try again",
-                          outbox_id)
+            log.exception("Could not record delivered outbox message %s; will try again", outbox_id)
             if not self._unrecorded:
                 self._record_failures = 1
                 self._record_at = time.monotonic() + _backoff(1)

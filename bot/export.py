@@ -37,9 +37,14 @@ class Export:
         record = await self.render(tx, swap_id, quoted)
         slug = "".join(c if c.isalnum() else "-" for c in swap.title.lower()).strip("-")[:40]
         # The file quotes everyone's words: a withdrawal before it goes stops it.
-        await mail.document(who.telegram_id, f"dilemma-swap-{slug or swap.id}.md",
-                            record.encode("utf-8"), "organiser/export_caption",
-                            quotes=quoted, title=swap.title)
+        await mail.document(
+            who.telegram_id,
+            f"dilemma-swap-{slug or swap.id}.md",
+            record.encode("utf-8"),
+            "organiser/export_caption",
+            quotes=quoted,
+            title=swap.title,
+        )
 
     async def render(self, tx: Tx, swap_id: int, quoted: list[int]) -> str:
         """The record as Markdown; the ids of the contributions it quotes go into ``quoted``."""
@@ -49,14 +54,24 @@ class Export:
         teams = await tx.teams.of_swap(swap.id)
         names = {t.id: t.name for t in teams}
         recipients = await tx.allocations.get(swap.id)
-        out = [p.raw("export/header", title=swap.title, when=tx.now,
-                     phase=self.core.label(f"phase_{swap.phase.value}"))]
+        out = [
+            p.raw(
+                "export/header",
+                title=swap.title,
+                when=tx.now,
+                phase=self.core.label(f"phase_{swap.phase.value}"),
+            )
+        ]
         for team in teams:
             out.append(p.raw("export/team", team=team.name))
             dilemma = await tx.contributions.confirmed(team_id=team.id, kind=Kind.DILEMMA)
-            out.append(p.raw("export/dilemma", team=team.name,
-                             text=quote(dilemma[-1].text) if dilemma else
-                             self.core.label("nothing_yet")))
+            out.append(
+                p.raw(
+                    "export/dilemma",
+                    team=team.name,
+                    text=quote(dilemma[-1].text) if dilemma else self.core.label("nothing_yet"),
+                )
+            )
             quoted.extend(d.id for d in dilemma[-1:])
             receiver_id = recipients.get(team.id)
             if receiver_id is not None:
@@ -65,27 +80,38 @@ class Export:
                 if consolidated is not None:
                     out.append(p.raw("export/team_response", text=quote(consolidated.text)))
                     quoted.append(consolidated.id)
-                answers = await tx.contributions.confirmed(team_id=receiver_id,
-                                                           kind=Kind.ANSWER,
-                                                           about_team_id=team.id)
+                answers = await tx.contributions.confirmed(
+                    team_id=receiver_id, kind=Kind.ANSWER, about_team_id=team.id
+                )
                 for number, item in enumerate(answers, start=1):
                     out.append(p.raw("export/answer", number=number, text=quote(item.text)))
                     quoted.append(item.id)
             out.append(p.raw("export/reflections", team=team.name))
             for round_ in range(1, REFLECTION_ROUNDS + 1):
-                items = await tx.contributions.confirmed(team_id=team.id, kind=Kind.REFLECTION,
-                                                         round=round_)
+                items = await tx.contributions.confirmed(
+                    team_id=team.id, kind=Kind.REFLECTION, round=round_
+                )
                 if items:
-                    out.append(p.raw("export/round", round=round_,
-                                     question=self.core.label(f"round_{round_}")))
+                    out.append(
+                        p.raw(
+                            "export/round",
+                            round=round_,
+                            question=self.core.label(f"round_{round_}"),
+                        )
+                    )
                     out.extend(quote(i.text) for i in items)
                     quoted.extend(i.id for i in items)
         out.append(p.raw("export/transitions"))
         for move in await tx.swaps.transitions(swap.id):
-            out.append(p.raw(
-                "export/transition", at=move["at"],
-                from_phase=self.core.label(f"phase_{move['from_phase']}"),
-                to_phase=self.core.label(f"phase_{move['to_phase']}"),
-                forced=p.raw("export/forced", missing=", ".join(move["missing"]))
-                if move["forced"] else ""))
+            out.append(
+                p.raw(
+                    "export/transition",
+                    at=move["at"],
+                    from_phase=self.core.label(f"phase_{move['from_phase']}"),
+                    to_phase=self.core.label(f"phase_{move['to_phase']}"),
+                    forced=p.raw("export/forced", missing=", ".join(move["missing"]))
+                    if move["forced"]
+                    else "",
+                )
+            )
         return "\n\n".join(part.strip() for part in out) + "\n"

@@ -23,9 +23,12 @@ class Guide:
     def commands(self, audience: Audience, phase: Phase | None = None) -> Html:
         """The commands for this audience and phase, one line each."""
         descriptions = self.core.prompts.table("commands")
-        return Html("\n".join(
-            self.core.html("help/command", name=name, description=descriptions[name])
-            for name in offered(audience, phase)))
+        return Html(
+            "\n".join(
+                self.core.html("help/command", name=name, description=descriptions[name])
+                for name in offered(audience, phase)
+            )
+        )
 
     @act
     async def help(self, tx: Tx, mail: Mail, who: Who) -> None:
@@ -35,21 +38,37 @@ class Guide:
         if core.is_organiser(who):
             swap_id = await tx.organisers.current_swap_id(who.telegram_id)
             swap = await tx.swaps.get(swap_id) if swap_id else None
-            current = core.html("help/organiser_current", title=swap.title,
-                                phase=core.label(f"phase_{swap.phase.value}")) \
-                if swap else core.html("help/organiser_no_swap")
-            also = core.html("help/organiser_also_member", team=member.team.name) \
-                if member else ""
-            await mail.send(who.telegram_id, "help/organiser", current=current, also=also,
-                            commands=self.commands(Audience.ORGANISER))
+            current = (
+                core.html(
+                    "help/organiser_current",
+                    title=swap.title,
+                    phase=core.label(f"phase_{swap.phase.value}"),
+                )
+                if swap
+                else core.html("help/organiser_no_swap")
+            )
+            also = core.html("help/organiser_also_member", team=member.team.name) if member else ""
+            await mail.send(
+                who.telegram_id,
+                "help/organiser",
+                current=current,
+                also=also,
+                commands=self.commands(Audience.ORGANISER),
+            )
             return
         if member is None:
             conversation = await tx.conversations.get(who.telegram_id)
-            key = "join/please_decide" if conversation and \
-                conversation.state is Waiting.PENDING_JOIN else "help/stranger"
+            key = (
+                "join/please_decide"
+                if conversation and conversation.state is Waiting.PENDING_JOIN
+                else "help/stranger"
+            )
             await mail.send(who.telegram_id, key)
             return
-        await mail.send(who.telegram_id,
-                        f"help/{member.role.value}_{member.swap.phase.value}",
-                        team=member.team.name, title=member.swap.title,
-                        commands=self.commands(Audience.of(member.role), member.swap.phase))
+        await mail.send(
+            who.telegram_id,
+            f"help/{member.role.value}_{member.swap.phase.value}",
+            team=member.team.name,
+            title=member.swap.title,
+            commands=self.commands(Audience.of(member.role), member.swap.phase),
+        )

@@ -50,8 +50,12 @@ class Joining:
         if not token:
             member = await core.member_or_none(tx, who)
             if member is not None:
-                await mail.send(who.telegram_id, "join/welcome_back", team=member.team.name,
-                                swap=member.swap.title)
+                await mail.send(
+                    who.telegram_id,
+                    "join/welcome_back",
+                    team=member.team.name,
+                    swap=member.swap.title,
+                )
             elif core.is_organiser(who):
                 await mail.send(who.telegram_id, "organiser/welcome")
             else:
@@ -76,22 +80,31 @@ class Joining:
             if existing.team_id == team.id and existing.role is invite.role:
                 raise Refusal("join/already_joined", team=team.name, swap=swap.title)
             joined = await tx.teams.get(existing.team_id)
-            raise Refusal("join/already_in_swap", team=joined.name if joined else "",
-                          role=self.core.label(f"role_{existing.role.value}"),
-                          swap=swap.title)
+            raise Refusal(
+                "join/already_in_swap",
+                team=joined.name if joined else "",
+                role=self.core.label(f"role_{existing.role.value}"),
+                swap=swap.title,
+            )
         if await self._lead_taken(tx, mail, invite, team, swap, who):
             return
         await tx.conversations.set(who.telegram_id, Waiting.PENDING_JOIN, invite_id=invite.id)
         role = self.core.label(f"role_{invite.role.value}")
         await mail.send(
-            who.telegram_id, "join/information_sheet", team=team.name, role=role,
+            who.telegram_id,
+            "join/information_sheet",
+            team=team.name,
+            role=role,
             swap=swap.title,
-            buttons=[[(core.label("agree"), cb.AGREE.pack(invite.id))],
-                     [(core.label("decline"), cb.DECLINE.pack(invite.id))]],
+            buttons=[
+                [(core.label("agree"), cb.AGREE.pack(invite.id))],
+                [(core.label("decline"), cb.DECLINE.pack(invite.id))],
+            ],
         )
 
-    async def _lead_taken(self, tx: Tx, mail: Mail, invite: Invite, team: Team, swap: Swap,
-                          who: Who) -> bool:
+    async def _lead_taken(
+        self, tx: Tx, mail: Mail, invite: Invite, team: Team, swap: Swap, who: Who
+    ) -> bool:
         """A team has one lead. Someone else opening the lead link is refused,
         and the swap's organiser hears of it: the link may have leaked."""
         if invite.role is not Role.LEAD:
@@ -100,16 +113,20 @@ class Joining:
             return False
         await tx.conversations.clear(who.telegram_id)
         await mail.send(who.telegram_id, "join/team_has_lead", team=team.name)
-        await mail.send(swap.created_by, "organiser/lead_link_reused", team=team.name,
-                        title=swap.title)
+        await mail.send(
+            swap.created_by, "organiser/lead_link_reused", team=team.name, title=swap.title
+        )
         return True
 
     @act
     async def decide(self, tx: Tx, mail: Mail, who: Who, invite_id: int, agree: bool) -> None:
         """The person pressed "I agree" or "Decline" under an information sheet."""
         conversation = await tx.conversations.get(who.telegram_id)
-        if (conversation is None or conversation.state is not Waiting.PENDING_JOIN
-                or conversation.data.get("invite_id") != invite_id):
+        if (
+            conversation is None
+            or conversation.state is not Waiting.PENDING_JOIN
+            or conversation.data.get("invite_id") != invite_id
+        ):
             raise Refusal("errors/stale_button")
         invite = await tx.invites.get(invite_id)
         if invite is None or invite.revoked:
@@ -120,10 +137,12 @@ class Joining:
         assert swap is not None
         await tx.conversations.clear(who.telegram_id)
         if not agree:
-            await tx.consents.record(None, team.id, invite.role, Decision.DECLINED,
-                                     self.sheet_version)
-            if await tx.people.by_telegram_id(who.telegram_id) is None \
-                    and not self.core.is_organiser(who):
+            await tx.consents.record(
+                None, team.id, invite.role, Decision.DECLINED, self.sheet_version
+            )
+            if await tx.people.by_telegram_id(
+                who.telegram_id
+            ) is None and not self.core.is_organiser(who):
                 # Someone with no record here keeps none: not even the
                 # times of our messages, which could tie them to the decline.
                 await tx.outbox.forget_chat(who.telegram_id)
@@ -137,15 +156,21 @@ class Joining:
         if await self._lead_taken(tx, mail, invite, team, swap, who):
             return
         person = await tx.people.ensure(who.telegram_id, who.name)
-        membership = await tx.memberships.create(person.id, team.id, swap.id,
-                                                 invite.role, invite.id)
+        membership = await tx.memberships.create(
+            person.id, team.id, swap.id, invite.role, invite.id
+        )
         await tx.people.set_current_swap(person.id, swap.id)
-        when = await tx.consents.record(person.id, team.id, invite.role, Decision.AGREED,
-                                        self.sheet_version)
+        when = await tx.consents.record(
+            person.id, team.id, invite.role, Decision.AGREED, self.sheet_version
+        )
         role = self.core.label(f"role_{invite.role.value}")
-        await mail.send(who.telegram_id, "join/consented", team=team.name, role=role,
-                        swap=swap.title, when=self.core.local_time(when),
-                        sheet=self.sheet_version)
+        await mail.send(
+            who.telegram_id,
+            "join/consented",
+            team=team.name,
+            role=role,
+            swap=swap.title,
+            when=self.core.local_time(when),
+            sheet=self.sheet_version,
+        )
         await self.catch_up(tx, mail, person, membership, team, swap)
-
-

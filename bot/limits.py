@@ -38,6 +38,9 @@ class PersonLimiter:
         self._buckets[person] = (tokens, now, True)
         if len(self._buckets) > 10_000:
             # Forget people whose buckets are full again: they are as good as new.
-            self._buckets = {p: b for p, b in self._buckets.items()
-                             if b[0] + (now - b[1]) * self.rate < self.burst}
+            self._buckets = {
+                p: b
+                for p, b in self._buckets.items()
+                if b[0] + (now - b[1]) * self.rate < self.burst
+            }
         return Verdict.DROP if warned else Verdict.WARN

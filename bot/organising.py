@@ -51,9 +51,11 @@ def normalise_name(raw: str) -> str:
     types, without carrying Unicode's confusables tables.
     """
     text = unicodedata.normalize("NFKC", raw)
-    text = "".join(" " if c.isspace() else c for c in text
-                   if c not in _BLANKS and unicodedata.category(c) not in ("Cf", "Cc", "Co",
-                                                                           "Cs", "Cn"))
+    text = "".join(
+        " " if c.isspace() else c
+        for c in text
+        if c not in _BLANKS and unicodedata.category(c) not in ("Cf", "Cc", "Co", "Cs", "Cn")
+    )
     clean = " ".join(text.split())
     if not any(unicodedata.category(c)[0] in "LN" for c in clean):
         raise BadName("empty")
@@ -100,22 +102,38 @@ class Organising:
         if not swaps:
             raise Refusal("organiser/no_swaps")
         current = await tx.organisers.current_swap_id(who.telegram_id)
-        lines = [self.core.html("organiser/swap_line", title=s.title,
-                                phase=self.core.label(f"phase_{s.phase.value}"),
-                                mark="▶️" if s.id == current else "•")
-                 for s in swaps]
-        buttons = [[(self.core.label("switch_swap", title=s.title[:40]), cb.SWITCH_SWAP.pack(s.id))]
-                   for s in swaps if s.id != current]
-        await mail.send(who.telegram_id, "organiser/swaps", lines=Html("\n".join(lines)),
-                        buttons=buttons or None)
+        lines = [
+            self.core.html(
+                "organiser/swap_line",
+                title=s.title,
+                phase=self.core.label(f"phase_{s.phase.value}"),
+                mark="▶️" if s.id == current else "•",
+            )
+            for s in swaps
+        ]
+        buttons = [
+            [(self.core.label("switch_swap", title=s.title[:40]), cb.SWITCH_SWAP.pack(s.id))]
+            for s in swaps
+            if s.id != current
+        ]
+        await mail.send(
+            who.telegram_id,
+            "organiser/swaps",
+            lines=Html("\n".join(lines)),
+            buttons=buttons or None,
+        )
 
     @act
     async def switch_swap(self, tx: Tx, mail: Mail, who: Who, swap_id: int) -> None:
         """Make another swap the organiser's current one."""
         swap = await self.core.organised_swap(tx, who, swap_id)
         await tx.organisers.set_current_swap(who.telegram_id, swap.id)
-        await mail.send(who.telegram_id, "organiser/swap_switched", title=swap.title,
-                        phase=self.core.label(f"phase_{swap.phase.value}"))
+        await mail.send(
+            who.telegram_id,
+            "organiser/swap_switched",
+            title=swap.title,
+            phase=self.core.label(f"phase_{swap.phase.value}"),
+        )
 
     @act
     async def add_team(self, tx: Tx, mail: Mail, who: Who, name: str) -> None:
@@ -129,9 +147,14 @@ class Organising:
         team = await tx.teams.create(swap.id, clean)
         lead = await tx.invites.create(team.id, Role.LEAD)
         member = await tx.invites.create(team.id, Role.MEMBER)
-        await mail.send(who.telegram_id, "organiser/team_added", team=team.name,
-                        title=swap.title, lead_link=self.core.link(lead.token),
-                        member_link=self.core.link(member.token))
+        await mail.send(
+            who.telegram_id,
+            "organiser/team_added",
+            team=team.name,
+            title=swap.title,
+            lead_link=self.core.link(lead.token),
+            member_link=self.core.link(member.token),
+        )
 
     def _name(self, raw: str, limit: int, too_long: str) -> str:
         try:
@@ -169,8 +192,9 @@ class Organising:
                 buttons.append([(label, cb.REVOKE.pack(invite.id))])
         if not buttons:
             raise Refusal("organiser/revoke_nothing", title=swap.title)
-        await mail.send(who.telegram_id, "organiser/revoke_choose", title=swap.title,
-                        buttons=buttons)
+        await mail.send(
+            who.telegram_id, "organiser/revoke_choose", title=swap.title, buttons=buttons
+        )
 
     @act
     async def revoke_pressed(self, tx: Tx, mail: Mail, who: Who, invite_id: int) -> None:
@@ -190,22 +214,44 @@ class Organising:
         await tx.invites.revoke(invite.id)
         # A revoked link is usually a leaked one: the team still needs a way in.
         fresh = await tx.invites.create(team.id, invite.role)
-        await mail.send(who.telegram_id, "organiser/revoked", team=team.name,
-                        role=self.core.label(f"role_{invite.role.value}"),
-                        link=self.core.link(fresh.token))
+        await mail.send(
+            who.telegram_id,
+            "organiser/revoked",
+            team=team.name,
+            role=self.core.label(f"role_{invite.role.value}"),
+            link=self.core.link(fresh.token),
+        )
         # Whoever came in through a leaked link is still in: show them, so
         # the organiser can tell the team's people from strangers.
         joined = await tx.memberships.joined_by(invite.id)
         if joined:
-            await mail.send(who.telegram_id, "organiser/revoked_joiners", team=team.name,
-                            names=Html("\n".join(self.core.html(
-                                "organiser/person_line", name=p.display_name,
-                                joined=self.core.local_time(m.joined_at)) for m, p in joined)),
-                            buttons=self._remove_buttons(joined, team))
+            await mail.send(
+                who.telegram_id,
+                "organiser/revoked_joiners",
+                team=team.name,
+                names=Html(
+                    "\n".join(
+                        self.core.html(
+                            "organiser/person_line",
+                            name=p.display_name,
+                            joined=self.core.local_time(m.joined_at),
+                        )
+                        for m, p in joined
+                    )
+                ),
+                buttons=self._remove_buttons(joined, team),
+            )
 
     def _remove_buttons(self, people: list[tuple[Membership, Person]], team: Team) -> Buttons:
-        return [[(self.core.label("remove_person", name=p.display_name[:30], team=team.name[:20]),
-                  cb.REMOVE_PERSON.pack(m.id))] for m, p in people]
+        return [
+            [
+                (
+                    self.core.label("remove_person", name=p.display_name[:30], team=team.name[:20]),
+                    cb.REMOVE_PERSON.pack(m.id),
+                )
+            ]
+            for m, p in people
+        ]
 
     # -- removing people, renaming and removing teams ------------------------
 
@@ -218,11 +264,13 @@ class Organising:
             buttons += self._remove_buttons(await tx.memberships.of_team(team.id), team)
         if not buttons:
             raise Refusal("organiser/remove_nobody", title=swap.title)
-        await mail.send(who.telegram_id, "organiser/remove_choose", title=swap.title,
-                        buttons=buttons)
+        await mail.send(
+            who.telegram_id, "organiser/remove_choose", title=swap.title, buttons=buttons
+        )
 
-    async def _membership(self, tx: Tx, who: Who, membership_id: int
-                          ) -> tuple[Swap, Team, Membership, Person]:
+    async def _membership(
+        self, tx: Tx, who: Who, membership_id: int
+    ) -> tuple[Swap, Team, Membership, Person]:
         """A membership in a swap this organiser may act on, or a refusal."""
         membership = await tx.memberships.get(membership_id)
         if membership is None:
@@ -237,24 +285,37 @@ class Organising:
     async def remove_person_asked(self, tx: Tx, mail: Mail, who: Who, membership_id: int) -> None:
         """Say what removing this person deletes; ask to confirm."""
         swap, team, membership, person = await self._membership(tx, who, membership_id)
-        count = len([c for c in await tx.contributions.of_person(person.id)
-                     if c.swap_id == swap.id])
-        await mail.send(who.telegram_id, "organiser/remove_confirm", name=person.display_name,
-                        team=team.name, role=self.core.label(f"role_{membership.role.value}"),
-                        count=count,
-                        buttons=[[(self.core.label("confirm_remove"),
-                                   cb.REMOVE_PERSON_CONFIRM.pack(membership.id))],
-                                 [(self.core.label("cancel"), cb.CANCEL.pack())]])
+        count = len(
+            [c for c in await tx.contributions.of_person(person.id) if c.swap_id == swap.id]
+        )
+        await mail.send(
+            who.telegram_id,
+            "organiser/remove_confirm",
+            name=person.display_name,
+            team=team.name,
+            role=self.core.label(f"role_{membership.role.value}"),
+            count=count,
+            buttons=[
+                [(self.core.label("confirm_remove"), cb.REMOVE_PERSON_CONFIRM.pack(membership.id))],
+                [(self.core.label("cancel"), cb.CANCEL.pack())],
+            ],
+        )
 
     @act_and_scrub
     async def remove_person(self, tx: Tx, mail: Mail, who: Who, membership_id: int) -> None:
         """Take a person out of a team, with everything they wrote in that swap."""
         swap, team, membership, person = await self._membership(tx, who, membership_id)
         await leave(self.core, tx, mail, person, [membership])
-        await mail.send(person.telegram_id, "organiser/removed_you", team=team.name,
-                        title=swap.title, forget_when_sent=True)
-        await mail.send(who.telegram_id, "organiser/removed", name=person.display_name,
-                        team=team.name)
+        await mail.send(
+            person.telegram_id,
+            "organiser/removed_you",
+            team=team.name,
+            title=swap.title,
+            forget_when_sent=True,
+        )
+        await mail.send(
+            who.telegram_id, "organiser/removed", name=person.display_name, team=team.name
+        )
 
     @act
     async def teams(self, tx: Tx, mail: Mail, who: Who) -> None:
@@ -266,19 +327,24 @@ class Organising:
         lines = []
         for team in teams:
             members = await tx.memberships.of_team(team.id)
-            lines.append(self.core.html("organiser/team_line", team=team.name,
-                                        count=len(members)))
+            lines.append(self.core.html("organiser/team_line", team=team.name, count=len(members)))
         buttons: Buttons = []
         if swap.phase is Phase.SETUP:
-            buttons = [[(self.core.label("rename_team", team=t.name[:30]),
-                         cb.RENAME_TEAM.pack(t.id)),
-                        (self.core.label("remove_team", team=t.name[:30]),
-                         cb.REMOVE_TEAM.pack(t.id))] for t in teams]
-        await mail.send(who.telegram_id, "organiser/teams", title=swap.title,
-                        lines=Html("\n".join(lines)),
-                        note=self.core.html("organiser/teams_fixed")
-                        if swap.phase is not Phase.SETUP else "",
-                        buttons=buttons or None)
+            buttons = [
+                [
+                    (self.core.label("rename_team", team=t.name[:30]), cb.RENAME_TEAM.pack(t.id)),
+                    (self.core.label("remove_team", team=t.name[:30]), cb.REMOVE_TEAM.pack(t.id)),
+                ]
+                for t in teams
+            ]
+        await mail.send(
+            who.telegram_id,
+            "organiser/teams",
+            title=swap.title,
+            lines=Html("\n".join(lines)),
+            note=self.core.html("organiser/teams_fixed") if swap.phase is not Phase.SETUP else "",
+            buttons=buttons or None,
+        )
 
     async def _setup_team(self, tx: Tx, who: Who, team_id: int) -> tuple[Swap, Team]:
         team = await tx.teams.get(team_id)
@@ -310,11 +376,16 @@ class Organising:
         """Say what removing a team means; ask to confirm."""
         _, team = await self._setup_team(tx, who, team_id)
         members = await tx.memberships.of_team(team.id)
-        await mail.send(who.telegram_id, "organiser/remove_team_confirm", team=team.name,
-                        count=len(members),
-                        buttons=[[(self.core.label("confirm_remove"),
-                                   cb.REMOVE_TEAM_CONFIRM.pack(team.id))],
-                                 [(self.core.label("cancel"), cb.CANCEL.pack())]])
+        await mail.send(
+            who.telegram_id,
+            "organiser/remove_team_confirm",
+            team=team.name,
+            count=len(members),
+            buttons=[
+                [(self.core.label("confirm_remove"), cb.REMOVE_TEAM_CONFIRM.pack(team.id))],
+                [(self.core.label("cancel"), cb.CANCEL.pack())],
+            ],
+        )
 
     @act_and_scrub
     async def remove_team(self, tx: Tx, mail: Mail, who: Who, team_id: int) -> None:
@@ -322,11 +393,15 @@ class Organising:
         swap, team = await self._setup_team(tx, who, team_id)
         for membership, person in await tx.memberships.of_team(team.id):
             await leave(self.core, tx, mail, person, [membership])
-            await mail.send(person.telegram_id, "organiser/team_removed_member",
-                            team=team.name, title=swap.title, forget_when_sent=True)
+            await mail.send(
+                person.telegram_id,
+                "organiser/team_removed_member",
+                team=team.name,
+                title=swap.title,
+                forget_when_sent=True,
+            )
         await tx.teams.delete(team.id)
-        await mail.send(who.telegram_id, "organiser/team_removed", team=team.name,
-                        title=swap.title)
+        await mail.send(who.telegram_id, "organiser/team_removed", team=team.name, title=swap.title)
 
     @act
     async def status(self, tx: Tx, mail: Mail, who: Who) -> None:
@@ -340,8 +415,13 @@ class Organising:
                 raise Refusal("errors/status_leads_only")
             swap, teams = member.swap, [member.team]
         body = await self.render_status(tx, swap, teams)
-        await mail.send(who.telegram_id, "status/header", title=swap.title,
-                        phase=self.core.label(f"phase_{swap.phase.value}"), body=body)
+        await mail.send(
+            who.telegram_id,
+            "status/header",
+            title=swap.title,
+            phase=self.core.label(f"phase_{swap.phase.value}"),
+            body=body,
+        )
 
     async def render_status(self, tx: Tx, swap: Swap, teams: list) -> Html:
         core = self.core
@@ -356,34 +436,54 @@ class Organising:
                 progress = await self._progress(tx, swap, person.id, membership.role)
                 if person.chat_status in unreachable:
                     unreachable[person.chat_status] += 1
-                lines.append(core.html(
-                    "status/person", name=person.display_name,
-                    role=core.label(f"role_{membership.role.value}"),
-                    consented=core.local_time(membership.joined_at),
-                    progress=progress))
+                lines.append(
+                    core.html(
+                        "status/person",
+                        name=person.display_name,
+                        role=core.label(f"role_{membership.role.value}"),
+                        consented=core.local_time(membership.joined_at),
+                        progress=progress,
+                    )
+                )
             if not members:
                 lines.append(core.html("status/nobody_yet"))
             declined = await tx.consents.declined_count(team.id)
             team_line = await self._team_progress(tx, swap, team.id)
-            blocks.append(core.html(
-                "status/team", team=team.name, count=len(members),
-                people=Html("\n".join(lines)), team_progress=team_line,
-                declined=core.html("status/declined", count=declined) if declined else ""))
+            blocks.append(
+                core.html(
+                    "status/team",
+                    team=team.name,
+                    count=len(members),
+                    people=Html("\n".join(lines)),
+                    team_progress=team_line,
+                    declined=core.html("status/declined", count=declined) if declined else "",
+                )
+            )
         if any(unreachable.values()):
-            blocks.append(core.html("status/unreachable", not_started=unreachable[ChatStatus.NOT_STARTED],
-                                    blocked=unreachable[ChatStatus.BLOCKED]))
+            blocks.append(
+                core.html(
+                    "status/unreachable",
+                    not_started=unreachable[ChatStatus.NOT_STARTED],
+                    blocked=unreachable[ChatStatus.BLOCKED],
+                )
+            )
         return Html("\n\n".join(blocks))
 
     async def _progress(self, tx: Tx, swap: Swap, person_id: int, role: Role) -> Html:
         """A person's contributions in the current phase, as a short phrase."""
         core = self.core
-        kinds = {Phase.DILEMMA: Kind.PROPOSAL, Phase.RESPONSE: Kind.ANSWER,
-                 Phase.REFLECTION: Kind.REFLECTION, Phase.CLOSED: Kind.REFLECTION}
+        kinds = {
+            Phase.DILEMMA: Kind.PROPOSAL,
+            Phase.RESPONSE: Kind.ANSWER,
+            Phase.REFLECTION: Kind.REFLECTION,
+            Phase.CLOSED: Kind.REFLECTION,
+        }
         kind = kinds.get(swap.phase)
         if kind is None:
             return Html("")
-        count = len(await tx.contributions.confirmed(swap_id=swap.id, person_id=person_id,
-                                                     kind=kind))
+        count = len(
+            await tx.contributions.confirmed(swap_id=swap.id, person_id=person_id, kind=kind)
+        )
         if count:
             return core.html(f"status/contributed_{kind.value}", count=count)
         return core.html("status/not_yet")
@@ -408,29 +508,53 @@ class Organising:
         if not await tx.allocations.get(swap.id):
             for allocation in Allocation:
                 if allocation != swap.allocation:
-                    buttons.append([(core.label(f"set_allocation_{allocation}"),
-                                     cb.SETTING.pack(swap.id, "allocation", allocation))])
-        other_release = Release.ALL_AT_ONCE if swap.reflection_release is Release.ONE_AT_A_TIME \
+                    buttons.append(
+                        [
+                            (
+                                core.label(f"set_allocation_{allocation}"),
+                                cb.SETTING.pack(swap.id, "allocation", allocation),
+                            )
+                        ]
+                    )
+        other_release = (
+            Release.ALL_AT_ONCE
+            if swap.reflection_release is Release.ONE_AT_A_TIME
             else Release.ONE_AT_A_TIME
-        buttons.append([(core.label(f"set_release_{other_release}"),
-                         cb.SETTING.pack(swap.id, "reflection_release", other_release))])
+        )
+        buttons.append(
+            [
+                (
+                    core.label(f"set_release_{other_release}"),
+                    cb.SETTING.pack(swap.id, "reflection_release", other_release),
+                )
+            ]
+        )
         if swap.phase is Phase.SETUP:
-            buttons.append([(core.label("set_names_on" if not swap.share_names
-                                        else "set_names_off"),
-                             cb.SETTING.pack(swap.id, "share_names",
-                                             0 if swap.share_names else 1))])
-        await mail.send(who.telegram_id, "organiser/settings", title=swap.title,
-                        allocation=core.label(f"allocation_{swap.allocation}"),
-                        release=core.label(f"release_{swap.reflection_release}"),
-                        names=core.label("names_shared" if swap.share_names
-                                         else "names_hidden"),
-                        buttons=buttons)
+            buttons.append(
+                [
+                    (
+                        core.label("set_names_on" if not swap.share_names else "set_names_off"),
+                        cb.SETTING.pack(swap.id, "share_names", 0 if swap.share_names else 1),
+                    )
+                ]
+            )
+        await mail.send(
+            who.telegram_id,
+            "organiser/settings",
+            title=swap.title,
+            allocation=core.label(f"allocation_{swap.allocation}"),
+            release=core.label(f"release_{swap.reflection_release}"),
+            names=core.label("names_shared" if swap.share_names else "names_hidden"),
+            buttons=buttons,
+        )
 
     async def change_setting(self, who: Who, swap_id: int, key: str, value: str) -> bool:
         """An organiser pressed a settings button."""
-        allowed = {"allocation": {a.value for a in Allocation},
-                   "reflection_release": {r.value for r in Release},
-                   "share_names": {"0", "1"}}
+        allowed = {
+            "allocation": {a.value for a in Allocation},
+            "reflection_release": {r.value for r in Release},
+            "share_names": {"0", "1"},
+        }
 
         async def action(tx: Tx, mail: Mail) -> None:
             swap = await self.core.organised_swap(tx, who, swap_id)

@@ -1,8 +1,9 @@
 """Moving a swap through its phases, and everything each move delivers.
 
 ``/advance`` first rehearses the move inside a transaction that is always
-rolled back (``Database.rehearsal``), so the organiser sees exactly how many messages would go to how many
-people; the real move then repeats it and commits state and messages together.
+rolled back (``Database.rehearsal``), so the organiser sees exactly how many
+messages would go to how many people; the real move then repeats it and
+commits state and messages together.
 """
 
 from __future__ import annotations
@@ -43,20 +44,28 @@ class Phases:
         teams = []
         for team in await tx.teams.of_swap(swap.id):
             members = await tx.memberships.of_team(team.id)
-            teams.append(TeamProgress(
-                name=team.name,
-                people=len(members),
-                leads=sum(1 for m, _ in members if m.role is Role.LEAD),
-                has_dilemma=bool(await tx.contributions.confirmed(team_id=team.id,
-                                                                  kind=Kind.DILEMMA)),
-                has_team_response=bool(await tx.contributions.confirmed(
-                    team_id=team.id, kind=Kind.TEAM_RESPONSE)),
-                reflections=len(await tx.contributions.confirmed(team_id=team.id,
-                                                                 kind=Kind.REFLECTION)),
-            ))
-        return SwapProgress(phase=swap.phase, teams=teams,
-                            rounds_released=swap.rounds_released,
-                            all_at_once=swap.reflection_release is Release.ALL_AT_ONCE)
+            teams.append(
+                TeamProgress(
+                    name=team.name,
+                    people=len(members),
+                    leads=sum(1 for m, _ in members if m.role is Role.LEAD),
+                    has_dilemma=bool(
+                        await tx.contributions.confirmed(team_id=team.id, kind=Kind.DILEMMA)
+                    ),
+                    has_team_response=bool(
+                        await tx.contributions.confirmed(team_id=team.id, kind=Kind.TEAM_RESPONSE)
+                    ),
+                    reflections=len(
+                        await tx.contributions.confirmed(team_id=team.id, kind=Kind.REFLECTION)
+                    ),
+                )
+            )
+        return SwapProgress(
+            phase=swap.phase,
+            teams=teams,
+            rounds_released=swap.rounds_released,
+            all_at_once=swap.reflection_release is Release.ALL_AT_ONCE,
+        )
 
     async def _missing(self, tx: Tx, swap: Swap) -> tuple[Phase, int, list[Missing]]:
         progress = await self._progress(tx, swap)
@@ -73,8 +82,9 @@ class Phases:
         return target, rounds, missing
 
     def _missing_lines(self, missing: list[Missing]) -> Html:
-        return Html("\n".join(
-            self.core.html(f"missing/{m.what}", team=m.team or "") for m in missing))
+        return Html(
+            "\n".join(self.core.html(f"missing/{m.what}", team=m.team or "") for m in missing)
+        )
 
     def _step_name(self, swap: Swap, target: Phase, rounds: int) -> str:
         if target is Phase.REFLECTION and swap.phase is Phase.REFLECTION:
@@ -93,8 +103,9 @@ class Phases:
         await self._show_preview(who, preview)
 
     @act
-    async def _show_preview(self, tx: Tx, mail: Mail, who: Who,
-                            preview: dict[str, Any] | Refusal) -> None:
+    async def _show_preview(
+        self, tx: Tx, mail: Mail, who: Who, preview: dict[str, Any] | Refusal
+    ) -> None:
         if isinstance(preview, Refusal):
             raise preview
         await mail.send(who.telegram_id, "organiser/advance_preview", **preview)
@@ -106,43 +117,74 @@ class Phases:
         target, rounds, missing = await self._missing(tx, swap)
         step = self._step_name(swap, target, rounds)
         if missing and not force:
-            raise Refusal("organiser/advance_blocked", title=swap.title, step=step,
-                          missing=self._missing_lines(missing))
+            raise Refusal(
+                "organiser/advance_blocked",
+                title=swap.title,
+                step=step,
+                missing=self._missing_lines(missing),
+            )
         summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target, rounds)
         # The button names the state it was made for, so a stale one is refused.
         data = cb.ADVANCE.pack(swap.id, swap.phase.value[:3], swap.rounds_released, int(force))
         return {
-            "title": swap.title, "step": step, "what": Html("\n".join(summary["what"])),
-            "messages": summary["messages"], "people": summary["people"],
-            "forced": core.html("organiser/advance_forced_note",
-                                missing=self._missing_lines(missing)) if missing else "",
-            "buttons": [[(core.label("confirm_advance"), data)],
-                        [(core.label("cancel"), cb.CANCEL.pack())]],
+            "title": swap.title,
+            "step": step,
+            "what": Html("\n".join(summary["what"])),
+            "messages": summary["messages"],
+            "people": summary["people"],
+            "forced": core.html(
+                "organiser/advance_forced_note", missing=self._missing_lines(missing)
+            )
+            if missing
+            else "",
+            "buttons": [
+                [(core.label("confirm_advance"), data)],
+                [(core.label("cancel"), cb.CANCEL.pack())],
+            ],
         }
 
     @act
-    async def confirm_advance(self, tx: Tx, mail: Mail, who: Who, swap_id: int, phase_prefix: str, rounds: int,
-                              force: bool) -> None:
+    async def confirm_advance(
+        self,
+        tx: Tx,
+        mail: Mail,
+        who: Who,
+        swap_id: int,
+        phase_prefix: str,
+        rounds: int,
+        force: bool,
+    ) -> None:
         """The organiser confirmed a move; make it, unless something changed since."""
         core = self.core
         swap = await core.organised_swap(tx, who, swap_id)
-        if (swap.phase.value[:3] != phase_prefix
-                or swap.rounds_released != rounds):
+        if swap.phase.value[:3] != phase_prefix or swap.rounds_released != rounds:
             raise Refusal("organiser/advance_stale")
         target, new_rounds, missing = await self._missing(tx, swap)
         if missing and not force:
-            raise Refusal("organiser/advance_blocked", title=swap.title,
-                          step=self._step_name(swap, target, new_rounds),
-                          missing=self._missing_lines(missing))
-        summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target,
-                                   new_rounds)
+            raise Refusal(
+                "organiser/advance_blocked",
+                title=swap.title,
+                step=self._step_name(swap, target, new_rounds),
+                missing=self._missing_lines(missing),
+            )
+        summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target, new_rounds)
         await tx.swaps.record_transition(
-            swap.id, swap.phase, target, who.telegram_id, forced=bool(missing),
-            missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing])
-        await mail.send(who.telegram_id, "organiser/advanced", title=swap.title,
-                        step=self._step_name(swap, target, new_rounds),
-                        messages=summary["messages"], people=summary["people"],
-                        forced=core.html("organiser/advanced_forced") if missing else "")
+            swap.id,
+            swap.phase,
+            target,
+            who.telegram_id,
+            forced=bool(missing),
+            missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing],
+        )
+        await mail.send(
+            who.telegram_id,
+            "organiser/advanced",
+            title=swap.title,
+            step=self._step_name(swap, target, new_rounds),
+            messages=summary["messages"],
+            people=summary["people"],
+            forced=core.html("organiser/advanced_forced") if missing else "",
+        )
         if target is Phase.CLOSED:
             await self.exporter.send(tx, mail, who, swap.id)
 
@@ -155,7 +197,8 @@ class Phases:
         entered = swap.phase is not target
         # After /reopen the phase is entered again: only what is new goes out.
         first_time = entered and not any(
-            t["to_phase"] == target.value for t in await tx.swaps.transitions(swap.id))
+            t["to_phase"] == target.value for t in await tx.swaps.transitions(swap.id)
+        )
         previous_rounds = swap.rounds_released
         rounds = max(rounds, previous_rounds)
         await tx.swaps.set_phase(swap.id, target)
@@ -170,18 +213,23 @@ class Phases:
                     recipients = allocate([t.id for t in teams], swap.allocation)
                 except NotAllowed as problem:
                     # Forcing cannot make an impossible allocation possible.
-                    raise Refusal("organiser/advance_blocked", title=swap.title,
-                                  step=self._step_name(swap, target, rounds),
-                                  missing=self._missing_lines([Missing(problem.reason)])
-                                  ) from None
+                    raise Refusal(
+                        "organiser/advance_blocked",
+                        title=swap.title,
+                        step=self._step_name(swap, target, rounds),
+                        missing=self._missing_lines([Missing(problem.reason)]),
+                    ) from None
                 await tx.allocations.save(swap.id, recipients)
             names = {t.id: t.name for t in teams}
-            what.extend(self.core.html("organiser/what_swap", poser=names[p], receiver=names[r])
-                        for p, r in recipients.items())
+            what.extend(
+                self.core.html("organiser/what_swap", poser=names[p], receiver=names[r])
+                for p, r in recipients.items()
+            )
         elif target is Phase.REFLECTION and entered:
             what.append(self.core.html("organiser/what_return"))
-        new_rounds = range(previous_rounds + 1, rounds + 1) if target is Phase.REFLECTION \
-            else range(0)
+        new_rounds = (
+            range(previous_rounds + 1, rounds + 1) if target is Phase.REFLECTION else range(0)
+        )
         for team in teams:
             people = members[team.id]
             if first_time:
@@ -195,25 +243,33 @@ class Phases:
             for round_ in new_rounds:
                 await self._send_round(mail, people, round_)
         if new_rounds:
-            what.append(self.core.html("organiser/what_rounds",
-                                       rounds=", ".join(str(r) for r in new_rounds)))
+            what.append(
+                self.core.html(
+                    "organiser/what_rounds", rounds=", ".join(str(r) for r in new_rounds)
+                )
+            )
         if target in (Phase.DILEMMA, Phase.CLOSED):
             what.append(self.core.html(f"organiser/what_{target.value}"))
         if entered and not first_time:
             what.append(self.core.html("organiser/what_only_new"))
-        return {"messages": tx.outbox.added - before,
-                "people": len(tx.outbox.chats - chats_before), "what": what}
+        return {
+            "messages": tx.outbox.added - before,
+            "people": len(tx.outbox.chats - chats_before),
+            "what": what,
+        }
 
     # -- what each phase delivers -------------------------------------------
 
     async def _announce(self, mail: Mail, swap: Swap, phase: Phase, people: People) -> None:
         """The prompt that opens a phase, worded for each role."""
         for membership, person in people:
-            await mail.send(person.telegram_id, f"phase/{phase.value}_{membership.role.value}",
-                            title=swap.title)
+            await mail.send(
+                person.telegram_id, f"phase/{phase.value}_{membership.role.value}", title=swap.title
+            )
 
-    async def _deliver_dilemma(self, tx: Tx, mail: Mail, swap: Swap, team: Team,
-                               people: People, only_new: bool) -> None:
+    async def _deliver_dilemma(
+        self, tx: Tx, mail: Mail, swap: Swap, team: Team, people: People, only_new: bool
+    ) -> None:
         """Give a team the dilemma it is to work on (workshop 2)."""
         recipients = await tx.allocations.get(swap.id)
         if team.id not in recipients.values():
@@ -231,34 +287,41 @@ class Phases:
         # Replaced after the swap (via /reopen): say this one supersedes the first.
         updated = only_new and (
             dilemma.ever_delivered
-            or await tx.contributions.has_delivered_superseded(poser.id, Kind.DILEMMA))
+            or await tx.contributions.has_delivered_superseded(poser.id, Kind.DILEMMA)
+        )
         for membership, person in people:
-            await mail.send(person.telegram_id, "phase/dilemma_for_you",
-                            team=poser.name, text=dilemma.text,
-                            updated=self.core.html("phase/updated_note") if updated else "",
-                            lead=self.core.html("phase/lead_response_note")
-                            if membership.role is Role.LEAD else "",
-                            contribution_id=dilemma.id)
+            await mail.send(
+                person.telegram_id,
+                "phase/dilemma_for_you",
+                team=poser.name,
+                text=dilemma.text,
+                updated=self.core.html("phase/updated_note") if updated else "",
+                lead=self.core.html("phase/lead_response_note")
+                if membership.role is Role.LEAD
+                else "",
+                contribution_id=dilemma.id,
+            )
         if only_new:
             await tx.contributions.mark_delivered([dilemma.id])
 
-    async def _deliver_returns(self, tx: Tx, mail: Mail, swap: Swap, team: Team,
-                               people: People, only_new: bool) -> None:
+    async def _deliver_returns(
+        self, tx: Tx, mail: Mail, swap: Swap, team: Team, people: People, only_new: bool
+    ) -> None:
         """Give a team the responses to its own dilemma: consolidated first."""
         recipients = await tx.allocations.get(swap.id)
         receiver = await tx.teams.get(recipients[team.id]) if team.id in recipients else None
         if receiver is None:
             return
         consolidated = await tx.contributions.team_response(receiver.id, team.id)
-        answers = await tx.contributions.confirmed(team_id=receiver.id, kind=Kind.ANSWER,
-                                                   about_team_id=team.id)
+        answers = await tx.contributions.confirmed(
+            team_id=receiver.id, kind=Kind.ANSWER, about_team_id=team.id
+        )
         items = ([consolidated] if consolidated else []) + answers
         if only_new:
             items = [c for c in items if c.delivered_at is None]
         if not items and only_new and not consolidated:
             for _, person in people:
-                await mail.send(person.telegram_id, "phase/nothing_returned",
-                                team=receiver.name)
+                await mail.send(person.telegram_id, "phase/nothing_returned", team=receiver.name)
             return
         authors = await self._authors(tx, swap, items)
         number = 0
@@ -270,9 +333,15 @@ class Phases:
                 number += 1
                 key, params = "phase/returned_answer", {"number": number}
             for _, person in people:
-                await mail.send(person.telegram_id, key, team=receiver.name, text=item.text,
-                                author=authors.get(item.id, ""), contribution_id=item.id,
-                                **params)
+                await mail.send(
+                    person.telegram_id,
+                    key,
+                    team=receiver.name,
+                    text=item.text,
+                    author=authors.get(item.id, ""),
+                    contribution_id=item.id,
+                    **params,
+                )
         if only_new:
             await tx.contributions.mark_delivered(c.id for c in items)
 
@@ -287,8 +356,9 @@ class Phases:
                 names[item.id] = self.core.html("phase/author", name=person.display_name)
         return names
 
-    async def _side_by_side(self, tx: Tx, mail: Mail, swap: Swap, team: Team,
-                            people: People) -> None:
+    async def _side_by_side(
+        self, tx: Tx, mail: Mail, swap: Swap, team: Team, people: People
+    ) -> None:
         """What we said about theirs, beside what they said about ours."""
         recipients = await tx.allocations.get(swap.id)
         if team.id not in recipients or team.id not in recipients.values():
@@ -300,19 +370,25 @@ class Phases:
         said_by_them = await tx.contributions.team_response(ours_to.id, team.id)
         none = self.core.label("nothing_yet")
         for _, person in people:
-            await mail.send(person.telegram_id, "reflection/side_by_side",
-                            their_team=theirs.name, partner=ours_to.name,
-                            ours=said_by_us.text if said_by_us else none,
-                            theirs=said_by_them.text if said_by_them else none,
-                            quotes=[c.id for c in (said_by_us, said_by_them) if c])
+            await mail.send(
+                person.telegram_id,
+                "reflection/side_by_side",
+                their_team=theirs.name,
+                partner=ours_to.name,
+                ours=said_by_us.text if said_by_us else none,
+                theirs=said_by_them.text if said_by_them else none,
+                quotes=[c.id for c in (said_by_us, said_by_them) if c],
+            )
 
     async def _send_round(self, mail: Mail, people: People, round_: int) -> None:
         for _, person in people:
-            await mail.send(person.telegram_id, f"reflection/round_{round_}",
-                            context={"round": round_})
+            await mail.send(
+                person.telegram_id, f"reflection/round_{round_}", context={"round": round_}
+            )
 
-    async def catch_up(self, tx: Tx, mail: Mail, person: Person, membership: Membership,
-                       team: Team, swap: Swap) -> None:
+    async def catch_up(
+        self, tx: Tx, mail: Mail, person: Person, membership: Membership, team: Team, swap: Swap
+    ) -> None:
         """A late joiner gets what their team was already sent, and the current prompts."""
         people: People = [(membership, person)]
         phase = swap.phase
@@ -339,15 +415,23 @@ class Phases:
         try:
             target = can_reopen(swap.phase)
         except NotAllowed:
-            raise Refusal("organiser/cannot_reopen",
-                          phase=core.label(f"phase_{swap.phase.value}")) from None
+            raise Refusal(
+                "organiser/cannot_reopen", phase=core.label(f"phase_{swap.phase.value}")
+            ) from None
         await tx.swaps.set_phase(swap.id, target)
-        await tx.swaps.record_transition(swap.id, swap.phase, target, who.telegram_id,
-                                         forced=False, missing=[])
+        await tx.swaps.record_transition(
+            swap.id, swap.phase, target, who.telegram_id, forced=False, missing=[]
+        )
         count = 0
         bulk = Mail(tx, core.prompts, bulk=True)
         for team in await tx.teams.of_swap(swap.id):
-            count += await core.tell_team(tx, bulk, team.id, f"phase/reopened_{target.value}",
-                                          title=swap.title)
-        await mail.send(who.telegram_id, "organiser/reopened", title=swap.title,
-                        phase=core.label(f"phase_{target.value}"), people=count)
+            count += await core.tell_team(
+                tx, bulk, team.id, f"phase/reopened_{target.value}", title=swap.title
+            )
+        await mail.send(
+            who.telegram_id,
+            "organiser/reopened",
+            title=swap.title,
+            phase=core.label(f"phase_{target.value}"),
+            people=count,
+        )

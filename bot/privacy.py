@@ -34,37 +34,54 @@ class Privacy:
         person = await tx.people.by_telegram_id(who.telegram_id)
         conversation = await tx.conversations.get(who.telegram_id)
         if person is None:
-            raise Refusal("privacy/nothing_stored_pending" if conversation
-                          else "privacy/nothing_stored")
+            raise Refusal(
+                "privacy/nothing_stored_pending" if conversation else "privacy/nothing_stored"
+            )
         teams = {}
         memberships = []
         for m in await tx.memberships.of_person(person.id):
             team = await tx.teams.get(m.team_id)
             swap = await tx.swaps.get(m.swap_id)
             teams[m.team_id] = team.name if team else ""
-            memberships.append({"swap": swap.title if swap else "", "team": teams[m.team_id],
-                                "role": m.role.value, "joined_at": m.joined_at})
+            memberships.append(
+                {
+                    "swap": swap.title if swap else "",
+                    "team": teams[m.team_id],
+                    "role": m.role.value,
+                    "joined_at": m.joined_at,
+                }
+            )
         contributions = await tx.contributions.of_person(person.id)
         record = {
             "telegram_id": person.telegram_id,
             "name": person.display_name,
             "pseudonym": person.pseudonym,
             "memberships": memberships,
-            "consents": [{k: c[k] for k in ("decision", "decided_at", "sheet_version",
-                                            "role")}
-                         for c in await tx.consents.of_person(person.id)],
+            "consents": [
+                {k: c[k] for k in ("decision", "decided_at", "sheet_version", "role")}
+                for c in await tx.consents.of_person(person.id)
+            ],
             "contributions": [
-                {"kind": c.kind.value, "status": c.status, "round": c.round,
-                 "text": c.text, "written_at": c.created_at,
-                 "confirmed_at": c.confirmed_at,
-                 "first_delivered_at": c.first_delivered_at}
-                for c in contributions],
+                {
+                    "kind": c.kind.value,
+                    "status": c.status,
+                    "round": c.round,
+                    "text": c.text,
+                    "written_at": c.created_at,
+                    "confirmed_at": c.confirmed_at,
+                    "first_delivered_at": c.first_delivered_at,
+                }
+                for c in contributions
+            ],
             "waiting_for": conversation.state if conversation else None,
         }
-        await mail.document(who.telegram_id, "my-data.json",
-                            json.dumps(record, indent=2, ensure_ascii=False).encode(),
-                            "privacy/mydata_caption",
-                            count=len(contributions))
+        await mail.document(
+            who.telegram_id,
+            "my-data.json",
+            json.dumps(record, indent=2, ensure_ascii=False).encode(),
+            "privacy/mydata_caption",
+            count=len(contributions),
+        )
 
     # -- choosing a swap ------------------------------------------------------
 
@@ -81,14 +98,27 @@ class Privacy:
         member = await self.core.member(tx, who)
         memberships = await tx.memberships.of_person(member.person.id)
         titles = await self._titles(tx, memberships)
-        lines = [self.core.html("privacy/swap_line", title=titles[m.swap_id],
-                                mark="▶️" if m.swap_id == member.swap.id else "•")
-                 for m in memberships]
-        buttons = [[(self.core.label("switch_swap", title=titles[m.swap_id][:40]),
-                     cb.CURRENT_SWAP.pack(m.swap_id))]
-                   for m in memberships if m.swap_id != member.swap.id]
-        await mail.send(who.telegram_id, "privacy/swaps", lines=Html("\n".join(lines)),
-                        buttons=buttons or None)
+        lines = [
+            self.core.html(
+                "privacy/swap_line",
+                title=titles[m.swap_id],
+                mark="▶️" if m.swap_id == member.swap.id else "•",
+            )
+            for m in memberships
+        ]
+        buttons = [
+            [
+                (
+                    self.core.label("switch_swap", title=titles[m.swap_id][:40]),
+                    cb.CURRENT_SWAP.pack(m.swap_id),
+                )
+            ]
+            for m in memberships
+            if m.swap_id != member.swap.id
+        ]
+        await mail.send(
+            who.telegram_id, "privacy/swaps", lines=Html("\n".join(lines)), buttons=buttons or None
+        )
 
     @act
     async def switch_swap(self, tx: Tx, mail: Mail, who: Who, swap_id: int) -> None:
@@ -102,8 +132,7 @@ class Privacy:
         team = await tx.teams.get(membership.team_id)
         swap = await tx.swaps.get(swap_id)
         assert team is not None and swap is not None
-        await mail.send(who.telegram_id, "privacy/swap_switched", title=swap.title,
-                        team=team.name)
+        await mail.send(who.telegram_id, "privacy/swap_switched", title=swap.title, team=team.name)
 
     # -- withdrawal -----------------------------------------------------------
 
@@ -115,18 +144,28 @@ class Privacy:
             conversation = await tx.conversations.get(who.telegram_id)
             await tx.conversations.clear(who.telegram_id)
             # An unanswered invitation is all there is: it goes now.
-            await mail.send(who.telegram_id, "privacy/invitation_dropped"
-                            if conversation else "privacy/nothing_stored")
+            await mail.send(
+                who.telegram_id,
+                "privacy/invitation_dropped" if conversation else "privacy/nothing_stored",
+            )
             return
         memberships = await tx.memberships.of_person(person.id)
         if len(memberships) > 1:
             titles = await self._titles(tx, memberships)
-            buttons: Buttons = [[(self.core.label("withdraw_from", title=titles[m.swap_id][:40]),
-                                  cb.WITHDRAW_CHOOSE.pack(m.swap_id))] for m in memberships]
+            buttons: Buttons = [
+                [
+                    (
+                        self.core.label("withdraw_from", title=titles[m.swap_id][:40]),
+                        cb.WITHDRAW_CHOOSE.pack(m.swap_id),
+                    )
+                ]
+                for m in memberships
+            ]
             buttons.append([(self.core.label("withdraw_from_all"), cb.WITHDRAW_CHOOSE.pack(0))])
             buttons.append([(self.core.label("cancel"), cb.CANCEL.pack())])
-            await mail.send(who.telegram_id, "privacy/withdraw_which",
-                            count=len(memberships), buttons=buttons)
+            await mail.send(
+                who.telegram_id, "privacy/withdraw_which", count=len(memberships), buttons=buttons
+            )
             return
         await self._ask(tx, mail, who, person, memberships, 0)
 
@@ -146,30 +185,40 @@ class Privacy:
             raise Refusal("errors/stale_button")
         return leaving
 
-    async def _ask(self, tx: Tx, mail: Mail, who: Who, person: Person,
-                   leaving: list[Membership], swap_id: int) -> None:
+    async def _ask(
+        self, tx: Tx, mail: Mail, who: Who, person: Person, leaving: list[Membership], swap_id: int
+    ) -> None:
         items = [c for m in leaving for c in await self._items(tx, person, m)]
         titles = await self._titles(tx, leaving)
         await mail.send(
-            who.telegram_id, "privacy/withdraw_confirm", count=len(items),
+            who.telegram_id,
+            "privacy/withdraw_confirm",
+            count=len(items),
             swaps=", ".join(titles.values()),
             delivered=await self._delivered(tx, items),
             adopted=await self._adopted_note(tx, items),
-            buttons=[[(self.core.label("confirm_withdraw"),
-                       cb.WITHDRAW.pack(person.id, swap_id))],
-                     [(self.core.label("cancel"), cb.CANCEL.pack())]])
+            buttons=[
+                [(self.core.label("confirm_withdraw"), cb.WITHDRAW.pack(person.id, swap_id))],
+                [(self.core.label("cancel"), cb.CANCEL.pack())],
+            ],
+        )
 
     async def _items(self, tx: Tx, person: Person, membership: Membership) -> list[Contribution]:
-        return [c for c in await tx.contributions.of_person(person.id)
-                if c.swap_id == membership.swap_id]
+        return [
+            c
+            for c in await tx.contributions.of_person(person.id)
+            if c.swap_id == membership.swap_id
+        ]
 
     async def _delivered(self, tx: Tx, items: list[Contribution]) -> Html:
         """What of these already reached another team, when and which team: it
         cannot be unsent. Counted from the first delivery, so an edit since
         (which waits to be delivered again) does not hide it."""
         lines = []
-        adopted = {c.adopted_from: c for c in await tx.contributions.adopted(
-            c.id for c in items if c.kind is Kind.PROPOSAL)}
+        adopted = {
+            c.adopted_from: c
+            for c in await tx.contributions.adopted(c.id for c in items if c.kind is Kind.PROPOSAL)
+        }
         for item in items:
             shown = adopted.get(item.id, item) if item.kind is Kind.PROPOSAL else item
             if shown.first_delivered_at is None or shown.kind is Kind.REFLECTION:
@@ -181,10 +230,16 @@ class Privacy:
             team = await tx.teams.get(receiver) if receiver else None
             if team is None:
                 continue
-            key = "privacy/delivered_adopted" if shown is not item \
+            key = (
+                "privacy/delivered_adopted"
+                if shown is not item
                 else f"privacy/delivered_{item.kind.value}"
-            lines.append(self.core.html(key, team=team.name,
-                                        when=self.core.local_time(shown.first_delivered_at)))
+            )
+            lines.append(
+                self.core.html(
+                    key, team=team.name, when=self.core.local_time(shown.first_delivered_at)
+                )
+            )
         return Html("\n".join(lines)) if lines else self.core.html("privacy/nothing_delivered")
 
     async def _adopted_note(self, tx: Tx, items: list[Contribution]) -> Html | str:
@@ -192,7 +247,9 @@ class Privacy:
         return self.core.html("privacy/adopted_goes_too") if adopted else ""
 
     @act_and_scrub
-    async def withdraw_confirmed(self, tx: Tx, mail: Mail, who: Who, person_id: int, swap_id: int) -> None:
+    async def withdraw_confirmed(
+        self, tx: Tx, mail: Mail, who: Who, person_id: int, swap_id: int
+    ) -> None:
         """Delete the person's part in the chosen swap (0: every swap)."""
         person = await tx.people.by_telegram_id(who.telegram_id)
         if person is None or person.id != person_id:
@@ -202,19 +259,29 @@ class Privacy:
         delivered = await self._delivered(tx, items)
         await leave(self.core, tx, mail, person, leaving)
         titles = await self._titles(tx, leaving)
-        await mail.send(who.telegram_id, "privacy/withdrawn", count=len(items),
-                        swaps=", ".join(titles.values()), delivered=delivered)
+        await mail.send(
+            who.telegram_id,
+            "privacy/withdrawn",
+            count=len(items),
+            swaps=", ".join(titles.values()),
+            delivered=delivered,
+        )
 
 
-async def leave(core: Core, tx: Tx, mail: Mail, person: Person,
-                memberships: list[Membership]) -> None:
+async def leave(
+    core: Core, tx: Tx, mail: Mail, person: Person, memberships: list[Membership]
+) -> None:
     """Delete a person's part in these memberships' swaps (withdrawal, or removal
     by the organiser); the person too, and every message to them, if nothing is left."""
     for membership in memberships:
-        items = [c for c in await tx.contributions.of_person(person.id)
-                 if c.swap_id == membership.swap_id]
-        await drop_adopted(core, tx, mail, person.id,
-                           [c.id for c in items if c.kind is Kind.PROPOSAL])
+        items = [
+            c
+            for c in await tx.contributions.of_person(person.id)
+            if c.swap_id == membership.swap_id
+        ]
+        await drop_adopted(
+            core, tx, mail, person.id, [c.id for c in items if c.kind is Kind.PROPOSAL]
+        )
         await tx.contributions.delete_of(person.id, membership.swap_id)
         await tx.consents.detach(person.id, membership.team_id)
         await tx.memberships.delete(membership.id)
@@ -227,15 +294,23 @@ async def leave(core: Core, tx: Tx, mail: Mail, person: Person,
         await tx.people.delete(person.id)
 
 
-async def drop_adopted(core: Core, tx: Tx, mail: Mail, author_id: int,
-                       proposal_ids: list[int]) -> None:
+async def drop_adopted(
+    core: Core, tx: Tx, mail: Mail, author_id: int, proposal_ids: list[int]
+) -> None:
     """A team item that took a proposal word for word holds its author's words:
     when the proposal goes, it goes too, and whoever submitted it is told why."""
     for adopted in await tx.contributions.adopted(proposal_ids):
         submitter = await tx.people.get(adopted.person_id)
-        if adopted.person_id != author_id and submitter is not None \
-                and adopted.status is Status.CONFIRMED:
-            await mail.send(submitter.telegram_id, "privacy/adopted_withdrawn",
-                            delivered=core.html("privacy/adopted_was_delivered")
-                            if adopted.first_delivered_at else "")
+        if (
+            adopted.person_id != author_id
+            and submitter is not None
+            and adopted.status is Status.CONFIRMED
+        ):
+            await mail.send(
+                submitter.telegram_id,
+                "privacy/adopted_withdrawn",
+                delivered=core.html("privacy/adopted_was_delivered")
+                if adopted.first_delivered_at
+                else "",
+            )
         await tx.contributions.delete(adopted.id)

@@ -136,12 +136,12 @@ def missing_for_advance(progress: SwapProgress) -> list[Missing]:
     elif phase is Phase.DILEMMA:
         missing += [Missing("dilemma", t.name) for t in progress.teams if not t.has_dilemma]
     elif phase is Phase.RESPONSE:
-        missing += [Missing("team_response", t.name) for t in progress.teams
-                    if not t.has_team_response]
+        missing += [
+            Missing("team_response", t.name) for t in progress.teams if not t.has_team_response
+        ]
     elif phase is Phase.REFLECTION:
         if progress.rounds_released >= REFLECTION_ROUNDS:
-            missing += [Missing("reflection", t.name) for t in progress.teams
-                        if t.reflections == 0]
+            missing += [Missing("reflection", t.name) for t in progress.teams if t.reflections == 0]
     elif phase is Phase.CLOSED:
         raise NotAllowed("already_closed")
     return missing

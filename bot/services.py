@@ -31,14 +31,27 @@ class Services:
     guide: Guide
 
     @classmethod
-    def build(cls, db: Database, prompts: Prompts, organiser_ids: frozenset[int],
-              bot_username: str, zone: ZoneInfo) -> Services:
+    def build(
+        cls,
+        db: Database,
+        prompts: Prompts,
+        organiser_ids: frozenset[int],
+        bot_username: str,
+        zone: ZoneInfo,
+    ) -> Services:
         core = Core(db, prompts, organiser_ids, bot_username, zone)
         export = Export(core)
         phases = Phases(core, export)
-        return cls(core=core, joining=Joining(core, phases.catch_up),
-                   organising=Organising(core), workshop=Workshop(core), phases=phases,
-                   export=export, privacy=Privacy(core), guide=Guide(core))
+        return cls(
+            core=core,
+            joining=Joining(core, phases.catch_up),
+            organising=Organising(core),
+            workshop=Workshop(core),
+            phases=phases,
+            export=export,
+            privacy=Privacy(core),
+            guide=Guide(core),
+        )
 
     async def text(self, who: Who, text: str, reply_to: int | None) -> None:
         """Someone wrote: a team's new name if an organiser is renaming one, else a

@@ -29,8 +29,17 @@ import markdown
 MESSAGE_LIMIT = 4096
 
 # Tags Telegram's HTML parse mode accepts, with the attributes we keep.
-_INLINE_TAGS = {"b": (), "i": (), "u": (), "s": (), "code": (), "a": ("href",),
-                "pre": (), "blockquote": (), "tg-spoiler": ()}
+_INLINE_TAGS = {
+    "b": (),
+    "i": (),
+    "u": (),
+    "s": (),
+    "code": (),
+    "a": ("href",),
+    "pre": (),
+    "blockquote": (),
+    "tg-spoiler": (),
+}
 _ALIASES = {"strong": "b", "em": "i", "del": "s", "strike": "s", "ins": "u"}
 
 
@@ -140,8 +149,9 @@ def _serialise(chars: list[tuple[str, tuple[_Style, ...]]]) -> str:
     for c, styles in chars:
         if list(styles) != open_styles:
             keep = 0
-            while (keep < len(open_styles) and keep < len(styles)
-                   and open_styles[keep] == styles[keep]):
+            while (
+                keep < len(open_styles) and keep < len(styles) and open_styles[keep] == styles[keep]
+            ):
                 keep += 1
             for style in reversed(open_styles[keep:]):
                 out.append(f"</{style[0]}>")
@@ -202,8 +212,9 @@ def _break_at(text: str, limit: int) -> int:
     return window
 
 
-def split_html(chars: list[tuple[str, tuple[_Style, ...]]],
-               limit: int = MESSAGE_LIMIT) -> list[str]:
+def split_html(
+    chars: list[tuple[str, tuple[_Style, ...]]], limit: int = MESSAGE_LIMIT
+) -> list[str]:
     """Split styled text into Telegram HTML messages of at most ``limit`` units each."""
     chars = _strip(chars)
     parts: list[str] = []
@@ -217,8 +228,9 @@ def split_html(chars: list[tuple[str, tuple[_Style, ...]]],
     return parts
 
 
-def to_styled(source_html: str, fold_newlines: bool = False
-              ) -> list[tuple[str, tuple[_Style, ...]]]:
+def to_styled(
+    source_html: str, fold_newlines: bool = False
+) -> list[tuple[str, tuple[_Style, ...]]]:
     """Parse HTML into styled text; ``fold_newlines`` for HTML from ``markdown``."""
     parser = _TelegramHtml(fold_newlines)
     parser.feed(source_html)
@@ -277,8 +289,13 @@ class Prompts:
 
     def raw(self, key: str, **params: Any) -> str:
         """The prompt as Markdown with its placeholders filled, for files we write."""
-        return self._path(key).read_text("utf-8").format_map(
-            _Escaping({k: str(v) for k, v in params.items()})).strip() + "\n"
+        return (
+            self._path(key)
+            .read_text("utf-8")
+            .format_map(_Escaping({k: str(v) for k, v in params.items()}))
+            .strip()
+            + "\n"
+        )
 
     def messages(self, key: str, **params: Any) -> list[str]:
         """The prompt as one or more messages under Telegram's length limit."""

@@ -44,8 +44,10 @@ class Workshop:
         except NotAllowed as refusal:
             if member.swap.phase is Phase.CLOSED:
                 raise Refusal("errors/closed") from None
-            raise Refusal(f"errors/{refusal.reason}_{kind.value}",
-                          phase=self.core.label(f"phase_{member.swap.phase.value}")) from None
+            raise Refusal(
+                f"errors/{refusal.reason}_{kind.value}",
+                phase=self.core.label(f"phase_{member.swap.phase.value}"),
+            ) from None
 
     # -- starting to write -------------------------------------------------
 
@@ -54,13 +56,19 @@ class Workshop:
         """``/dilemma``, ``/propose`` or ``/response``: wait for the person's text."""
         member = await self.core.member(tx, who)
         self._check(member, kind)
-        current = await tx.contributions.confirmed(team_id=member.team.id, kind=kind) \
-            if kind in _TEAM_KINDS else []
+        current = (
+            await tx.contributions.confirmed(team_id=member.team.id, kind=kind)
+            if kind in _TEAM_KINDS
+            else []
+        )
         await tx.conversations.set(who.telegram_id, Waiting.AWAITING, kind=kind.value)
-        await mail.send(who.telegram_id, f"workshop/ask_{kind.value}",
-                        quotes=[c.id for c in current[-1:]],
-                        current=current[-1].text if current else "",
-                        replaces=self.core.html("workshop/will_replace") if current else "")
+        await mail.send(
+            who.telegram_id,
+            f"workshop/ask_{kind.value}",
+            quotes=[c.id for c in current[-1:]],
+            current=current[-1].text if current else "",
+            replaces=self.core.html("workshop/will_replace") if current else "",
+        )
 
     @act
     async def text(self, tx: Tx, mail: Mail, who: Who, text: str, reply_to: int | None) -> None:
@@ -77,8 +85,11 @@ class Workshop:
         if not clean:
             raise Refusal("errors/empty")
         now = time.time()
-        if conversation is not None and self._pasting(conversation, now) \
-                and conversation.data.get("refused"):
+        if (
+            conversation is not None
+            and self._pasting(conversation, now)
+            and conversation.data.get("refused")
+        ):
             # The rest of a paste already refused as too long: dropped quietly.
             await tx.conversations.set(who.telegram_id, Waiting.PASTING, refused=True, at=now)
             return
@@ -89,8 +100,12 @@ class Workshop:
             if earlier is not None:
                 await tx.contributions.delete(earlier.id)
             await tx.conversations.set(who.telegram_id, Waiting.PASTING, refused=True, at=now)
-            await mail.send(who.telegram_id, "errors/too_long", limit=f"{TEXT_LIMIT:,}",
-                            length=f"{len(clean):,}")
+            await mail.send(
+                who.telegram_id,
+                "errors/too_long",
+                limit=f"{TEXT_LIMIT:,}",
+                length=f"{len(clean):,}",
+            )
             return
         editing: int | None = None
         replaced = False
@@ -109,26 +124,35 @@ class Workshop:
                 round_ = await self._round_for(tx, who, member, reply_to, editing)
             if editing is None:
                 # One open draft per person and kind: the newest text wins.
-                replaced = bool(await tx.contributions.delete_drafts_of(
-                    member.person.id, kind, member.swap.id))
+                replaced = bool(
+                    await tx.contributions.delete_drafts_of(member.person.id, kind, member.swap.id)
+                )
         draft = await self._draft(tx, member, kind, clean, editing, round_)
         if len(text) >= LONG_PART:
-            await tx.conversations.set(who.telegram_id, Waiting.PASTING, draft_id=draft.id,
-                                       at=now)
+            await tx.conversations.set(who.telegram_id, Waiting.PASTING, draft_id=draft.id, at=now)
         else:
             await tx.conversations.clear(who.telegram_id)
-        await self._preview(mail, who, member, draft, replaced=replaced,
-                            not_before=now + PASTE_WINDOW if len(text) >= LONG_PART
-                            else 0.0)
+        await self._preview(
+            mail,
+            who,
+            member,
+            draft,
+            replaced=replaced,
+            not_before=now + PASTE_WINDOW if len(text) >= LONG_PART else 0.0,
+        )
 
     @staticmethod
     def _pasting(conversation: Conversation | None, now: float) -> bool:
         """Whether a text now may be the next part of a paste."""
-        return conversation is not None and conversation.state is Waiting.PASTING \
+        return (
+            conversation is not None
+            and conversation.state is Waiting.PASTING
             and now - float(conversation.data.get("at", 0)) <= PASTE_WINDOW
+        )
 
-    async def _paste_so_far(self, tx: Tx, member: Member, conversation: Conversation | None,
-                            now: float) -> Contribution | None:
+    async def _paste_so_far(
+        self, tx: Tx, member: Member, conversation: Conversation | None, now: float
+    ) -> Contribution | None:
         """The draft holding the first parts of a paste this text continues, if any."""
         if conversation is None or not self._pasting(conversation, now):
             return None
@@ -156,8 +180,9 @@ class Workshop:
             return Kind.ANSWER
         return Kind.REFLECTION
 
-    async def _round_for(self, tx: Tx, who: Who, member: Member, reply_to: int | None,
-                         editing: int | None) -> int:
+    async def _round_for(
+        self, tx: Tx, who: Who, member: Member, reply_to: int | None, editing: int | None
+    ) -> int:
         """The reflection round a text answers: the prompt replied to, else the
         first released round this person has not answered, else the latest."""
         if editing is not None:
@@ -171,8 +196,9 @@ class Workshop:
             context = await tx.outbox.context_of(who.telegram_id, reply_to)
             if context and context.get("round") and context["round"] <= released:
                 return int(context["round"])
-        mine = await tx.contributions.confirmed(person_id=member.person.id,
-                                                swap_id=member.swap.id, kind=Kind.REFLECTION)
+        mine = await tx.contributions.confirmed(
+            person_id=member.person.id, swap_id=member.swap.id, kind=Kind.REFLECTION
+        )
         answered = {c.round for c in mine}
         for round_ in range(1, min(released, REFLECTION_ROUNDS) + 1):
             if round_ not in answered:
@@ -185,10 +211,14 @@ class Workshop:
             raise Refusal("workshop/no_dilemma_received")
         return works_on(recipients, member.team.id)
 
-    async def _draft(self, tx: Tx, member: Member, kind: Kind, text: str,
-                     editing: int | None, round_: int | None) -> Contribution:
-        about = await self._about_team(tx, member) \
-            if kind in (Kind.ANSWER, Kind.TEAM_RESPONSE) else None
+    async def _draft(
+        self, tx: Tx, member: Member, kind: Kind, text: str, editing: int | None, round_: int | None
+    ) -> Contribution:
+        about = (
+            await self._about_team(tx, member)
+            if kind in (Kind.ANSWER, Kind.TEAM_RESPONSE)
+            else None
+        )
         adopted_from = None
         if editing is not None:
             original = await tx.contributions.get(editing)
@@ -201,32 +231,62 @@ class Workshop:
                 await tx.contributions.delete(original.id)
                 editing = original.replaces_id
         return await tx.contributions.add_draft(
-            member.swap.id, member.team.id, member.person.id, kind, text,
-            about_team_id=about, round=round_, replaces_id=editing, adopted_from=adopted_from)
+            member.swap.id,
+            member.team.id,
+            member.person.id,
+            kind,
+            text,
+            about_team_id=about,
+            round=round_,
+            replaces_id=editing,
+            adopted_from=adopted_from,
+        )
 
-    async def _preview(self, mail: Mail, who: Who, member: Member, draft: Contribution, *,
-                       replaced: bool = False, not_before: float = 0.0) -> None:
+    async def _preview(
+        self,
+        mail: Mail,
+        who: Who,
+        member: Member,
+        draft: Contribution,
+        *,
+        replaced: bool = False,
+        not_before: float = 0.0,
+    ) -> None:
         core = self.core
         buttons: Buttons = [
             [(core.label("confirm"), cb.CONFIRM.pack(draft.id))],
-            [(core.label("edit"), cb.EDIT.pack(draft.id)), (core.label("discard"), cb.DISCARD.pack(draft.id))],
+            [
+                (core.label("edit"), cb.EDIT.pack(draft.id)),
+                (core.label("discard"), cb.DISCARD.pack(draft.id)),
+            ],
         ]
         names = "names_shared_note" if member.swap.share_names else "names_hidden_note"
-        await mail.send(who.telegram_id, f"workshop/preview_{draft.kind.value}",
-                        contribution_id=draft.id, text=draft.text, round=draft.round or "",
-                        names=core.html(f"workshop/{names}"), buttons=buttons,
-                        replaced=core.html("workshop/replaced_draft") if replaced else "",
-                        not_before=not_before)
+        await mail.send(
+            who.telegram_id,
+            f"workshop/preview_{draft.kind.value}",
+            contribution_id=draft.id,
+            text=draft.text,
+            round=draft.round or "",
+            names=core.html(f"workshop/{names}"),
+            buttons=buttons,
+            replaced=core.html("workshop/replaced_draft") if replaced else "",
+            not_before=not_before,
+        )
 
     # -- the buttons under a preview or receipt -----------------------------
 
-    async def _own(self, tx: Tx, who: Who, contribution_id: int,
-                   status: Status) -> tuple[Member, Contribution]:
+    async def _own(
+        self, tx: Tx, who: Who, contribution_id: int, status: Status
+    ) -> tuple[Member, Contribution]:
         """The acting person's contribution in the given status, in its phase."""
         member = await self.core.member(tx, who)
         item = await tx.contributions.get(contribution_id)
-        if (item is None or item.person_id != member.person.id or item.status != status
-                or item.swap_id != member.swap.id):
+        if (
+            item is None
+            or item.person_id != member.person.id
+            or item.status != status
+            or item.swap_id != member.swap.id
+        ):
             raise Refusal("errors/stale_button")
         self._check(member, item.kind)
         return member, item
@@ -239,59 +299,85 @@ class Workshop:
             original = await tx.contributions.get(draft.replaces_id)
             if original is None or original.status is not Status.CONFIRMED:
                 raise Refusal("errors/stale_button")
-            await tx.contributions.replace_text(original.id, draft.text,
-                                                adopted_from=draft.adopted_from)
+            await tx.contributions.replace_text(
+                original.id, draft.text, adopted_from=draft.adopted_from
+            )
             await tx.contributions.delete(draft.id)
             item = await tx.contributions.get(original.id)
         else:
             await tx.contributions.confirm(draft.id)
             if draft.kind in _TEAM_KINDS:
                 await self._tell_replaced(tx, mail, member, draft)
-                await tx.contributions.supersede_team_item(member.team.id, draft.kind,
-                                                           draft.id)
+                await tx.contributions.supersede_team_item(member.team.id, draft.kind, draft.id)
             item = await tx.contributions.get(draft.id)
         assert item is not None
         await self._after_confirm(tx, mail, who, member, item)
 
-    async def _tell_replaced(self, tx: Tx, mail: Mail, member: Member,
-                             draft: Contribution) -> None:
+    async def _tell_replaced(self, tx: Tx, mail: Mail, member: Member, draft: Contribution) -> None:
         """Whoever confirmed the team item this one replaces hears who replaced it."""
-        for previous in await tx.contributions.confirmed(team_id=member.team.id,
-                                                         kind=draft.kind):
+        for previous in await tx.contributions.confirmed(team_id=member.team.id, kind=draft.kind):
             if previous.id == draft.id or previous.person_id == member.person.id:
                 continue
             author = await tx.people.get(previous.person_id)
             if author is not None:
-                await mail.send(author.telegram_id, f"workshop/team_{draft.kind.value}_replaced",
-                                name=member.person.display_name, text=draft.text,
-                                contribution_id=draft.id)
+                await mail.send(
+                    author.telegram_id,
+                    f"workshop/team_{draft.kind.value}_replaced",
+                    name=member.person.display_name,
+                    text=draft.text,
+                    contribution_id=draft.id,
+                )
 
-    async def _after_confirm(self, tx: Tx, mail: Mail, who: Who, member: Member,
-                             item: Contribution) -> None:
+    async def _after_confirm(
+        self, tx: Tx, mail: Mail, who: Who, member: Member, item: Contribution
+    ) -> None:
         core = self.core
-        manage: Buttons = [[(core.label("edit"), cb.EDIT.pack(item.id)),
-                            (core.label("withdraw_item"), cb.WITHDRAW_ITEM.pack(item.id))]]
+        manage: Buttons = [
+            [
+                (core.label("edit"), cb.EDIT.pack(item.id)),
+                (core.label("withdraw_item"), cb.WITHDRAW_ITEM.pack(item.id)),
+            ]
+        ]
         if item.kind is Kind.PROPOSAL:
             await mail.send(who.telegram_id, "workshop/proposal_confirmed", buttons=manage)
             for membership, person in await tx.memberships.of_team(member.team.id):
                 if person.id == member.person.id:
                     continue
-                adopt = [[(core.label("adopt"), cb.ADOPT.pack(item.id))]] \
-                    if membership.role is Role.LEAD else None
-                await mail.send(person.telegram_id, "workshop/proposal_shared",
-                                contribution_id=item.id,
-                                name=member.person.display_name, text=item.text,
-                                buttons=adopt)
+                adopt = (
+                    [[(core.label("adopt"), cb.ADOPT.pack(item.id))]]
+                    if membership.role is Role.LEAD
+                    else None
+                )
+                await mail.send(
+                    person.telegram_id,
+                    "workshop/proposal_shared",
+                    contribution_id=item.id,
+                    name=member.person.display_name,
+                    text=item.text,
+                    buttons=adopt,
+                )
         elif item.kind in _TEAM_KINDS:
-            await mail.send(who.telegram_id, f"workshop/{item.kind.value}_confirmed",
-                            buttons=[[(core.label("edit"), cb.EDIT.pack(item.id))]])
-            await core.tell_team(tx, mail, member.team.id,
-                                 f"workshop/team_{item.kind.value}_confirmed",
-                                 except_person=member.person.id, text=item.text,
-                                 contribution_id=item.id)
+            await mail.send(
+                who.telegram_id,
+                f"workshop/{item.kind.value}_confirmed",
+                buttons=[[(core.label("edit"), cb.EDIT.pack(item.id))]],
+            )
+            await core.tell_team(
+                tx,
+                mail,
+                member.team.id,
+                f"workshop/team_{item.kind.value}_confirmed",
+                except_person=member.person.id,
+                text=item.text,
+                contribution_id=item.id,
+            )
         else:
-            await mail.send(who.telegram_id, f"workshop/{item.kind.value}_confirmed",
-                            round=item.round or "", buttons=manage)
+            await mail.send(
+                who.telegram_id,
+                f"workshop/{item.kind.value}_confirmed",
+                round=item.round or "",
+                buttons=manage,
+            )
 
     @act
     async def edit(self, tx: Tx, mail: Mail, who: Who, contribution_id: int) -> None:
@@ -301,10 +387,12 @@ class Workshop:
         if status not in (Status.DRAFT, Status.CONFIRMED):
             raise Refusal("errors/stale_button")
         _, item = await self._own(tx, who, contribution_id, status)
-        await tx.conversations.set(who.telegram_id, Waiting.AWAITING, kind=item.kind.value,
-                                   editing=item.id)
-        await mail.send(who.telegram_id, "workshop/send_new_text", text=item.text,
-                        contribution_id=item.id)
+        await tx.conversations.set(
+            who.telegram_id, Waiting.AWAITING, kind=item.kind.value, editing=item.id
+        )
+        await mail.send(
+            who.telegram_id, "workshop/send_new_text", text=item.text, contribution_id=item.id
+        )
 
     @act
     async def discard(self, tx: Tx, mail: Mail, who: Who, draft_id: int) -> None:
@@ -328,15 +416,25 @@ class Workshop:
         """A lead takes a team member's proposal as the draft of the team's dilemma."""
         member = await self.core.member(tx, who)
         proposal = await tx.contributions.get(proposal_id)
-        if (proposal is None or proposal.kind is not Kind.PROPOSAL
-                or proposal.status is not Status.CONFIRMED or proposal.team_id != member.team.id):
+        if (
+            proposal is None
+            or proposal.kind is not Kind.PROPOSAL
+            or proposal.status is not Status.CONFIRMED
+            or proposal.team_id != member.team.id
+        ):
             raise Refusal("errors/stale_button")
         self._check(member, Kind.DILEMMA)
         replaced = await tx.contributions.delete_drafts_of(
-            member.person.id, Kind.DILEMMA, member.swap.id)
-        draft = await tx.contributions.add_draft(member.swap.id, member.team.id,
-                                                 member.person.id, Kind.DILEMMA,
-                                                 proposal.text, adopted_from=proposal.id)
+            member.person.id, Kind.DILEMMA, member.swap.id
+        )
+        draft = await tx.contributions.add_draft(
+            member.swap.id,
+            member.team.id,
+            member.person.id,
+            Kind.DILEMMA,
+            proposal.text,
+            adopted_from=proposal.id,
+        )
         await self._preview(mail, who, member, draft, replaced=bool(replaced))
         return
         await self._preview(mail, who, member, draft)
@@ -348,8 +446,11 @@ class Workshop:
         person = await tx.people.by_telegram_id(who.telegram_id)
         await tx.conversations.clear(who.telegram_id)
         drafts = await tx.contributions.delete_drafts_of(person.id) if person else 0
-        key = "workshop/cancelled" if conversation is not None or drafts \
+        key = (
+            "workshop/cancelled"
+            if conversation is not None or drafts
             else "workshop/nothing_to_cancel"
+        )
         await mail.send(who.telegram_id, key)
 
     @act

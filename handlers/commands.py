@@ -121,9 +121,23 @@ async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # The handler of each command in ``bot.commands.COMMANDS``, by name.
 HANDLERS: dict[str, Callback] = {
-    "start": start, "help": help_command, "dilemma": dilemma, "propose": propose,
-    "response": response, "newswap": new_swap, "swaps": swaps, "addteam": add_team,
-    "teams": teams, "status": status, "advance": advance, "reopen": reopen,
-    "settings": settings, "revoke": revoke, "remove": remove, "export": export,
-    "cancel": cancel, "mydata": my_data, "withdraw": withdraw,
+    "start": start,
+    "help": help_command,
+    "dilemma": dilemma,
+    "propose": propose,
+    "response": response,
+    "newswap": new_swap,
+    "swaps": swaps,
+    "addteam": add_team,
+    "teams": teams,
+    "status": status,
+    "advance": advance,
+    "reopen": reopen,
+    "settings": settings,
+    "revoke": revoke,
+    "remove": remove,
+    "export": export,
+    "cancel": cancel,
+    "mydata": my_data,
+    "withdraw": withdraw,
 }

@@ -1,5 +1,4 @@
-"""Contributions: what people write, from draft to confirmed.
-"""
+"""Contributions: what people write, from draft to confirmed."""
 
 from __future__ import annotations
 
@@ -34,16 +33,34 @@ def _contribution(row: aiosqlite.Row) -> Contribution:
 
 
 class ContributionStore(Store):
-    async def add_draft(self, swap_id: int, team_id: int, person_id: int, kind: Kind,
-                        text: str, about_team_id: int | None = None,
-                        round: int | None = None, replaces_id: int | None = None,
-                        adopted_from: int | None = None) -> Contribution:
+    async def add_draft(
+        self,
+        swap_id: int,
+        team_id: int,
+        person_id: int,
+        kind: Kind,
+        text: str,
+        about_team_id: int | None = None,
+        round: int | None = None,
+        replaces_id: int | None = None,
+        adopted_from: int | None = None,
+    ) -> Contribution:
         cid = await self._run(
             "INSERT INTO contributions (swap_id, team_id, person_id, kind, about_team_id,"
             " round, text, status, replaces_id, adopted_from, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
-            (swap_id, team_id, person_id, kind.value, about_team_id, round, text,
-             replaces_id, adopted_from, self.now),
+            (
+                swap_id,
+                team_id,
+                person_id,
+                kind.value,
+                about_team_id,
+                round,
+                text,
+                replaces_id,
+                adopted_from,
+                self.now,
+            ),
         )
         c = await self.get(cid)
         assert c is not None
@@ -59,8 +76,7 @@ class ContributionStore(Store):
             (self.now, contribution_id),
         )
 
-    async def replace_text(self, contribution_id: int, text: str,
-                           adopted_from: int | None) -> None:
+    async def replace_text(self, contribution_id: int, text: str, adopted_from: int | None) -> None:
         """Give a confirmed contribution new words; it counts as not yet delivered."""
         await self._run(
             "UPDATE contributions SET text = ?, confirmed_at = ?, delivered_at = NULL,"
@@ -79,8 +95,9 @@ class ContributionStore(Store):
     async def delete(self, contribution_id: int) -> None:
         await self._run("DELETE FROM contributions WHERE id = ?", (contribution_id,))
 
-    async def delete_drafts_of(self, person_id: int, kind: Kind | None = None,
-                               swap_id: int | None = None) -> int:
+    async def delete_drafts_of(
+        self, person_id: int, kind: Kind | None = None, swap_id: int | None = None
+    ) -> int:
         """Delete a person's drafts (of one kind, in one swap, if given)."""
         return await self._count(
             "DELETE FROM contributions WHERE person_id = ? AND status = 'draft'"
@@ -102,24 +119,37 @@ class ContributionStore(Store):
             return []
         rows = await self._all(
             f"SELECT * FROM contributions WHERE adopted_from IN ({','.join('?' * len(ids))})"
-            " ORDER BY id", ids)
+            " ORDER BY id",
+            ids,
+        )
         return [_contribution(r) for r in rows]
 
     async def delete_expired_drafts(self, before: str) -> int:
         """Forget drafts nobody confirmed, written before ``before``."""
         return await self._count(
-            "DELETE FROM contributions WHERE status = 'draft' AND created_at < ?", (before,))
+            "DELETE FROM contributions WHERE status = 'draft' AND created_at < ?", (before,)
+        )
 
-    async def confirmed(self, *, swap_id: int | None = None, team_id: int | None = None,
-                        kind: Kind | None = None, person_id: int | None = None,
-                        about_team_id: int | None = None, round: int | None = None
-                        ) -> list[Contribution]:
+    async def confirmed(
+        self,
+        *,
+        swap_id: int | None = None,
+        team_id: int | None = None,
+        kind: Kind | None = None,
+        person_id: int | None = None,
+        about_team_id: int | None = None,
+        round: int | None = None,
+    ) -> list[Contribution]:
         clauses = ["status = 'confirmed'"]
         params: list[Any] = []
-        for column, value in (("swap_id", swap_id), ("team_id", team_id),
-                              ("kind", kind.value if kind else None),
-                              ("person_id", person_id), ("about_team_id", about_team_id),
-                              ("round", round)):
+        for column, value in (
+            ("swap_id", swap_id),
+            ("team_id", team_id),
+            ("kind", kind.value if kind else None),
+            ("person_id", person_id),
+            ("about_team_id", about_team_id),
+            ("round", round),
+        ):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
@@ -130,8 +160,9 @@ class ContributionStore(Store):
 
     async def team_response(self, by_team_id: int, about_team_id: int) -> Contribution | None:
         """A team's confirmed consolidated response to another team's dilemma."""
-        found = await self.confirmed(team_id=by_team_id, kind=Kind.TEAM_RESPONSE,
-                                     about_team_id=about_team_id)
+        found = await self.confirmed(
+            team_id=by_team_id, kind=Kind.TEAM_RESPONSE, about_team_id=about_team_id
+        )
         return found[-1] if found else None
 
     async def of_person(self, person_id: int) -> list[Contribution]:
@@ -141,16 +172,19 @@ class ContributionStore(Store):
         return [_contribution(r) for r in rows]
 
     async def has_delivered_superseded(self, team_id: int, kind: Kind) -> bool:
-        return await self._one(
-            "SELECT 1 FROM contributions WHERE team_id = ? AND kind = ? AND status ="
-            " 'superseded' AND delivered_at IS NOT NULL LIMIT 1",
-            (team_id, kind.value),
-        ) is not None
+        return (
+            await self._one(
+                "SELECT 1 FROM contributions WHERE team_id = ? AND kind = ? AND status ="
+                " 'superseded' AND delivered_at IS NOT NULL LIMIT 1",
+                (team_id, kind.value),
+            )
+            is not None
+        )
 
     async def mark_delivered(self, contribution_ids: Iterable[int]) -> None:
         for cid in contribution_ids:
             await self._run(
                 "UPDATE contributions SET delivered_at = ?, ever_delivered = 1,"
                 " first_delivered_at = COALESCE(first_delivered_at, ?) WHERE id = ?",
-                (self.now, self.now, cid)
+                (self.now, self.now, cid),
             )

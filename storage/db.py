@@ -204,14 +204,17 @@ def _lock_exclusively(path: str) -> int:
     try:
         descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise DatabaseUnusable(f"{path} cannot be used: its lock file {lock_path} cannot be "
-                               f"opened ({exc.strerror}): the folder must be writable") from None
+        raise DatabaseUnusable(
+            f"{path} cannot be used: its lock file {lock_path} cannot be "
+            f"opened ({exc.strerror}): the folder must be writable"
+        ) from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
-        raise DatabaseUnusable(f"{path} is in use: a bot is already running on it and "
-                               f"holds {lock_path}") from None
+        raise DatabaseUnusable(
+            f"{path} is in use: a bot is already running on it and holds {lock_path}"
+        ) from None
     except BaseException:
         os.close(descriptor)
         raise

@@ -1,5 +1,4 @@
-"""The outbox (every message the bot owes), and the updates already handled.
-"""
+"""The outbox (every message the bot owes), and the updates already handled."""
 
 from __future__ import annotations
 
@@ -17,11 +16,20 @@ class OutboxStore(Store):
         self.added = 0
         self.chats: set[int] = set()
 
-    async def add(self, chat_id: int, text: str, reply_markup: dict | None = None,
-                  contribution_id: int | None = None, context: dict | None = None,
-                  document_name: str | None = None, document: bytes | None = None,
-                  bulk: bool = False, quotes: Iterable[int] = (),
-                  forget_when_sent: bool = False, not_before: float = 0.0) -> int:
+    async def add(
+        self,
+        chat_id: int,
+        text: str,
+        reply_markup: dict | None = None,
+        contribution_id: int | None = None,
+        context: dict | None = None,
+        document_name: str | None = None,
+        document: bytes | None = None,
+        bulk: bool = False,
+        quotes: Iterable[int] = (),
+        forget_when_sent: bool = False,
+        not_before: float = 0.0,
+    ) -> int:
         """Owe a message; ``quotes`` are the contributions whose words it carries,
         so that it is not sent if they are withdrawn first."""
         self.added += 1
@@ -30,16 +38,26 @@ class OutboxStore(Store):
             "INSERT INTO outbox (chat_id, text, reply_markup, contribution_id, context,"
             " document_name, document, priority, forget_when_sent, not_before, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (chat_id, text, json.dumps(reply_markup) if reply_markup else None,
-             contribution_id, json.dumps(context) if context else None,
-             document_name, document, int(bulk), int(forget_when_sent), not_before,
-             self.now),
+            (
+                chat_id,
+                text,
+                json.dumps(reply_markup) if reply_markup else None,
+                contribution_id,
+                json.dumps(context) if context else None,
+                document_name,
+                document,
+                int(bulk),
+                int(forget_when_sent),
+                not_before,
+                self.now,
+            ),
         )
         quoted = set(quotes) | ({contribution_id} if contribution_id else set())
         for quoted_id in quoted:
             await self._run(
                 "INSERT INTO outbox_quotes (outbox_id, contribution_id) VALUES (?, ?)",
-                (outbox_id, quoted_id))
+                (outbox_id, quoted_id),
+            )
         return outbox_id
 
     async def forget_chat(self, chat_id: int) -> None:
@@ -56,8 +74,9 @@ class OutboxStore(Store):
         )
         return json.loads(row["context"]) if row and row["context"] else None
 
-    async def due(self, now: float, limit: int, exclude_chats: Iterable[int] = ()
-                  ) -> list[aiosqlite.Row]:
+    async def due(
+        self, now: float, limit: int, exclude_chats: Iterable[int] = ()
+    ) -> list[aiosqlite.Row]:
         """Pending messages that may go now, oldest first, the first one per chat."""
         chats = list(exclude_chats)
         pending = "status = 'pending'"
@@ -80,8 +99,7 @@ class OutboxStore(Store):
         counting them would make it wake again at once, over and over.
         """
         row = await self._one(
-            "SELECT MIN(not_before) AS t FROM outbox WHERE status = 'pending'"
-            " AND not_before > ?",
+            "SELECT MIN(not_before) AS t FROM outbox WHERE status = 'pending' AND not_before > ?",
             (after,),
         )
         return row["t"] if row and row["t"] is not None else None
@@ -96,8 +114,7 @@ class OutboxStore(Store):
         )
         # A message to someone who keeps no record with us (they declined) is
         # not kept either: its times alone could tie them to the decline.
-        await self._run("DELETE FROM outbox WHERE id = ? AND forget_when_sent = 1",
-                        (outbox_id,))
+        await self._run("DELETE FROM outbox WHERE id = ? AND forget_when_sent = 1", (outbox_id,))
 
     async def retry_later(self, outbox_id: int, not_before: float, error: str) -> None:
         await self._run(
@@ -125,8 +142,7 @@ class OutboxStore(Store):
 
     async def fail(self, outbox_id: int, error: str) -> None:
         await self._run(
-            "UPDATE outbox SET status = 'failed', error = ?, attempts = attempts + 1"
-            " WHERE id = ?",
+            "UPDATE outbox SET status = 'failed', error = ?, attempts = attempts + 1 WHERE id = ?",
             (error, outbox_id),
         )
 
@@ -137,9 +153,10 @@ class OutboxStore(Store):
 
 class UpdateStore(Store):
     async def was_handled(self, update_id: int) -> bool:
-        return await self._one(
-            "SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,)
-        ) is not None
+        return (
+            await self._one("SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,))
+            is not None
+        )
 
     async def mark_handled(self, update_id: int) -> None:
         await self._run(

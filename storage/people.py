@@ -61,8 +61,7 @@ class PersonStore(Store):
         await self._run("DELETE FROM people WHERE id = ?", (person_id,))
 
     async def set_current_swap(self, person_id: int, swap_id: int) -> None:
-        await self._run("UPDATE people SET current_swap_id = ? WHERE id = ?",
-                        (swap_id, person_id))
+        await self._run("UPDATE people SET current_swap_id = ? WHERE id = ?", (swap_id, person_id))
 
     async def current_swap_id(self, person_id: int) -> int | None:
         row = await self._one("SELECT current_swap_id FROM people WHERE id = ?", (person_id,))
@@ -81,8 +80,9 @@ def _membership(row: aiosqlite.Row) -> Membership:
 
 
 class MembershipStore(Store):
-    async def create(self, person_id: int, team_id: int, swap_id: int, role: Role,
-                     invite_id: int) -> Membership:
+    async def create(
+        self, person_id: int, team_id: int, swap_id: int, role: Role, invite_id: int
+    ) -> Membership:
         membership_id = await self._run(
             "INSERT INTO memberships (person_id, swap_id, team_id, role, invite_id, joined_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -121,8 +121,13 @@ class MembershipStore(Store):
         return [
             (
                 _membership(r),
-                Person(r["pid"], r["telegram_id"], r["display_name"], r["pseudonym"],
-                       ChatStatus(r["chat_status"])),
+                Person(
+                    r["pid"],
+                    r["telegram_id"],
+                    r["display_name"],
+                    r["pseudonym"],
+                    ChatStatus(r["chat_status"]),
+                ),
             )
             for r in rows
         ]
@@ -139,15 +144,33 @@ class MembershipStore(Store):
         rows = await self._all(
             "SELECT m.*, p.telegram_id, p.display_name, p.pseudonym, p.chat_status,"
             " p.id AS pid FROM memberships m JOIN people p ON p.id = m.person_id"
-            " WHERE m.invite_id = ? ORDER BY m.id", (invite_id,))
-        return [(_membership(r), Person(r["pid"], r["telegram_id"], r["display_name"],
-                                        r["pseudonym"], ChatStatus(r["chat_status"])))
-                for r in rows]
+            " WHERE m.invite_id = ? ORDER BY m.id",
+            (invite_id,),
+        )
+        return [
+            (
+                _membership(r),
+                Person(
+                    r["pid"],
+                    r["telegram_id"],
+                    r["display_name"],
+                    r["pseudonym"],
+                    ChatStatus(r["chat_status"]),
+                ),
+            )
+            for r in rows
+        ]
 
 
 class ConsentStore(Store):
-    async def record(self, person_id: int | None, team_id: int, role: Role, decision: Decision,
-                     sheet_version: str) -> str:
+    async def record(
+        self,
+        person_id: int | None,
+        team_id: int,
+        role: Role,
+        decision: Decision,
+        sheet_version: str,
+    ) -> str:
         await self._run(
             "INSERT INTO consents (person_id, team_id, role, decision, sheet_version,"
             " decided_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -163,8 +186,10 @@ class ConsentStore(Store):
 
     async def detach(self, person_id: int, team_id: int) -> None:
         """Keep that someone agreed, but no longer who: they left this team."""
-        await self._run("UPDATE consents SET person_id = NULL WHERE person_id = ? AND team_id = ?",
-                        (person_id, team_id))
+        await self._run(
+            "UPDATE consents SET person_id = NULL WHERE person_id = ? AND team_id = ?",
+            (person_id, team_id),
+        )
 
     async def declined_count(self, team_id: int) -> int:
         row = await self._one(

@@ -44,16 +44,15 @@ class SwapStore(Store):
 
     async def created_by(self, telegram_id: int) -> list[Swap]:
         rows = await self._all(
-            "SELECT * FROM swaps WHERE created_by = ? ORDER BY id", (telegram_id,))
+            "SELECT * FROM swaps WHERE created_by = ? ORDER BY id", (telegram_id,)
+        )
         return [_swap(r) for r in rows]
 
     async def set_phase(self, swap_id: int, phase: Phase) -> None:
         await self._run("UPDATE swaps SET phase = ? WHERE id = ?", (phase.value, swap_id))
 
     async def set_rounds_released(self, swap_id: int, rounds: int) -> None:
-        await self._run(
-            "UPDATE swaps SET rounds_released = ? WHERE id = ?", (rounds, swap_id)
-        )
+        await self._run("UPDATE swaps SET rounds_released = ? WHERE id = ?", (rounds, swap_id))
 
     async def update_settings(self, swap_id: int, **settings: Any) -> None:
         allowed = {"allocation", "reflection_release", "share_names"}
@@ -75,8 +74,15 @@ class SwapStore(Store):
         await self._run(
             "INSERT INTO transitions (swap_id, from_phase, to_phase, by_telegram_id,"
             " forced, missing, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (swap_id, from_phase.value, to_phase.value, by, int(forced),
-             json.dumps(missing), self.now),
+            (
+                swap_id,
+                from_phase.value,
+                to_phase.value,
+                by,
+                int(forced),
+                json.dumps(missing),
+                self.now,
+            ),
         )
 
     async def transitions(self, swap_id: int) -> list[dict[str, Any]]:

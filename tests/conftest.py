@@ -13,8 +13,10 @@ from tests.support.standin import BotAPIStandIn
 
 def pytest_configure(config) -> None:
     config.addinivalue_line(
-        "markers", "paced: runs at Telegram's real limits, in the bot and in the stand-in "
-        "(tests about pacing, flood limits and restarts); all others run unpaced")
+        "markers",
+        "paced: runs at Telegram's real limits, in the bot and in the stand-in "
+        "(tests about pacing, flood limits and restarts); all others run unpaced",
+    )
 
 
 @pytest.fixture
@@ -24,9 +26,15 @@ async def standin(request):
     if request.node.get_closest_marker("paced"):
         server = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME)
     else:
-        server = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, global_capacity=10_000,
-                               global_rate=10_000, chat_capacity=10_000, chat_rate=10_000,
-                               group_limit=10_000)
+        server = BotAPIStandIn(
+            token=TOKEN,
+            bot_username=BOT_USERNAME,
+            global_capacity=10_000,
+            global_rate=10_000,
+            chat_capacity=10_000,
+            chat_rate=10_000,
+            group_limit=10_000,
+        )
     server.paced = request.node.get_closest_marker("paced") is not None
     await server.start()
     yield server

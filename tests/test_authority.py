@@ -15,15 +15,15 @@ OTHER_ORGANISER = 900002
 
 @pytest.fixture
 async def two_organisers(standin, tmp_path):
-    running = RunningBot(standin, str(tmp_path / "swap.sqlite3"),
-                         {ORGANISER_ID, OTHER_ORGANISER})
+    running = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID, OTHER_ORGANISER})
     await running.start()
     yield running
     await running.stop()
 
 
-async def test_a_second_organiser_cannot_press_the_first_ones_buttons(two_organisers, standin,
-                                                                      organiser):
+async def test_a_second_organiser_cannot_press_the_first_ones_buttons(
+    two_organisers, standin, organiser
+):
     """Item 1: forged advance, settings and switch buttons naming another's swap."""
     bot = two_organisers
     await set_up(standin, organiser, "Olivia's swap", ["North", "South"])
@@ -31,14 +31,19 @@ async def test_a_second_organiser_cannot_press_the_first_ones_buttons(two_organi
     mallory = standin.user(user_id=OTHER_ORGANISER, first_name="Mallory")
     await mallory.send("/newswap Mallory's own")
     await mallory.expect("Mallory's own")
-    for data in (f"adv:{swap_id}:set:0:1", f"set:{swap_id}:share_names:1",
-                 f"swap:{swap_id}", f"set:{swap_id}:allocation:ring"):
+    for data in (
+        f"adv:{swap_id}:set:0:1",
+        f"set:{swap_id}:share_names:1",
+        f"swap:{swap_id}",
+        f"set:{swap_id}:allocation:ring",
+    ):
         answered = await mallory.expect_answer(await mallory.press_data(data))
         assert answered is not None
         refusal = await mallory.expect(lambda m: True)
         assert "Olivia's swap" not in refusal.text and not refusal.buttons
-    assert await rows(bot, "SELECT phase, share_names, allocation FROM swaps WHERE id = ?",
-                      swap_id) == [("setup", 0, "auto")]
+    assert await rows(
+        bot, "SELECT phase, share_names, allocation FROM swaps WHERE id = ?", swap_id
+    ) == [("setup", 0, "auto")]
     assert await rows(bot, "SELECT COUNT(*) FROM transitions") == [(0,)]
     assert mallory.documents == []
     # The owner's own button still works.
@@ -46,11 +51,25 @@ async def test_a_second_organiser_cannot_press_the_first_ones_buttons(two_organi
     assert await rows(bot, "SELECT phase FROM swaps WHERE id = ?", swap_id) == [("dilemma",)]
 
 
-@pytest.mark.parametrize("data", ["ok:²", "ok:١", "ok:-1", "ok:0", "ok:99999999999999999999",
-                                  "adv:1:set:0:2", "set:1:title:x", "ok", "ok:1:2", "",
-                                  "x" * 64])
-async def test_forged_callback_data_is_answered_and_changes_nothing(bot, standin, organiser,
-                                                                     caplog, data):
+@pytest.mark.parametrize(
+    "data",
+    [
+        "ok:²",
+        "ok:١",
+        "ok:-1",
+        "ok:0",
+        "ok:99999999999999999999",
+        "adv:1:set:0:2",
+        "set:1:title:x",
+        "ok",
+        "ok:1:2",
+        "",
+        "x" * 64,
+    ],
+)
+async def test_forged_callback_data_is_answered_and_changes_nothing(
+    bot, standin, organiser, caplog, data
+):
     """Item 1: one parse-and-check place; no traceback, and the spinner always stops."""
     await create_swap(organiser, "Swap", ["North", "South"])
     answer = await organiser.expect_answer(await organiser.press_data(data))
@@ -79,8 +98,10 @@ async def test_revoking_a_link_shows_who_used_it_and_removes_them(bot, standin, 
     people = await set_up(standin, organiser, "Swap", ["North", "South"])
     intruder = standin.user(first_name="Ivan")
     [(member_token,)] = await rows(
-        bot, "SELECT token FROM invites i JOIN teams t ON t.id = i.team_id"
-        " WHERE t.name = 'North' AND i.role = 'member'")
+        bot,
+        "SELECT token FROM invites i JOIN teams t ON t.id = i.team_id"
+        " WHERE t.name = 'North' AND i.role = 'member'",
+    )
     await join(intruder, member_token)
     await advance(organiser)
     await write_and_confirm(intruder, "An intruder's proposal, to be removed", "/propose")
@@ -96,8 +117,9 @@ async def test_revoking_a_link_shows_who_used_it_and_removes_them(bot, standin, 
     await organiser.expect(lambda m: "Ivan" in m.text and "removed" in m.text)
     await intruder.expect(lambda m: "removed" in m.text)
     assert await rows(bot, "SELECT COUNT(*) FROM people WHERE display_name = 'Ivan'") == [(0,)]
-    assert await rows(bot, "SELECT COUNT(*) FROM contributions WHERE text LIKE '%intruder%'"
-                      ) == [(0,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM contributions WHERE text LIKE '%intruder%'") == [
+        (0,)
+    ]
     assert await rows(bot, "SELECT COUNT(*) FROM memberships") == [(4,)]
 
 
@@ -120,22 +142,23 @@ async def test_teams_can_be_renamed_and_removed_during_setup_only(bot, standin, 
     await organiser.expect(lambda m: "Confirm removal" in m.button_labels())
     await organiser.expect_answer(await organiser.press("Confirm removal"))
     await west.expect(lambda m: "removed" in m.text)
-    assert await rows(bot, "SELECT name FROM teams ORDER BY position") == [("North",),
-                                                                          ("South",)]
+    assert await rows(bot, "SELECT name FROM teams ORDER BY position") == [("North",), ("South",)]
     assert await rows(bot, "SELECT COUNT(*) FROM people") == [(0,)]
     await west.send(f"/start {tokens['West']['member']}")
     await west.expect(lambda m: "I agree" not in " ".join(m.button_labels()))
 
 
-async def test_the_lead_hears_when_someone_else_replaces_the_team_dilemma(bot, standin,
-                                                                          organiser):
+async def test_the_lead_hears_when_someone_else_replaces_the_team_dilemma(bot, standin, organiser):
     """Item 2: a team that has two leads from before the one-lead rule."""
     people = await set_up(standin, organiser, "Swap", ["North", "South"])
     await advance(organiser)
     await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
     # A second lead, as a database from before the one-lead rule may hold.
-    await execute(bot, "UPDATE memberships SET role = 'lead' WHERE person_id ="
-                  " (SELECT id FROM people WHERE display_name = 'NorthMemberPerson')")
+    await execute(
+        bot,
+        "UPDATE memberships SET role = 'lead' WHERE person_id ="
+        " (SELECT id FROM people WHERE display_name = 'NorthMemberPerson')",
+    )
     await write_and_confirm(people["North", "member"], DILEMMAS["West"], "/dilemma")
     told = await people["North", "lead"].expect(lambda m: "replaced" in m.text)
     assert "NorthMemberPerson" in told.text and DILEMMAS["West"][:30] in told.text
@@ -154,8 +177,9 @@ async def test_names_are_fixed_once_the_swap_leaves_setup(bot, standin, organise
     assert await rows(bot, "SELECT share_names FROM swaps") == [(0,)]
 
 
-async def test_the_allocation_cannot_change_after_the_dilemmas_were_swapped(bot, standin,
-                                                                            organiser):
+async def test_the_allocation_cannot_change_after_the_dilemmas_were_swapped(
+    bot, standin, organiser
+):
     """Item 13: after /reopen the change was reported as done, and ignored."""
     people = await set_up(standin, organiser, "Swap", ["North", "South", "East", "West"])
     [(swap_id,)] = await rows(bot, "SELECT id FROM swaps")
@@ -186,12 +210,15 @@ async def test_an_edited_message_is_not_taken_as_a_new_one(bot, standin, organis
     assert await rows(bot, "SELECT name FROM teams") == [("Nrth",)]
 
 
-@pytest.mark.parametrize(("name", "answer"), [
-    ("North\u200b", "already"),           # a zero-width space
-    ("ＮＯＲＴＨ", "already"),              # full-width letters, NFKC and case folded
-    ("N\u043erth", "alphabet"),           # a Cyrillic о
-    ("\u200b\u3164", "visible"),          # nothing visible
-])
+@pytest.mark.parametrize(
+    ("name", "answer"),
+    [
+        ("North\u200b", "already"),  # a zero-width space
+        ("ＮＯＲＴＨ", "already"),  # full-width letters, NFKC and case folded
+        ("N\u043erth", "alphabet"),  # a Cyrillic о
+        ("\u200b\u3164", "visible"),  # nothing visible
+    ],
+)
 async def test_team_names_are_normalised(bot, standin, organiser, name, answer):
     """Item 6: look-alike, invisible and duplicate names are refused."""
     await create_swap(organiser, "Swap", ["North"])

@@ -36,6 +36,7 @@ from tests.support.swapflow import advance, write_and_confirm
 
 pytestmark = pytest.mark.paced
 
+
 async def test_a_fan_out_to_300_people_survives_429s_502s_and_drops(standin, tmp_path):
     organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
     # Seeded, so that every run meets the same faults.
@@ -111,8 +112,10 @@ def _long_dilemma() -> str:
     text, n = "", 0
     while True:
         n += 1
-        sentence = (f"Case {n}: the school nurse, the family hub and the social worker each "
-                    "hold part of the picture, and nobody holds all of it for very long.")
+        sentence = (
+            f"Case {n}: the school nurse, the family hub and the social worker each "
+            "hold part of the picture, and nobody holds all of it for very long."
+        )
         joint = "" if n == 1 else "\n\n" if n % 5 == 1 else " "
         if len(text + joint + sentence) > 4000:
             return text
@@ -145,12 +148,13 @@ async def test_a_long_dilemma_arrives_whole_in_parts_telegram_accepts(standin, t
     texts = [m.text for m in south_member.texts]
     first = next(i for i, text in enumerate(texts) if "asks you to work on this dilemma" in text)
     last = next(i for i, text in enumerate(texts) if "Answer simply by writing" in text)
-    parts = texts[first:last + 1]
+    parts = texts[first : last + 1]
     assert len(parts) >= 2
     words = " ".join(parts).split()
     start = words.index(dilemma.split()[0])
-    assert words[start:start + len(dilemma.split())] == dilemma.split(), "a word was cut"
+    assert words[start : start + len(dilemma.split())] == dilemma.split(), "a word was cut"
     for part in parts[:-1]:
         # A sentence end, or a heading (the prompt's "As you work on it").
-        assert part.rstrip()[-1] in ".?!:" or part.rstrip().endswith("As you work on it"), \
+        assert part.rstrip()[-1] in ".?!:" or part.rstrip().endswith("As you work on it"), (
             f"a part ends mid-sentence: {part[-80:]!r}"
+        )

@@ -37,14 +37,16 @@ def logged(caplog: pytest.LogCaptureFixture, words: str) -> list[logging.LogReco
     return [r for r in caplog.records if r.name == DELIVERY_LOG and words in r.getMessage()]
 
 
-async def test_delivery_carries_on_after_the_database_failed_under_it(bot, standin, organiser,
-                                                                      caplog):
+async def test_delivery_carries_on_after_the_database_failed_under_it(
+    bot, standin, organiser, caplog
+):
     caplog.set_level(logging.INFO, logger=DELIVERY_LOG)
     async with aiosqlite.connect(bot.db_path) as other:
         await other.execute("ALTER TABLE outbox RENAME TO outbox_away")
         bot.application.bot_data["delivery"].wake()  # look at the outbox now
-        await eventually(lambda: logged(caplog, "Delivery failed"),
-                         "the worker reports the failed read")
+        await eventually(
+            lambda: logged(caplog, "Delivery failed"), "the worker reports the failed read"
+        )
         await other.execute("ALTER TABLE outbox_away RENAME TO outbox")
 
     failure = logged(caplog, "Delivery failed")[0]
@@ -55,12 +57,14 @@ async def test_delivery_carries_on_after_the_database_failed_under_it(bot, stand
 
 
 async def test_a_delivery_whose_record_fails_is_recorded_later_not_sent_again(
-        bot, standin, organiser, caplog):
+    bot, standin, organiser, caplog
+):
     caplog.set_level(logging.INFO, logger=DELIVERY_LOG)
     async with aiosqlite.connect(bot.db_path) as other:
         await other.execute(
             "CREATE TRIGGER disk_full BEFORE UPDATE OF status ON outbox"
-            " WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+            " WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
         await organiser.send("/help")
         reply = await organiser.expect("/advance")
 
@@ -69,25 +73,28 @@ async def test_a_delivery_whose_record_fails_is_recorded_later_not_sent_again(
 
         # Sending it again would take about a second at most; the record is
         # tried three times in 1.5 s.
-        await eventually(lambda: copies() > 1 or len(logged(caplog, "Could not record")) >= 3,
-                         "a second copy, or three failed records")
+        await eventually(
+            lambda: copies() > 1 or len(logged(caplog, "Could not record")) >= 3,
+            "a second copy, or three failed records",
+        )
         assert copies() == 1
         await other.execute("DROP TRIGGER disk_full")
 
     await wait_drained(bot)
     assert copies() == 1
-    assert await rows(bot, "SELECT status, message_id FROM outbox WHERE chat_id = ?",
-                      organiser.id) == [("sent", reply.message_id)]
+    assert await rows(
+        bot, "SELECT status, message_id FROM outbox WHERE chat_id = ?", organiser.id
+    ) == [("sent", reply.message_id)]
     assert logged(caplog, "Recorded 1 delivered message")
 
 
-async def test_a_message_telegram_cannot_parse_goes_as_plain_text_with_its_buttons(
-        bot, standin):
+async def test_a_message_telegram_cannot_parse_goes_as_plain_text_with_its_buttons(bot, standin):
     person = standin.user(first_name="Pat")
     person.started = True
     async with bot.db.transaction() as tx:
-        await tx.outbox.add(person.id, "<b>Shall we <i>go on?</b>",
-                            keyboard([[("Yes", "go:yes"), ("No", "go:no")]]))
+        await tx.outbox.add(
+            person.id, "<b>Shall we <i>go on?</b>", keyboard([[("Yes", "go:yes"), ("No", "go:no")]])
+        )
 
     message = await person.expect("Shall we go on?")
     assert message.parse_mode is None
@@ -100,8 +107,12 @@ async def test_a_document_whose_caption_cannot_be_parsed_still_arrives(bot, stan
     person = standin.user(first_name="Pat")
     person.started = True
     async with bot.db.transaction() as tx:
-        await tx.outbox.add(person.id, "Your <b>export</i> is ready", document_name="swap.csv",
-                            document=b"team,response\nNorth,Yes\n")
+        await tx.outbox.add(
+            person.id,
+            "Your <b>export</i> is ready",
+            document_name="swap.csv",
+            document=b"team,response\nNorth,Yes\n",
+        )
 
     document = await person.expect_document(contains="swap.csv")
     assert document.content == b"team,response\nNorth,Yes\n"

@@ -15,7 +15,7 @@ from tests.support.swapflow import advance, set_up
 
 def part(label: str, length: int = 4096) -> str:
     """One part of a long paste, as a Telegram app would send it: words, not one blob."""
-    words = (f"{label} practice note about shared assessment and trust. " * 200)
+    words = f"{label} practice note about shared assessment and trust. " * 200
     return words[:length].rsplit(" ", 1)[0]
 
 
@@ -74,7 +74,8 @@ async def test_one_open_draft_per_person_and_kind(bot, standin, organiser):
     assert "replaces your earlier draft" not in previews[0].text
     assert "replaces your earlier draft" in previews[2].text
     assert await rows(bot, "SELECT text FROM contributions WHERE status = 'draft'") == [
-        ("Candidate number 2",)]
+        ("Candidate number 2",)
+    ]
 
 
 async def test_a_flood_is_answered_once_and_dropped(bot, standin, organiser):

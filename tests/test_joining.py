@@ -29,9 +29,11 @@ async def test_two_team_swap_four_people_join_and_status_shows_them(bot, standin
     assert await count(bot, "SELECT COUNT(*) FROM consents WHERE decision = 'agreed'") == 4
     rows = await bot.db.conn.execute_fetchall(
         "SELECT m.role, t.name FROM memberships m JOIN teams t ON t.id = m.team_id"
-        " JOIN people p ON p.id = m.person_id ORDER BY p.display_name")
-    assert sorted(tuple(r) for r in rows) == sorted([("lead", "Fife"), ("member", "Fife"),
-                                                     ("lead", "Lothian"), ("member", "Lothian")])
+        " JOIN people p ON p.id = m.person_id ORDER BY p.display_name"
+    )
+    assert sorted(tuple(r) for r in rows) == sorted(
+        [("lead", "Fife"), ("member", "Fife"), ("lead", "Lothian"), ("member", "Lothian")]
+    )
 
 
 async def test_information_sheet_then_consent_receipt_with_timestamp(bot, standin, organiser):
@@ -51,7 +53,8 @@ async def test_information_sheet_then_consent_receipt_with_timestamp(bot, standi
     receipt = await ann.expect(lambda m: "North" in m.text and "Europe/London" in m.text)
     assert receipt.buttons == [] or not any("I agree" in b for b in receipt.button_labels())
     async with bot.db.conn.execute(
-            "SELECT decision, decided_at, sheet_version FROM consents") as cur:
+        "SELECT decision, decided_at, sheet_version FROM consents"
+    ) as cur:
         decision, decided_at, version = await cur.fetchone()
     assert decision == "agreed" and decided_at[:2] == "20" and len(version) == 12
     # The sheet's buttons are spent.
@@ -64,13 +67,19 @@ async def test_declining_stores_only_the_refusal(bot, standin, organiser):
     await ben.send(f"/start {tokens['South']['lead']}")
     await ben.expect(lambda m: any("I agree" in b for b in m.button_labels()))
     await ben.press("Decline")
-    await ben.expect(lambda m: "/start" in m.text or "change your mind" in m.text.lower()
-                     or "declin" in m.text.lower())
+    await ben.expect(
+        lambda m: (
+            "/start" in m.text or "change your mind" in m.text.lower() or "declin" in m.text.lower()
+        )
+    )
     assert await count(bot, "SELECT COUNT(*) FROM people") == 0
     assert await count(bot, "SELECT COUNT(*) FROM memberships") == 0
-    assert await count(
-        bot, "SELECT COUNT(*) FROM consents WHERE decision = 'declined' AND person_id IS NULL") \
+    assert (
+        await count(
+            bot, "SELECT COUNT(*) FROM consents WHERE decision = 'declined' AND person_id IS NULL"
+        )
         == 1
+    )
 
 
 async def test_bad_tokens_get_clear_answers_and_change_nothing(bot, standin, organiser):
@@ -129,8 +138,16 @@ async def test_forged_and_stale_buttons_change_nothing(bot, standin, organiser):
 
 async def test_strangers_cannot_use_organiser_commands(bot, standin):
     mallory = standin.user(first_name="Mallory")
-    for command in ("/newswap Mine", "/addteam X", "/status", "/swaps", "/revoke",
-                    "/advance", "/export", "/settings"):
+    for command in (
+        "/newswap Mine",
+        "/addteam X",
+        "/status",
+        "/swaps",
+        "/revoke",
+        "/advance",
+        "/export",
+        "/settings",
+    ):
         await mallory.send(command)
         refusal = await mallory.expect(lambda m: True)
         assert "organiser" in refusal.text.lower(), command
@@ -158,8 +175,10 @@ async def test_start_without_token_and_help_fit_the_person(bot, standin, organis
 
 async def test_command_menus_are_set_per_scope(bot, standin):
     await standin.wait_for(lambda: len(standin.commands) >= 2)
-    menus = {str(scope): [c["command"] for c in commands]
-             for (scope, _lang), commands in standin.commands.items()}
+    menus = {
+        str(scope): [c["command"] for c in commands]
+        for (scope, _lang), commands in standin.commands.items()
+    }
     default = next(v for k, v in menus.items() if "default" in k)
     mine = next(v for k, v in menus.items() if str(ORGANISER_ID) in k)
     assert "newswap" in mine and "advance" in mine
@@ -179,7 +198,8 @@ async def test_swaps_lists_and_switches_the_current_swap(bot, standin, organiser
     await organiser.send("/addteam Borders")
     await organiser.expect("Borders")
     async with bot.db.conn.execute(
-            "SELECT s.title FROM teams t JOIN swaps s ON s.id = t.swap_id") as cur:
+        "SELECT s.title FROM teams t JOIN swaps s ON s.id = t.swap_id"
+    ) as cur:
         assert [r[0] for r in await cur.fetchall()] == ["First swap"]
 
 

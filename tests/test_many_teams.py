@@ -16,15 +16,21 @@ async def run_swap_to_reflection(standin, organiser, teams):
     return people
 
 
-@pytest.mark.parametrize(("teams", "expected"), [
-    # A ring: A's dilemma goes to B, B's to C, C's to A.
-    (["North", "South", "East"], {"North": "South", "South": "East", "East": "North"}),
-    # Pairs: A↔B, C↔D.
-    (["North", "South", "East", "West"],
-     {"North": "South", "South": "North", "East": "West", "West": "East"}),
-])
-async def test_each_dilemma_reaches_exactly_the_allocated_team(bot, standin, organiser, teams,
-                                                                expected):
+@pytest.mark.parametrize(
+    ("teams", "expected"),
+    [
+        # A ring: A's dilemma goes to B, B's to C, C's to A.
+        (["North", "South", "East"], {"North": "South", "South": "East", "East": "North"}),
+        # Pairs: A↔B, C↔D.
+        (
+            ["North", "South", "East", "West"],
+            {"North": "South", "South": "North", "East": "West", "West": "East"},
+        ),
+    ],
+)
+async def test_each_dilemma_reaches_exactly_the_allocated_team(
+    bot, standin, organiser, teams, expected
+):
     people = await run_swap_to_reflection(standin, organiser, teams)
     for poser, receiver in expected.items():
         for role in ("lead", "member"):
@@ -34,14 +40,16 @@ async def test_each_dilemma_reaches_exactly_the_allocated_team(bot, standin, org
         for team in teams:
             if team not in (receiver, poser):  # the poser's own team saw it confirmed
                 for role in ("lead", "member"):
-                    assert not any(DILEMMAS[poser][:50] in m.text
-                                   for m in people[team, role].messages)
+                    assert not any(
+                        DILEMMAS[poser][:50] in m.text for m in people[team, role].messages
+                    )
     # Each team answers; the answers go back to the poser only.
     for receiver in teams:
         poser = next(p for p, r in expected.items() if r == receiver)
         await write_and_confirm(people[receiver, "member"], f"{receiver} answers {poser}.")
-        await write_and_confirm(people[receiver, "lead"], f"{receiver} as a team to {poser}.",
-                                "/response")
+        await write_and_confirm(
+            people[receiver, "lead"], f"{receiver} as a team to {poser}.", "/response"
+        )
     await advance(organiser)
     for receiver in teams:
         poser = next(p for p, r in expected.items() if r == receiver)
@@ -49,8 +57,10 @@ async def test_each_dilemma_reaches_exactly_the_allocated_team(bot, standin, org
         await people[poser, "member"].expect(f"{receiver} answers {poser}.")
         for team in teams:
             if team not in (poser, receiver):  # the author saw their own preview
-                assert not any(f"{receiver} answers {poser}." in m.text
-                               for m in people[team, "member"].messages)
+                assert not any(
+                    f"{receiver} answers {poser}." in m.text
+                    for m in people[team, "member"].messages
+                )
 
 
 async def test_ring_can_be_chosen_for_four_teams(bot, standin, organiser):

@@ -47,8 +47,10 @@ def test_who_may_contribute_what_when():
 
 
 def test_guards_name_what_is_missing():
-    teams = [TeamProgress("North", leads=1, has_dilemma=True),
-             TeamProgress("South", leads=1, has_dilemma=False)]
+    teams = [
+        TeamProgress("North", leads=1, has_dilemma=True),
+        TeamProgress("South", leads=1, has_dilemma=False),
+    ]
     missing = missing_for_advance(SwapProgress(Phase.DILEMMA, teams))
     assert [(m.what, m.team) for m in missing] == [("dilemma", "South")]
     missing = missing_for_advance(SwapProgress(Phase.SETUP, teams[:1]))

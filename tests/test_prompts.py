@@ -24,8 +24,19 @@ from bot.text import MESSAGE_LIMIT, Prompts, _read_table, markdown_to_telegram
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
 CODE_FILES = sorted([*(ROOT / "bot").glob("*.py"), *(ROOT / "handlers").glob("*.py")])
-FOLDERS = ("errors", "join", "organiser", "workshop", "phase", "reflection", "help",
-           "status", "missing", "export", "privacy")
+FOLDERS = (
+    "errors",
+    "join",
+    "organiser",
+    "workshop",
+    "phase",
+    "reflection",
+    "help",
+    "status",
+    "missing",
+    "export",
+    "privacy",
+)
 KEY_SHAPE = re.compile(rf"^(?:{'|'.join(FOLDERS)})/[a-z0-9_]+$")
 
 # -- the values each f-string key can take ----------------------------------
@@ -34,8 +45,15 @@ KINDS = [k.value for k in Kind]
 PHASES = [p.value for p in Phase]
 ROLES = [r.value for r in Role]
 REASONS = ["wrong_role", "wrong_phase"]  # bot.procedure.check_may_contribute
-MISSING = ["two_teams", "lead", "dilemma", "team_response", "reflection",
-           "pairs_need_even", "too_few_teams"]
+MISSING = [
+    "two_teams",
+    "lead",
+    "dilemma",
+    "team_response",
+    "reflection",
+    "pairs_need_even",
+    "too_few_teams",
+]
 ROUNDS = [str(n) for n in range(1, REFLECTION_ROUNDS + 1)]
 ALLOCATIONS = ["auto", "pairs", "ring"]
 RELEASES = ["one_at_a_time", "all_at_once"]
@@ -47,24 +65,30 @@ PROMPT_FSTRINGS: dict[str, list[str]] = {
     "workshop/preview_{}": [f"workshop/preview_{k}" for k in KINDS],
     "workshop/{}": ["workshop/names_shared_note", "workshop/names_hidden_note"],
     "workshop/{}_confirmed": [f"workshop/{k}_confirmed" for k in KINDS],
-    "workshop/team_{}_confirmed": [f"workshop/team_{k}_confirmed"
-                                   for k in ("dilemma", "team_response")],
+    "workshop/team_{}_confirmed": [
+        f"workshop/team_{k}_confirmed" for k in ("dilemma", "team_response")
+    ],
     "missing/{}": [f"missing/{m}" for m in MISSING],
-    "phase/{}_{}": [f"phase/{p}_{r}" for p in ("dilemma", "response", "reflection", "closed")
-                    for r in ROLES],
+    "phase/{}_{}": [
+        f"phase/{p}_{r}" for p in ("dilemma", "response", "reflection", "closed") for r in ROLES
+    ],
     "phase/reopened_{}": [f"phase/reopened_{p}" for p in ("dilemma", "response", "reflection")],
     "reflection/round_{}": [f"reflection/round_{n}" for n in ROUNDS],
     "help/{}_{}": [f"help/{r}_{p}" for r in ROLES for p in PHASES],
-    "status/contributed_{}": [f"status/contributed_{k}"
-                              for k in ("proposal", "answer", "reflection")],
-    "status/team_{}_{}": [f"status/team_{k}_{s}" for k in ("dilemma", "team_response")
-                          for s in ("done", "missing")],
+    "status/contributed_{}": [
+        f"status/contributed_{k}" for k in ("proposal", "answer", "reflection")
+    ],
+    "status/team_{}_{}": [
+        f"status/team_{k}_{s}" for k in ("dilemma", "team_response") for s in ("done", "missing")
+    ],
     "organiser/what_{}": ["organiser/what_dilemma", "organiser/what_closed"],
     "organiser/name_{}": ["organiser/name_empty", "organiser/name_mixed_scripts"],
-    "workshop/team_{}_replaced": [f"workshop/team_{k}_replaced"
-                                  for k in ("dilemma", "team_response")],
-    "privacy/delivered_{}": [f"privacy/delivered_{k}"
-                             for k in ("dilemma", "answer", "team_response")],
+    "workshop/team_{}_replaced": [
+        f"workshop/team_{k}_replaced" for k in ("dilemma", "team_response")
+    ],
+    "privacy/delivered_{}": [
+        f"privacy/delivered_{k}" for k in ("dilemma", "answer", "team_response")
+    ],
 }
 
 LABEL_FSTRINGS: dict[str, list[str]] = {
@@ -79,8 +103,16 @@ LABEL_FSTRINGS: dict[str, list[str]] = {
 }
 
 # Where the key is among the positional arguments of each call that takes one.
-KEY_ARGUMENT = {"send": 1, "html": 0, "raw": 0, "messages": 0, "Refusal": 0,
-                "tell_team": 3, "document": 3, "tell": 1}
+KEY_ARGUMENT = {
+    "send": 1,
+    "html": 0,
+    "raw": 0,
+    "messages": 0,
+    "Refusal": 0,
+    "tell_team": 3,
+    "document": 3,
+    "tell": 1,
+}
 
 # Keys passed through a variable, with the parameters their one call site gives.
 INDIRECT_PARAMS = {
@@ -97,13 +129,15 @@ ONE_LINE = re.compile(
     r"|help/organiser_(current|no_swap|also_member)|phase/author"
     r"|workshop/names_(shared|hidden)_note|workshop/will_replace|workshop/replaced_draft"
     r"|organiser/(person|team)_line|privacy/swap_line|privacy/delivered_.*"
-    r"|privacy/adopted_was_delivered|help/command)$")
+    r"|privacy/adopted_was_delivered|help/command)$"
+)
 
 TELEGRAM_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote"}
 TABLES = {"buttons", "commands"}
 
 
 # -- reading the code ----------------------------------------------------------
+
 
 def _skeleton(node: ast.JoinedStr) -> str:
     """An f-string with every placeholder replaced by ``{}``."""
@@ -134,14 +168,19 @@ def _trees() -> list[tuple[Path, ast.AST]]:
 
 def _kinds_named(node: ast.AST, module: ast.AST) -> set[str] | None:
     """The kinds ``Kind.X`` or a module-level tuple of them names, else None."""
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-            and node.value.id == "Kind":
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "Kind"
+    ):
         return {Kind[node.attr].value}
     if isinstance(node, ast.Name):
         for statement in module.body:
-            if isinstance(statement, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == node.id for t in statement.targets) \
-                    and isinstance(statement.value, ast.Tuple):
+            if (
+                isinstance(statement, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == node.id for t in statement.targets)
+                and isinstance(statement.value, ast.Tuple)
+            ):
                 kinds = [_kinds_named(e, module) for e in statement.value.elts]
                 if all(k is not None for k in kinds):
                     return set().union(*kinds)
@@ -152,13 +191,16 @@ def _narrowed(node: ast.AST, keys: list[str], module: ast.AST) -> list[str]:
     """Keys a call can really reach, inside ``if x.kind in (...)`` / ``is Kind.X``."""
     child, parent = node, getattr(node, "parent", None)
     while parent is not None:
-        if isinstance(parent, ast.If) and child in parent.body \
-                and isinstance(parent.test, ast.Compare) and len(parent.test.ops) == 1 \
-                and isinstance(parent.test.ops[0], (ast.In, ast.Is, ast.Eq)):
+        if (
+            isinstance(parent, ast.If)
+            and child in parent.body
+            and isinstance(parent.test, ast.Compare)
+            and len(parent.test.ops) == 1
+            and isinstance(parent.test.ops[0], (ast.In, ast.Is, ast.Eq))
+        ):
             kinds = _kinds_named(parent.test.comparators[0], module)
             if kinds is not None:
-                keys = [k for k in keys
-                        if any(re.search(rf"[/_]{kind}(_|$)", k) for kind in kinds)]
+                keys = [k for k in keys if any(re.search(rf"[/_]{kind}(_|$)", k) for kind in kinds)]
         child, parent = parent, getattr(parent, "parent", None)
     return keys
 
@@ -203,9 +245,12 @@ def prompt_keys_in_code() -> set[str]:
     keys: set[str] = set()
     for _, tree in _trees():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and KEY_SHAPE.match(node.value) \
-                    and not isinstance(getattr(node, "parent", None), ast.JoinedStr):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and KEY_SHAPE.match(node.value)
+                and not isinstance(getattr(node, "parent", None), ast.JoinedStr)
+            ):
                 keys.add(node.value)
             elif isinstance(node, ast.JoinedStr):
                 keys.update(_prompt_keys_of(node) or [])
@@ -248,8 +293,9 @@ def label_calls() -> list[tuple[str, str, set[str]]]:
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
             if isinstance(first, ast.JoinedStr):
                 skeleton = _skeleton(first)
-                assert skeleton in LABEL_FSTRINGS, \
+                assert skeleton in LABEL_FSTRINGS, (
                     f"{where}: label key {skeleton!r} built with an f-string: add its values"
+                )
                 keys = LABEL_FSTRINGS[skeleton]
             else:
                 keys = _string_options(first)
@@ -261,8 +307,7 @@ def label_calls() -> list[tuple[str, str, set[str]]]:
 
 
 def placeholders(source: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(source)
-            if field is not None}
+    return {field for _, field, _, _ in string.Formatter().parse(source) if field is not None}
 
 
 def prompt_files() -> list[str]:
@@ -287,6 +332,7 @@ def utf16(text: str) -> int:
 
 # -- (1) every key the code uses has its file ---------------------------------
 
+
 def test_every_fstring_key_shape_is_known():
     unknown = prompt_fstring_skeletons() - set(PROMPT_FSTRINGS)
     assert not unknown, f"prompt keys built with f-strings; add their values: {unknown}"
@@ -297,9 +343,14 @@ def test_enumerated_values_match_the_procedure():
     assert set(re.findall(r'Missing\("(\w+)"', source)) <= set(MISSING)
     tree = ast.parse(source)
     for function in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
-        raised = {node.args[0].value for node in ast.walk(function)
-                  if isinstance(node, ast.Call) and _callee(node) == "NotAllowed"
-                  and node.args and isinstance(node.args[0], ast.Constant)}
+        raised = {
+            node.args[0].value
+            for node in ast.walk(function)
+            if isinstance(node, ast.Call)
+            and _callee(node) == "NotAllowed"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        }
         if function.name == "check_may_contribute":
             assert raised <= set(REASONS)
         if function.name in ("allocate", "allocation_mode"):
@@ -333,6 +384,7 @@ def test_every_placeholder_is_given_at_every_call_site():
 
 
 # -- (2) every message renders and fits Telegram --------------------------------
+
 
 @pytest.fixture(scope="module")
 def prompts() -> Prompts:
@@ -372,8 +424,9 @@ def test_export_parts_fill_in(prompts: Prompts, key: str):
     params = {field: sample(field) for field in placeholders(source)}
     assert prompts.raw(key, **params).strip()
     if "{text}" in source:
-        assert re.search(r"(^|\n\n)\{text\}\s*$", source.strip()) or \
-            re.search(r"\n\n\{text\}\n\n", source), f"{key}: {{text}} on its own paragraph"
+        assert re.search(r"(^|\n\n)\{text\}\s*$", source.strip()) or re.search(
+            r"\n\n\{text\}\n\n", source
+        ), f"{key}: {{text}} on its own paragraph"
 
 
 def test_the_messages_the_product_specifies():
@@ -397,6 +450,7 @@ def test_the_messages_the_product_specifies():
 
 
 # -- (3) button labels -----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def labels() -> dict[str, str]:
@@ -427,6 +481,7 @@ def test_labels_the_contract_names(labels: dict[str, str]):
 
 
 # -- (4) command descriptions ------------------------------------------------------
+
 
 def test_command_descriptions():
     table = _read_table(read("commands"))

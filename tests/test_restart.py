@@ -27,15 +27,25 @@ from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 pytestmark = pytest.mark.paced
 
 
-async def _start_bot(standin: BotAPIStandIn, folder: Path, db_path: Path,
-                     log_name: str) -> asyncio.subprocess.Process:
+async def _start_bot(
+    standin: BotAPIStandIn, folder: Path, db_path: Path, log_name: str
+) -> asyncio.subprocess.Process:
     """``python -m bot`` against the stand-in, on the given SQLite file."""
     with (folder / log_name).open("wb") as log:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=folder,
-            env=clean_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
-                     TELEGRAM_API_BASE_URL=standin.base_url, DATABASE_PATH=str(db_path)),
-            stdout=log, stderr=log)
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=folder,
+            env=clean_env(
+                TELEGRAM_BOT_TOKEN=TOKEN,
+                ORGANISER_IDS=str(ORGANISER_ID),
+                TELEGRAM_API_BASE_URL=standin.base_url,
+                DATABASE_PATH=str(db_path),
+            ),
+            stdout=log,
+            stderr=log,
+        )
 
 
 async def test_a_hard_kill_during_a_fan_out_loses_nothing(standin, tmp_path):
@@ -67,14 +77,21 @@ async def test_a_hard_kill_during_a_fan_out_loses_nothing(standin, tmp_path):
     assert standin.limit_violations == []
 
 
-RECORDS = ("people", "memberships", "consents", "contributions", "transitions",
-           "allocations", "conversations", "outbox")
+RECORDS = (
+    "people",
+    "memberships",
+    "consents",
+    "contributions",
+    "transitions",
+    "allocations",
+    "conversations",
+    "outbox",
+)
 
 
 async def _counts(bot) -> dict[str, int]:
     """How many rows each table holds that records what people did or were sent."""
-    return {table: (await rows(bot, f"SELECT COUNT(*) FROM {table}"))[0][0]
-            for table in RECORDS}
+    return {table: (await rows(bot, f"SELECT COUNT(*) FROM {table}"))[0][0] for table in RECORDS}
 
 
 async def test_updates_delivered_again_change_nothing(bot, standin, organiser):

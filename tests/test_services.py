@@ -30,15 +30,20 @@ async def db(tmp_path):
 
 @pytest.fixture
 def services(db):
-    return Services.build(db, Prompts(), frozenset({ORGANISER.telegram_id,
-                                                    OTHER_ORGANISER.telegram_id}),
-                          "swap_bot", ZoneInfo("Europe/London"))
+    return Services.build(
+        db,
+        Prompts(),
+        frozenset({ORGANISER.telegram_id, OTHER_ORGANISER.telegram_id}),
+        "swap_bot",
+        ZoneInfo("Europe/London"),
+    )
 
 
 async def owed(db: Database, chat_id: int) -> list[str]:
     """The texts the outbox owes a chat, oldest first."""
-    async with db.conn.execute("SELECT text FROM outbox WHERE chat_id = ? ORDER BY id",
-                               (chat_id,)) as cur:
+    async with db.conn.execute(
+        "SELECT text FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
+    ) as cur:
         return [r[0] for r in await cur.fetchall()]
 
 
@@ -101,8 +106,9 @@ async def test_the_advance_preview_changes_nothing(services, db):
     assert await count(db, "outbox") == before + 1  # the preview, and nothing else
     assert "4 people" in (await owed(db, ORGANISER.telegram_id))[-1]
     # Another organiser's forged confirmation is refused; the owner's goes through.
-    assert not await services.phases.confirm_advance(OTHER_ORGANISER, swap.id, "set", 0,
-                                                     force=False)
+    assert not await services.phases.confirm_advance(
+        OTHER_ORGANISER, swap.id, "set", 0, force=False
+    )
     assert await services.phases.confirm_advance(ORGANISER, swap.id, "set", 0, force=False)
     async with db.read() as tx:
         assert (await tx.swaps.get(swap.id)).phase is Phase.DILEMMA
@@ -121,7 +127,8 @@ async def test_withdrawal_deletes_words_and_unsent_messages_quoting_them(service
     await services.workshop.text(member, "Quince-lantern proposal", None)
     async with db.read() as tx:
         [draft] = await tx.contributions.of_person(
-            (await tx.people.by_telegram_id(member.telegram_id)).id)
+            (await tx.people.by_telegram_id(member.telegram_id)).id
+        )
     assert draft.kind is Kind.PROPOSAL and draft.status is Status.DRAFT
     assert await services.workshop.confirm(member, draft.id)
     # The lead is owed the proposal; it has not gone yet.

@@ -95,8 +95,7 @@ async def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
         database.conn
     plain = sqlite3.connect(tmp_path / "swap.sqlite3")
     assert plain.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    assert plain.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchone() \
-        is None
+    assert plain.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchone() is None
     plain.close()
 
 

@@ -29,16 +29,18 @@ async def test_two_teams_from_newswap_to_closed(bot, standin, organiser):
 
     # A member proposes; the lead adopts the proposal as the team's dilemma.
     await write_and_confirm(north_member, DILEMMAS["North"], "/propose")
-    offered = await north_lead.expect(lambda m: DILEMMAS["North"][:40] in m.text
-                                      and any("Adopt" in b for b in m.button_labels()))
+    offered = await north_lead.expect(
+        lambda m: DILEMMAS["North"][:40] in m.text and any("Adopt" in b for b in m.button_labels())
+    )
     await north_lead.press_data(
         next(b["callback_data"] for r in offered.buttons for b in r if "Adopt" in b["text"]),
-        message=offered)
+        message=offered,
+    )
     preview = await north_lead.expect(lambda m: "Confirm" in m.button_labels())
     await north_lead.expect_answer(
-        await north_lead.press_data(preview.buttons[0][0]["callback_data"], message=preview))
-    await north_member.expect(lambda m: DILEMMAS["North"][:40] in m.text
-                              and m is not offered)
+        await north_lead.press_data(preview.buttons[0][0]["callback_data"], message=preview)
+    )
+    await north_member.expect(lambda m: DILEMMAS["North"][:40] in m.text and m is not offered)
 
     # The guard names the team whose dilemma is missing, and nothing moves.
     await organiser.send("/advance")
@@ -52,8 +54,9 @@ async def test_two_teams_from_newswap_to_closed(bot, standin, organiser):
     await south_lead.press("Edit")
     await south_lead.expect(lambda m: "rough draft" in m.text and m is not draft)
     await write_and_confirm(south_lead, DILEMMAS["South"])
-    assert await rows(bot, "SELECT COUNT(*) FROM contributions WHERE kind = 'dilemma'"
-                      " AND status = 'confirmed'") == [(2,)]
+    assert await rows(
+        bot, "SELECT COUNT(*) FROM contributions WHERE kind = 'dilemma' AND status = 'confirmed'"
+    ) == [(2,)]
 
     # The swap: each team receives the other's dilemma, with a team name, no person's.
     await advance(organiser)
@@ -72,11 +75,13 @@ async def test_two_teams_from_newswap_to_closed(bot, standin, organiser):
     await south_member.press_data(receipt.buttons[0][0]["callback_data"], message=receipt)
     await south_member.expect(lambda m: "own view" in m.text and not m.buttons)
     await write_and_confirm(south_member, "Ask the family who they trust most.")
-    await write_and_confirm(south_lead, "South's consolidated view: one plan, one lead.",
-                            "/response")
+    await write_and_confirm(
+        south_lead, "South's consolidated view: one plan, one lead.", "/response"
+    )
     await write_and_confirm(north_member, "Count joint work in the school improvement plan.")
-    await write_and_confirm(north_lead, "North's consolidated view: make it part of results.",
-                            "/response")
+    await write_and_confirm(
+        north_lead, "North's consolidated view: make it part of results.", "/response"
+    )
 
     # The return: North gets South's consolidated response first, then the answers.
     await advance(organiser)
@@ -89,8 +94,9 @@ async def test_two_teams_from_newswap_to_closed(bot, standin, organiser):
         assert not any(n in message.text for n in names_of(people))
     await south_lead.expect("North's consolidated view")
     # Round 1 and the side-by-side message.
-    side = await north_lead.expect(lambda m: "North's consolidated view" in m.text
-                                   and "South's consolidated view" in m.text)
+    side = await north_lead.expect(
+        lambda m: "North's consolidated view" in m.text and "South's consolidated view" in m.text
+    )
     assert side.text.index("North's consolidated") < side.text.index("South's consolidated")
     round_1 = await north_member.expect(lambda m: "working on" in m.text.lower())
 
@@ -99,7 +105,7 @@ async def test_two_teams_from_newswap_to_closed(bot, standin, organiser):
     reflection = await north_member.expect(lambda m: "Confirm" in m.button_labels())
     await north_member.press_data(reflection.buttons[0][0]["callback_data"], message=reflection)
     await write_and_confirm(south_member, "Their answer showed we measure the wrong things.")
-    _, moved = await advance(organiser)
+    _, _moved = await advance(organiser)
     await north_member.expect(lambda m: "responses" in m.text.lower() and "round" in m.text.lower())
     await advance(organiser)
     await north_member.expect(lambda m: "keep" in m.text.lower())
@@ -109,8 +115,13 @@ async def test_two_teams_from_newswap_to_closed(bot, standin, organiser):
     await advance(organiser)
     document = await organiser.expect_document()
     record = document.content.decode()
-    for text in (DILEMMAS["North"], DILEMMAS["South"], "one lead professional",
-                 "ownership habit", "measure the wrong things"):
+    for text in (
+        DILEMMAS["North"],
+        DILEMMAS["South"],
+        "one lead professional",
+        "ownership habit",
+        "measure the wrong things",
+    ):
         assert text in record
     assert record.index("South's consolidated view") < record.index("one lead professional")
     for person in people.values():
@@ -131,10 +142,12 @@ async def test_forced_advance_is_recorded_with_what_was_missing(bot, standin, or
     people = await set_up(standin, organiser, "Forced", ["North", "South"])
     await advance(organiser)
     await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
-    preview, result = await advance(organiser, force=True)
+    preview, _result = await advance(organiser, force=True)
     assert "South" in preview.text
-    moves = await rows(bot, "SELECT from_phase, to_phase, forced, missing, by_telegram_id"
-                       " FROM transitions ORDER BY id")
+    moves = await rows(
+        bot,
+        "SELECT from_phase, to_phase, forced, missing, by_telegram_id FROM transitions ORDER BY id",
+    )
     assert moves[-1][:3] == ("dilemma", "response", 1)
     assert json.loads(moves[-1][3]) == ["dilemma:South"]
     assert moves[-1][4] == organiser.id
@@ -148,8 +161,9 @@ async def test_a_stale_advance_button_changes_nothing(bot, standin, organiser):
     await organiser.send("/advance")
     first = await organiser.expect(lambda m: any("Confirm" in b for b in m.button_labels()))
     await organiser.send("/advance")
-    second = await organiser.expect(lambda m: any("Confirm" in b for b in m.button_labels())
-                                    and m is not first)
+    second = await organiser.expect(
+        lambda m: any("Confirm" in b for b in m.button_labels()) and m is not first
+    )
     await organiser.press_data(second.buttons[0][0]["callback_data"], message=second)
     await organiser.expect(lambda m: not m.buttons and "people" in m.text and m is not second)
     await organiser.press_data(first.buttons[0][0]["callback_data"], message=first)

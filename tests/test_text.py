@@ -18,7 +18,9 @@ def visible(html: str) -> str:
 
 
 def test_markdown_becomes_telegram_tags_only():
-    out = markdown_to_telegram("# Title\n\nSome *em* and **strong**.\n\n- one\n- two\n\nThen:\n\n1. a\n2. b")
+    out = markdown_to_telegram(
+        "# Title\n\nSome *em* and **strong**.\n\n- one\n- two\n\nThen:\n\n1. a\n2. b"
+    )
     assert tags(out) <= ALLOWED
     assert "<b>Title</b>" in out
     assert "• one\n• two" in out
@@ -46,8 +48,10 @@ def test_long_text_splits_at_sentences_under_limit():
     for part in parts:
         assert len(visible(part)) <= 4096
         assert visible(part).rstrip().endswith(".")
-    assert " ".join(visible(p).replace("\n", " ") for p in parts).split() == \
-        visible(text).replace("\n", " ").split()
+    assert (
+        " ".join(visible(p).replace("\n", " ") for p in parts).split()
+        == visible(text).replace("\n", " ").split()
+    )
 
 
 def test_split_never_cuts_a_word_and_keeps_tags_balanced():

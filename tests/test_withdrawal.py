@@ -43,20 +43,25 @@ async def test_unsent_messages_quoting_withdrawn_words_are_not_sent(bot, standin
     await advance(organiser, force=True)  # to workshop 3: returns and side by side
     await organiser.send("/export")
     await wait_drained(bot)
-    waiting = await rows(bot, "SELECT COUNT(*) FROM outbox WHERE status = 'failed'"
-                         " AND text LIKE '%Marmalade%'")
+    waiting = await rows(
+        bot, "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND text LIKE '%Marmalade%'"
+    )
     assert waiting[0][0] >= 1
     await withdraw(people["North", "lead"])
-    assert await rows(bot, "SELECT COUNT(*) FROM outbox WHERE text LIKE '%Marmalade%'"
-                      " OR CAST(document AS TEXT) LIKE '%Marmalade%'") == [(0,)]
+    assert await rows(
+        bot,
+        "SELECT COUNT(*) FROM outbox WHERE text LIKE '%Marmalade%'"
+        " OR CAST(document AS TEXT) LIKE '%Marmalade%'",
+    ) == [(0,)]
     standin.unblock(people["South", "member"])
     await people["South", "member"].send("/help")
     await wait_drained(bot)
     assert not any("Marmalade" in m.text for m in people["South", "member"].texts)
 
 
-async def test_an_adopted_proposal_goes_with_its_author_and_the_lead_is_told(bot, standin,
-                                                                             organiser):
+async def test_an_adopted_proposal_goes_with_its_author_and_the_lead_is_told(
+    bot, standin, organiser
+):
     """Item 4: the lead adopted a member's proposal word for word; the member withdraws."""
     people = await set_up(standin, organiser, "Swap", ["North", "South"])
     member, lead = people["North", "member"], people["North", "lead"]
@@ -65,10 +70,13 @@ async def test_an_adopted_proposal_goes_with_its_author_and_the_lead_is_told(bot
     offered = await lead.expect(lambda m: "Adopt as team dilemma" in m.button_labels())
     await lead.press_data(offered.buttons[0][0]["callback_data"], message=offered)
     preview = await lead.expect(lambda m: "Confirm" in m.button_labels())
-    await lead.expect_answer(await lead.press_data(preview.buttons[0][0]["callback_data"],
-                                                   message=preview))
-    assert await rows(bot, "SELECT COUNT(*) FROM contributions WHERE kind = 'dilemma'"
-                      " AND adopted_from IS NOT NULL") == [(1,)]
+    await lead.expect_answer(
+        await lead.press_data(preview.buttons[0][0]["callback_data"], message=preview)
+    )
+    assert await rows(
+        bot,
+        "SELECT COUNT(*) FROM contributions WHERE kind = 'dilemma' AND adopted_from IS NOT NULL",
+    ) == [(1,)]
     ask, _ = await withdraw(member)
     assert "dilemma goes too" in ask.text
     told = await lead.expect(lambda m: "withdrawn" in m.text and "/dilemma" in m.text)
@@ -79,8 +87,7 @@ async def test_an_adopted_proposal_goes_with_its_author_and_the_lead_is_told(bot
     assert SECRET.encode() not in record.content
 
 
-async def test_withdrawn_words_are_gone_from_the_files_on_disk(bot, standin, organiser,
-                                                                tmp_path):
+async def test_withdrawn_words_are_gone_from_the_files_on_disk(bot, standin, organiser, tmp_path):
     """Item 4: without secure_delete and a checkpoint, deleted text stayed in the WAL
     and in free pages."""
     people = await set_up(standin, organiser, "Swap", ["North", "South"])
@@ -93,8 +100,7 @@ async def test_withdrawn_words_are_gone_from_the_files_on_disk(bot, standin, org
         assert b"Marmalade-otter" not in path.read_bytes(), path.name
 
 
-async def test_the_withdrawal_names_what_was_delivered_even_after_an_edit(bot, standin,
-                                                                           organiser):
+async def test_the_withdrawal_names_what_was_delivered_even_after_an_edit(bot, standin, organiser):
     """Item 4: delivered, reopened and edited, the message said nothing had reached
     another team, and its list named no team."""
     people = await set_up(standin, organiser, "Swap", ["North", "South"])
@@ -136,12 +142,12 @@ async def test_someone_who_declines_leaves_no_trace_of_their_chat(bot, standin, 
     await visitor.expect(lambda m: "declined" in m.text.lower() or "not" in m.text.lower())
     await wait_drained(bot)
     assert await rows(bot, "SELECT COUNT(*) FROM outbox WHERE chat_id = ?", visitor.id) == [(0,)]
-    assert await rows(bot, "SELECT COUNT(*) FROM consents WHERE decision = 'declined'"
-                      ) == [(1,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM consents WHERE decision = 'declined'") == [(1,)]
 
 
-async def test_a_person_in_two_swaps_chooses_where_to_act_and_what_to_leave(bot, standin,
-                                                                            organiser):
+async def test_a_person_in_two_swaps_chooses_where_to_act_and_what_to_leave(
+    bot, standin, organiser
+):
     """Item 4: they could act only in the newest, and /withdraw left both."""
     first = await create_swap(organiser, "Spring swap", ["North", "South"])
     await join(standin.user(first_name="Sam"), first["South"]["lead"])
@@ -161,12 +167,16 @@ async def test_a_person_in_two_swaps_chooses_where_to_act_and_what_to_leave(bot,
     await pat.press("Spring swap")
     await pat.expect(lambda m: "North" in m.text and not m.buttons)
     await write_and_confirm(pat, DILEMMAS["North"], "/dilemma")
-    assert await rows(bot, "SELECT s.title FROM contributions c JOIN swaps s"
-                      " ON s.id = c.swap_id") == [("Spring swap",)]
+    assert await rows(
+        bot, "SELECT s.title FROM contributions c JOIN swaps s ON s.id = c.swap_id"
+    ) == [("Spring swap",)]
     # She leaves the autumn swap only.
     _, done = await withdraw(pat, choose="Autumn swap")
     assert "Autumn swap" in done.text
-    assert await rows(bot, "SELECT s.title FROM memberships m JOIN swaps s ON s.id = m.swap_id"
-                      " JOIN people p ON p.id = m.person_id WHERE p.telegram_id = ?",
-                      pat.id) == [("Spring swap",)]
+    assert await rows(
+        bot,
+        "SELECT s.title FROM memberships m JOIN swaps s ON s.id = m.swap_id"
+        " JOIN people p ON p.id = m.person_id WHERE p.telegram_id = ?",
+        pat.id,
+    ) == [("Spring swap",)]
     assert await rows(bot, "SELECT COUNT(*) FROM contributions") == [(1,)]

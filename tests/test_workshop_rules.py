@@ -18,14 +18,16 @@ async def contributions(bot) -> int:
 
 
 async def test_wrong_phase_role_and_kind_get_clear_answers_and_change_nothing(
-        bot, standin, organiser):
+    bot, standin, organiser
+):
     people = await set_up(standin, organiser, "Rules", ["North", "South"])
     member, lead = people["North", "member"], people["North", "lead"]
 
     # Setup: writing is not stored yet.
     await member.send("An early thought")
-    early = await member.expect(lambda m: "not started" in m.text.lower()
-                                or "workshop 1" in m.text.lower())
+    early = await member.expect(
+        lambda m: "not started" in m.text.lower() or "workshop 1" in m.text.lower()
+    )
     assert not early.buttons
     await advance(organiser)
     member.skip_all()
@@ -65,8 +67,7 @@ async def test_wrong_phase_role_and_kind_get_clear_answers_and_change_nothing(
     assert await contributions(bot) == 0
 
 
-async def test_reopen_delivers_only_what_is_new_and_late_joiners_catch_up(
-        bot, standin, organiser):
+async def test_reopen_delivers_only_what_is_new_and_late_joiners_catch_up(bot, standin, organiser):
     tokens = await create_swap(organiser, "Late", ["North", "South"])
     people = {}
     for team in ("North", "South"):
@@ -93,8 +94,9 @@ async def test_reopen_delivers_only_what_is_new_and_late_joiners_catch_up(
     await people["North", "member"].expect("A late second answer to North.")
     north_texts = [m.text for m in people["North", "member"].messages]
     assert sum("First answer to North." in t for t in north_texts) == 1
-    assert sum("South's team view." in t and "North's team view." not in t
-               for t in north_texts) == 1
+    assert (
+        sum("South's team view." in t and "North's team view." not in t for t in north_texts) == 1
+    )
 
     # A person who joins now receives what their team was already sent.
     late = standin.user(first_name="Latecomer")
@@ -106,8 +108,7 @@ async def test_reopen_delivers_only_what_is_new_and_late_joiners_catch_up(
     await late.expect(lambda m: "working on" in m.text.lower())
 
 
-async def test_status_shows_progress_to_the_organiser_and_the_lead_only(
-        bot, standin, organiser):
+async def test_status_shows_progress_to_the_organiser_and_the_lead_only(bot, standin, organiser):
     people = await set_up(standin, organiser, "Progress", ["North", "South"])
     await advance(organiser)
     await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
@@ -142,10 +143,8 @@ async def test_mydata_and_withdraw_really_delete(bot, standin, organiser):
     await member.expect_answer(await member.press("Confirm withdrawal"))
     await member.expect(lambda m: "withdrawn" in m.text.lower() and m is not ask)
     assert await scalar(bot, "SELECT COUNT(*) FROM contributions") == 0
-    assert await scalar(bot, "SELECT COUNT(*) FROM people WHERE telegram_id = ?",
-                        member.id) == 0
-    assert await scalar(bot, "SELECT COUNT(*) FROM outbox WHERE text LIKE ?",
-                        "%take back%") == 0
+    assert await scalar(bot, "SELECT COUNT(*) FROM people WHERE telegram_id = ?", member.id) == 0
+    assert await scalar(bot, "SELECT COUNT(*) FROM outbox WHERE text LIKE ?", "%take back%") == 0
     await organiser.send("/export")
     record = (await organiser.expect_document()).content.decode()
     assert "take back" not in record
@@ -163,7 +162,15 @@ async def test_delivered_messages_keep_no_copy_of_peoples_words(bot, standin, or
     await wait_drained(bot)
     assert await scalar(bot, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'") > 10
     # The team's copy and the organiser's file went out: the outbox kept neither.
-    assert await scalar(bot, "SELECT COUNT(*) FROM outbox WHERE text != ''"
-                        " OR document IS NOT NULL") == 0
-    assert await scalar(bot, "SELECT COUNT(*) FROM contributions WHERE text LIKE ?",
-                        DILEMMAS["North"][:30] + "%") == 1
+    assert (
+        await scalar(bot, "SELECT COUNT(*) FROM outbox WHERE text != '' OR document IS NOT NULL")
+        == 0
+    )
+    assert (
+        await scalar(
+            bot,
+            "SELECT COUNT(*) FROM contributions WHERE text LIKE ?",
+            DILEMMAS["North"][:30] + "%",
+        )
+        == 1
+    )

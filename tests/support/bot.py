@@ -21,28 +21,35 @@ ORGANISER_ID = 900001
 class RunningBot:
     """The real Application, started and stopped the way ``run_polling`` does."""
 
-    def __init__(self, standin: BotAPIStandIn, db_path: str, organisers: set[int],
-                 limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        standin: BotAPIStandIn,
+        db_path: str,
+        organisers: set[int],
+        limits: Limits | None = None,
+    ) -> None:
         self.standin = standin
         self.db_path = db_path
         self.organisers = organisers
         # The stand-in's limits decide: real ones (tests marked ``paced``) or none.
-        self.limits = limits or (Limits() if getattr(standin, "paced", True)
-                                 else Limits.unpaced())
+        self.limits = limits or (Limits() if getattr(standin, "paced", True) else Limits.unpaced())
         self.application = None
 
     def settings(self) -> Settings:
-        return Settings(TELEGRAM_BOT_TOKEN=TOKEN,
-                        ORGANISER_IDS=",".join(str(o) for o in sorted(self.organisers)),
-                        DATABASE_PATH=self.db_path,
-                        TELEGRAM_API_BASE_URL=self.standin.base_url)
+        return Settings(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            ORGANISER_IDS=",".join(str(o) for o in sorted(self.organisers)),
+            DATABASE_PATH=self.db_path,
+            TELEGRAM_API_BASE_URL=self.standin.base_url,
+        )
 
     async def start(self) -> None:
         app = build_application(self.settings(), self.limits)
         await app.initialize()
         await app.post_init(app)
-        await app.updater.start_polling(poll_interval=0, timeout=2,
-                                        allowed_updates=Update.ALL_TYPES)
+        await app.updater.start_polling(
+            poll_interval=0, timeout=2, allowed_updates=Update.ALL_TYPES
+        )
         await app.start()
         self.application = app
 
@@ -73,13 +80,14 @@ class RunningBot:
 
 def clean_env(**settings: str) -> dict[str, str]:
     """A clean environment: no settings but those given, no path to the repo."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH",) and not k.startswith(("TELEGRAM_", "ORGANISER_",
-                                                              "DATABASE_", "TIMEZONE",
-                                                              "WEBHOOK_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH",)
+        and not k.startswith(("TELEGRAM_", "ORGANISER_", "DATABASE_", "TIMEZONE", "WEBHOOK_"))
+    }
     env.update(settings)
     return env
-
 
 
 async def rows(bot: RunningBot, sql: str, *params) -> list[tuple]:

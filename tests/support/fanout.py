@@ -13,8 +13,9 @@ from tests.support.standin import BotAPIStandIn, TestUser
 OPENING = "Workshop 1 has begun"
 
 
-async def seed_swap(db_path: str, standin: BotAPIStandIn, people: int, *, teams: int = 2,
-                    title: str = "Fan-out") -> list[TestUser]:
+async def seed_swap(
+    db_path: str, standin: BotAPIStandIn, people: int, *, teams: int = 2, title: str = "Fan-out"
+) -> list[TestUser]:
     """A swap in setup, the organiser's current one, with ``people`` consented members.
 
     The first person of each team is its lead. Each person is a stand-in user who
@@ -28,16 +29,20 @@ async def seed_swap(db_path: str, standin: BotAPIStandIn, people: int, *, teams:
             swap = await tx.swaps.create(title, ORGANISER_ID)
             await tx.organisers.set_current_swap(ORGANISER_ID, swap.id)
             all_teams = [await tx.teams.create(swap.id, f"Team {n + 1}") for n in range(teams)]
-            invites = {(team.id, role): await tx.invites.create(team.id, role)
-                       for team in all_teams for role in Role}
+            invites = {
+                (team.id, role): await tx.invites.create(team.id, role)
+                for team in all_teams
+                for role in Role
+            }
             for n in range(people):
                 team = all_teams[n % teams]
                 role = Role.LEAD if n < teams else Role.MEMBER
                 user = standin.user(first_name=f"Person{n + 1}")
                 user.started = True
                 person = await tx.people.ensure(user.id, user.first_name)
-                await tx.memberships.create(person.id, team.id, swap.id, role,
-                                            invites[team.id, role].id)
+                await tx.memberships.create(
+                    person.id, team.id, swap.id, role, invites[team.id, role].id
+                )
                 await tx.consents.record(person.id, team.id, role, "agreed", "seeded")
                 users.append(user)
     finally:
@@ -48,8 +53,7 @@ async def seed_swap(db_path: str, standin: BotAPIStandIn, people: int, *, teams:
 async def open_workshop(organiser: TestUser, people: int) -> None:
     """/advance and Confirm: the move from setup to workshop 1, owed to ``people``."""
     await organiser.send("/advance")
-    preview = await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()),
-                                     timeout=30)
+    preview = await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()), timeout=30)
     assert f"to {people} people" in preview.text
     await organiser.expect_answer(await organiser.press("Confirm"))
 
@@ -75,8 +79,9 @@ async def wait_drained(bot: RunningBot, timeout: float = 30) -> None:
         await asyncio.sleep(0.05)
 
 
-async def seeded_bot(standin: BotAPIStandIn, tmp_path,
-                     people: int) -> tuple[RunningBot, list[TestUser]]:
+async def seeded_bot(
+    standin: BotAPIStandIn, tmp_path, people: int
+) -> tuple[RunningBot, list[TestUser]]:
     """The real bot, started on a fresh file seeded with ``people`` members."""
     db_path = str(tmp_path / "swap.sqlite3")
     users = await seed_swap(db_path, standin, people)

@@ -8,15 +8,15 @@ from tests.support.bot import BOT_USERNAME
 
 DILEMMAS = {
     "North": "Our steering groups each own a piece of early help, so anything integrated "
-             "is always owned by somebody, and that excludes somebody else. Who should "
-             "hold the whole picture for a family?",
+    "is always owned by somebody, and that excludes somebody else. Who should "
+    "hold the whole picture for a family?",
     "South": "Head teachers are judged on attainment, so time spent talking to other "
-             "professionals feels like time taken from results. How do we make joint "
-             "work count for schools without adding another target?",
+    "professionals feels like time taken from results. How do we make joint "
+    "work count for schools without adding another target?",
     "East": "Practitioners feel safe in their own office but not in a shared room. How "
-            "do we build a team identity without diluting professional boundaries?",
+    "do we build a team identity without diluting professional boundaries?",
     "West": "Our health visitors and social workers keep separate records of the same "
-            "child. Whose assessment comes first when they disagree?",
+    "child. Whose assessment comes first when they disagree?",
 }
 
 
@@ -32,9 +32,10 @@ async def write_and_confirm(user, text: str, command: str | None = None):
     await user.send(text)
     preview = await user.expect(lambda m: "Confirm" in labels(m))
     assert text[:40] in "".join(msg.text for msg in user.messages[-3:])
-    pressed = await user.press_data(next(b["callback_data"] for row in preview.buttons
-                                         for b in row if "Confirm" in b["text"]),
-                                    message=preview)
+    pressed = await user.press_data(
+        next(b["callback_data"] for row in preview.buttons for b in row if "Confirm" in b["text"]),
+        message=preview,
+    )
     # The press is answered once its transaction has committed.
     await user.expect_answer(pressed)
     return preview
@@ -70,8 +71,9 @@ def links_in(text: str) -> dict[str, str]:
     for line in text.splitlines():
         match = LINK.search(line)
         if match:
-            role = "lead" if "lead" in line.lower() else "member" if "member" in line.lower() \
-                else None
+            role = (
+                "lead" if "lead" in line.lower() else "member" if "member" in line.lower() else None
+            )
             assert role is not None, f"a link on a line naming no role: {line!r}"
             found[role] = match.group(1)
     return found

@@ -17,7 +17,16 @@ from .server import BotAPIStandIn
 from .users import TestGroup, TestUser
 
 __all__ = [
-    "BotAPIStandIn", "TestUser", "TestGroup", "SentMessage", "CallbackAnswer",
-    "LimitViolation", "InjectedFailure", "UploadedFile", "EntityParseError",
-    "format_text", "parse_html", "utf16_len",
+    "BotAPIStandIn",
+    "CallbackAnswer",
+    "EntityParseError",
+    "InjectedFailure",
+    "LimitViolation",
+    "SentMessage",
+    "TestGroup",
+    "TestUser",
+    "UploadedFile",
+    "format_text",
+    "parse_html",
+    "utf16_len",
 ]

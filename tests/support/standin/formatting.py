@@ -24,8 +24,22 @@ from urllib.parse import urlsplit
 
 # Tags Telegram accepts in HTML parse mode.
 ALLOWED_TAGS = {
-    "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del",
-    "tg-spoiler", "tg-emoji", "span", "pre", "code", "blockquote",
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "tg-spoiler",
+    "tg-emoji",
+    "span",
+    "pre",
+    "code",
+    "blockquote",
 }
 
 # tdlib's is_space(): the NUL that ends a C string counts as a space, which is what
@@ -34,16 +48,39 @@ _SPACES = " \t\r\n\v\0"
 
 # Sort priority of entity types at the same offset/length (from tdlib): smaller first.
 _TYPE_PRIORITY = {
-    "expandable_blockquote": 0, "blockquote": 0, "pre": 11, "code": 20,
-    "text_link": 49, "text_mention": 49, "mention": 50, "hashtag": 50,
-    "bot_command": 50, "url": 50, "email": 50, "bold": 90, "italic": 91,
-    "underline": 92, "strikethrough": 93, "spoiler": 94, "custom_emoji": 99,
+    "expandable_blockquote": 0,
+    "blockquote": 0,
+    "pre": 11,
+    "code": 20,
+    "text_link": 49,
+    "text_mention": 49,
+    "mention": 50,
+    "hashtag": 50,
+    "bot_command": 50,
+    "url": 50,
+    "email": 50,
+    "bold": 90,
+    "italic": 91,
+    "underline": 92,
+    "strikethrough": 93,
+    "spoiler": 94,
+    "custom_emoji": 99,
 }
 # Entities that carry their data outside the text; they survive whitespace-only content.
 _HIDDEN_DATA = {"text_link", "text_mention", "custom_emoji"}
 # Entities that must not overlap each other (bold & co. may overlap anything).
-_CONTINUOUS = {"pre", "code", "text_link", "text_mention", "custom_emoji",
-               "mention", "hashtag", "bot_command", "url", "email"}
+_CONTINUOUS = {
+    "pre",
+    "code",
+    "text_link",
+    "text_mention",
+    "custom_emoji",
+    "mention",
+    "hashtag",
+    "bot_command",
+    "url",
+    "email",
+}
 _SPLITTABLE = {"bold", "italic", "underline", "strikethrough", "spoiler"}
 
 # Characters Telegram silently removes from message text.
@@ -61,8 +98,9 @@ def utf16_len(text: str) -> int:
     return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
 
 
-def format_text(text: str, parse_mode: str | None, entities: list | None = None,
-                known_users: dict | None = None) -> tuple[str, list[dict]]:
+def format_text(
+    text: str, parse_mode: str | None, entities: list | None = None, known_users: dict | None = None
+) -> tuple[str, list[dict]]:
     """Parse and clean ``text`` like Telegram does; return (plain_text, entities).
 
     Raises EntityParseError for bad markup.  An empty result is returned as "" so that the
@@ -88,11 +126,14 @@ def _check_explicit_entities(text: str, entities: list[dict]) -> None:
         if not isinstance(offset, int) or not isinstance(size, int) or offset < 0 or size < 0:
             raise EntityParseError("Receive an entity with incorrect offset or length")
         if offset > length:
-            raise EntityParseError(f"Entity begins after the end of the text at UTF-16 offset {offset}")
+            raise EntityParseError(
+                f"Entity begins after the end of the text at UTF-16 offset {offset}"
+            )
         if offset + size > length:
             raise EntityParseError(
                 f"Entity beginning at UTF-16 offset {offset} ends after the end of the text "
-                f"at UTF-16 offset {offset + size}")
+                f"at UTF-16 offset {offset + size}"
+            )
 
 
 # --------------------------------------------------------------------------- HTML parsing
@@ -120,7 +161,7 @@ def _decode_char_reference(text: str, pos: int) -> tuple[str | None, int]:
     else:
         while end < n and text[end].isascii() and text[end].isalpha():
             end += 1
-        char = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}.get(text[pos + 1:end])
+        char = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}.get(text[pos + 1 : end])
         if char is None:
             # Any other named reference (e.g. &nbsp;) stays literal text.
             return None, pos
@@ -168,10 +209,11 @@ def parse_html(source: str, known_users: dict | None = None) -> tuple[str, list[
                 i += 1
             if i >= n:
                 raise EntityParseError(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-            tag = source[begin + 1:i].lower()
+            tag = source[begin + 1 : i].lower()
             if tag not in ALLOWED_TAGS:
                 raise EntityParseError(
-                    f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}')
+                    f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}'
+                )
             argument = ""
             while at(i) != ">":
                 while i < n and at(i) in _SPACES:
@@ -185,7 +227,8 @@ def parse_html(source: str, known_users: dict | None = None) -> tuple[str, list[
                 attr_name = source[name_begin:i]
                 if not attr_name:
                     raise EntityParseError(
-                        f'Empty attribute name in the tag "{tag}" at byte offset {byte_offset(begin)}')
+                        f'Empty attribute name in the tag "{tag}" at byte offset {byte_offset(begin)}'
+                    )
                 while i < n and at(i) in _SPACES:
                     i += 1
                 if at(i) != "=":
@@ -195,13 +238,15 @@ def parse_html(source: str, known_users: dict | None = None) -> tuple[str, list[
                         continue
                     raise EntityParseError(
                         f'Expected equal sign in declaration of an attribute of the tag "{tag}" '
-                        f"at byte offset {byte_offset(begin)}")
+                        f"at byte offset {byte_offset(begin)}"
+                    )
                 i += 1
                 while i < n and at(i) in _SPACES:
                     i += 1
                 if i >= n:
                     raise EntityParseError(
-                        f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}')
+                        f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}'
+                    )
                 if at(i) not in "'\"":
                     # Unquoted value: a name token of letters, digits, '.' and '-'.
                     token_begin = i
@@ -210,7 +255,8 @@ def parse_html(source: str, known_users: dict | None = None) -> tuple[str, list[
                     value = source[token_begin:i].lower()
                     if at(i) not in _SPACES and at(i) != ">":
                         raise EntityParseError(
-                            f"Unexpected end of name token at byte offset {byte_offset(token_begin)}")
+                            f"Unexpected end of name token at byte offset {byte_offset(token_begin)}"
+                        )
                 else:
                     quote = at(i)
                     i += 1
@@ -228,18 +274,21 @@ def parse_html(source: str, known_users: dict | None = None) -> tuple[str, list[
                         i += 1  # the closing quote
                     value = "".join(chars)
                 if i >= n:
-                    raise EntityParseError(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+                    raise EntityParseError(
+                        f"Unclosed start tag at byte offset {byte_offset(begin)}"
+                    )
                 if tag == "a" and attr_name == "href":
                     argument = value
                 elif tag == "code" and attr_name == "class" and value.startswith("language-"):
-                    argument = value[len("language-"):]
+                    argument = value[len("language-") :]
                 elif tag == "span" and attr_name == "class" and value.startswith("tg-"):
-                    argument = value[len("tg-"):]
+                    argument = value[len("tg-") :]
                 elif tag == "tg-emoji" and attr_name == "emoji-id":
                     argument = value
             if tag == "span" and argument != "spoiler":
                 raise EntityParseError(
-                    f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}')
+                    f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}'
+                )
             stack.append((tag, argument, utf16, len(out)))
             i += 1  # the '>'
             continue
@@ -249,7 +298,7 @@ def parse_html(source: str, known_users: dict | None = None) -> tuple[str, list[
             raise EntityParseError(f"Unexpected end tag at byte offset {byte_offset(begin)}")
         while at(i) not in _SPACES and at(i) != ">":
             i += 1
-        end_name = source[begin + 2:i].lower()
+        end_name = source[begin + 2 : i].lower()
         while i < n and at(i) in _SPACES:
             i += 1
         if at(i) != ">":
@@ -258,10 +307,18 @@ def parse_html(source: str, known_users: dict | None = None) -> tuple[str, list[
         if end_name and end_name != tag:
             raise EntityParseError(
                 f'Unmatched end tag at byte offset {byte_offset(begin)}, expected "</{tag}>", '
-                f'found "</{end_name}>"')
+                f'found "</{end_name}>"'
+            )
         if utf16 > start16:
-            _close_entity(entities, tag, argument, start16, utf16 - start16,
-                          "".join(out[start_out:]), known_users or {})
+            _close_entity(
+                entities,
+                tag,
+                argument,
+                start16,
+                utf16 - start16,
+                "".join(out[start_out:]),
+                known_users or {},
+            )
         stack.pop()
         i += 1  # the '>'
 
@@ -271,19 +328,35 @@ def parse_html(source: str, known_users: dict | None = None) -> tuple[str, list[
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in plain):
         raise EntityParseError(
             "Text contains invalid Unicode characters after decoding HTML entities, "
-            "check for unmatched surrogate code units")
+            "check for unmatched surrogate code units"
+        )
     for entity in entities:
         entity.pop("_language", None)
     return plain, entities
 
 
-def _close_entity(entities: list[dict], tag: str, argument: str, offset: int, length: int,
-                  inner_text: str, known_users: dict) -> None:
+def _close_entity(
+    entities: list[dict],
+    tag: str,
+    argument: str,
+    offset: int,
+    length: int,
+    inner_text: str,
+    known_users: dict,
+) -> None:
     """Append the entity for a closed tag (or merge pre+code into pre with a language)."""
     simple = {
-        "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-        "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
-        "del": "strikethrough", "tg-spoiler": "spoiler", "span": "spoiler",
+        "b": "bold",
+        "strong": "bold",
+        "i": "italic",
+        "em": "italic",
+        "u": "underline",
+        "ins": "underline",
+        "s": "strikethrough",
+        "strike": "strikethrough",
+        "del": "strikethrough",
+        "tg-spoiler": "spoiler",
+        "span": "spoiler",
     }
     last = entities[-1] if entities else None
     same_span = last is not None and last["offset"] == offset and last["length"] == length
@@ -295,21 +368,29 @@ def _close_entity(entities: list[dict], tag: str, argument: str, offset: int, le
     elif tag == "tg-emoji":
         if not argument.isdigit() or int(argument) == 0:
             raise EntityParseError("Invalid custom emoji identifier specified")
-        entities.append({"offset": offset, "length": length, "type": "custom_emoji",
-                         "custom_emoji_id": argument})
+        entities.append(
+            {
+                "offset": offset,
+                "length": length,
+                "type": "custom_emoji",
+                "custom_emoji_id": argument,
+            }
+        )
     elif tag == "a":
         url = argument or inner_text
         user_match = re.fullmatch(r"tg://user\?id=(\d+)", url.strip(), re.IGNORECASE)
         if user_match:
             user = known_users.get(int(user_match.group(1)))
             if user is not None:
-                entities.append({"offset": offset, "length": length, "type": "text_mention",
-                                 "user": user})
+                entities.append(
+                    {"offset": offset, "length": length, "type": "text_mention", "user": user}
+                )
             return
         checked = checked_link(url)
         if checked:
-            entities.append({"offset": offset, "length": length, "type": "text_link",
-                             "url": checked})
+            entities.append(
+                {"offset": offset, "length": length, "type": "text_link", "url": checked}
+            )
     elif tag == "pre":
         if same_span and last["type"] == "code" and last.get("_language"):
             last["type"] = "pre"
@@ -333,7 +414,7 @@ def checked_link(url: str) -> str | None:
         return None
     match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", url)
     # "name:" is a scheme unless it is "host:port" (a digit follows the colon).
-    if match and not url[match.end():match.end() + 1].isdigit():
+    if match and not url[match.end() : match.end() + 1].isdigit():
         scheme = match.group(1).lower()
         if scheme not in _LINK_SCHEMES:
             return None
@@ -345,7 +426,7 @@ def checked_link(url: str) -> str | None:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError for a bad port
+        parts.port
     except ValueError:
         return None
     if not host or ("." not in host and host != "localhost"):
@@ -373,7 +454,9 @@ def _merge_splittable(entities: list[dict]) -> list[dict]:
     others = [e for e in entities if e["type"] not in _SPLITTABLE]
     merged: list[dict] = []
     for kind in sorted({e["type"] for e in entities if e["type"] in _SPLITTABLE}):
-        runs = sorted((e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] == kind)
+        runs = sorted(
+            (e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] == kind
+        )
         start, end = runs[0]
         for run_start, run_end in runs[1:]:
             if run_start <= end:
@@ -395,10 +478,11 @@ def _remove_overlaps(entities: list[dict]) -> list[dict]:
             if any(start < o["offset"] + o["length"] and o["offset"] < end for o in continuous):
                 continue
             continuous.append(entity)
-        elif entity["type"] in _SPLITTABLE:
-            if any(o["type"] == "pre" and o["offset"] <= start and end <= o["offset"] + o["length"]
-                   for o in continuous):
-                continue
+        elif entity["type"] in _SPLITTABLE and any(
+            o["type"] == "pre" and o["offset"] <= start and end <= o["offset"] + o["length"]
+            for o in continuous
+        ):
+            continue
         kept.append(entity)
     return kept
 
@@ -450,7 +534,7 @@ def fix_formatted_text(text: str, entities: list[dict]) -> tuple[str, list[dict]
     if last < 0:
         return "", []
     # Right trim, clipping entities to the new end.
-    units = units[:last + 1]
+    units = units[: last + 1]
     clipped = []
     for entity in entities:
         if entity["offset"] > last:
@@ -474,7 +558,9 @@ def fix_formatted_text(text: str, entities: list[dict]) -> tuple[str, list[dict]
     explicit_continuous = [e for e in entities if e["type"] in _CONTINUOUS]
     for found in find_entities(text):
         start, end = found["offset"], found["offset"] + found["length"]
-        if any(start < e["offset"] + e["length"] and e["offset"] < end for e in explicit_continuous):
+        if any(
+            start < e["offset"] + e["length"] and e["offset"] < end for e in explicit_continuous
+        ):
             continue
         entities.append(found)
         explicit_continuous.append(found)
@@ -496,9 +582,17 @@ def _utf16_units(text: str) -> list[str]:
 
 _AUTO_PATTERNS = [
     # Order matters: earlier kinds win when matches overlap.
-    ("bot_command", re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>@])")),
+    (
+        "bot_command",
+        re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>@])"),
+    ),
     ("url", re.compile(r"(?<![\w@])(?:https?|tg)://[^\s<>\"]+", re.IGNORECASE)),
-    ("email", re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?!\w)")),
+    (
+        "email",
+        re.compile(
+            r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?!\w)"
+        ),
+    ),
     ("mention", re.compile(r"(?<!\w)@[A-Za-z0-9_]{2,32}(?!\w)")),
     ("hashtag", re.compile(r"(?<!\w)#\w{1,256}(?![\w#])")),
 ]
@@ -515,7 +609,7 @@ def find_entities(text: str) -> list[dict]:
                 # Trailing punctuation is not part of a URL.
                 while end > start and text[end - 1] in ".,;:!?)]}'\"":
                     end -= 1
-            if kind == "hashtag" and not any(ch.isalpha() for ch in text[start + 1:end]):
+            if kind == "hashtag" and not any(ch.isalpha() for ch in text[start + 1 : end]):
                 continue
             if any(start < t_end and t_start < end for t_start, t_end in taken):
                 continue

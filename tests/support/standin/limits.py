@@ -64,9 +64,15 @@ class SlidingWindow:
 class FloodControl:
     """All flood limits of one bot: a global bucket plus one limiter per chat."""
 
-    def __init__(self, global_capacity: float = 30, global_rate: float = 30,
-                 chat_capacity: float = 3, chat_rate: float = 1,
-                 group_limit: int = 20, group_window: float = 60) -> None:
+    def __init__(
+        self,
+        global_capacity: float = 30,
+        global_rate: float = 30,
+        chat_capacity: float = 3,
+        chat_rate: float = 1,
+        group_limit: int = 20,
+        group_window: float = 60,
+    ) -> None:
         self.global_capacity = global_capacity
         self.global_rate = global_rate
         self.chat_capacity = chat_capacity

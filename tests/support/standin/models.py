@@ -18,8 +18,11 @@ class ApiError(Exception):
 
     def body(self) -> dict:
         """The JSON body Telegram sends for this error."""
-        body: dict[str, Any] = {"ok": False, "error_code": self.status,
-                                "description": self.description}
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description,
+        }
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
         return body
@@ -73,16 +76,16 @@ class SentMessage:
     message_id: int
     chat_id: int
     date: int
-    chat: dict = field(repr=False, default_factory=dict)      # Telegram Chat JSON
-    sender: dict = field(repr=False, default_factory=dict)    # the bot's User JSON
-    text: str | None = None            # plain text after entity parsing
-    html: str | None = None            # text exactly as the bot sent it
+    chat: dict = field(repr=False, default_factory=dict)  # Telegram Chat JSON
+    sender: dict = field(repr=False, default_factory=dict)  # the bot's User JSON
+    text: str | None = None  # plain text after entity parsing
+    html: str | None = None  # text exactly as the bot sent it
     parse_mode: str | None = None
     entities: list[dict] = field(default_factory=list)
-    reply_markup: dict | None = None   # as sent (any keyboard type)
+    reply_markup: dict | None = None  # as sent (any keyboard type)
     reply_to_message: dict | None = field(default=None, repr=False)
     edit_date: int | None = None
-    edits: list["SentMessage"] = field(default_factory=list, repr=False)  # older versions
+    edits: list[SentMessage] = field(default_factory=list, repr=False)  # older versions
     deleted: bool = False
     # Documents only.
     filename: str | None = None
@@ -118,7 +121,7 @@ class SentMessage:
                     return button["callback_data"]
         return None
 
-    def snapshot(self) -> "SentMessage":
+    def snapshot(self) -> SentMessage:
         """A frozen copy of the current version (used for ``edits``)."""
         frozen = copy.copy(self)
         frozen.entities = copy.deepcopy(self.entities)

@@ -15,15 +15,17 @@ stand-in wakes every waiter whenever anything happens, so no test needs fixed sl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -42,28 +44,61 @@ from .users import TestGroup, TestUser, _Chat
 _log = logging.getLogger(__name__)
 
 # Update types delivered when the bot does not choose (Telegram's default).
-DEFAULT_UPDATE_TYPES = frozenset({
-    "message", "edited_message", "channel_post", "edited_channel_post", "inline_query",
-    "chosen_inline_result", "callback_query", "shipping_query", "pre_checkout_query",
-    "poll", "poll_answer", "my_chat_member", "chat_join_request", "business_connection",
-    "business_message", "edited_business_message", "deleted_business_messages",
-    "purchased_paid_media", "chat_boost", "removed_chat_boost",
-})
+DEFAULT_UPDATE_TYPES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "purchased_paid_media",
+        "chat_boost",
+        "removed_chat_boost",
+    }
+)
 
-CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
-    "upload_video_note",
-})
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 DOCUMENT_LIMIT = 50 * 1024 * 1024
 
 _DEFAULT_DESCRIPTIONS = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    409: "Conflict", 500: "Internal Server Error", 502: "Bad Gateway",
-    503: "Service Unavailable", 504: "Gateway Timeout",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
@@ -87,13 +122,33 @@ class _RateFault:
 
 # Implemented methods; each is served by BotAPIStandIn._api_<name>.
 API_METHODS = (
-    "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo",
-    "setMyCommands", "getMyCommands", "deleteMyCommands", "setMyDescription",
-    "getMyDescription", "setMyShortDescription", "getMyShortDescription", "setMyName",
-    "getMyName", "sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage",
-    "answerCallbackQuery", "sendDocument", "sendChatAction", "getChat", "close", "logOut",
+    "getMe",
+    "getUpdates",
+    "deleteWebhook",
+    "setWebhook",
+    "getWebhookInfo",
+    "setMyCommands",
+    "getMyCommands",
+    "deleteMyCommands",
+    "setMyDescription",
+    "getMyDescription",
+    "setMyShortDescription",
+    "getMyShortDescription",
+    "setMyName",
+    "getMyName",
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "sendDocument",
+    "sendChatAction",
+    "getChat",
+    "close",
+    "logOut",
     # Accepted and ignored: they only change how the bot looks in Telegram's apps.
-    "setChatMenuButton", "setMyDefaultAdministratorRights",
+    "setChatMenuButton",
+    "setMyDefaultAdministratorRights",
 )
 
 
@@ -126,8 +181,9 @@ class BotAPIStandIn:
         self.host = host
         self.port = port
         self._clock = clock
-        self._flood = FloodControl(global_capacity, global_rate, chat_capacity, chat_rate,
-                                   group_limit, group_window)
+        self._flood = FloodControl(
+            global_capacity, global_rate, chat_capacity, chat_rate, group_limit, group_window
+        )
 
         # Record of everything, for tests to inspect.
         self.calls: list[tuple[str, dict]] = []
@@ -136,7 +192,7 @@ class BotAPIStandIn:
         self.limit_violations: list[LimitViolation] = []
         self.injected_failures: list[InjectedFailure] = []
         self.callback_answers: dict[str, CallbackAnswer] = {}
-        self.internal_errors: list[Exception] = []   # stand-in bugs (answered with 500)
+        self.internal_errors: list[Exception] = []  # stand-in bugs (answered with 500)
         self.commands: dict[tuple[str, str], list[dict]] = {}
         self.descriptions: dict[tuple[str, str], str] = {}
         self.webhook_url = ""
@@ -148,9 +204,9 @@ class BotAPIStandIn:
         self._poll_serial = 0
 
         self._chats: dict[int, _Chat] = {}
-        self._user_messages: dict[tuple[int, int], dict] = {}   # (chat, message_id) -> JSON
+        self._user_messages: dict[tuple[int, int], dict] = {}  # (chat, message_id) -> JSON
         self._bot_messages: dict[tuple[int, int], SentMessage] = {}
-        self._callback_queries: dict[str, int] = {}             # id -> user id
+        self._callback_queries: dict[str, int] = {}  # id -> user id
         self._next_user_id = 700_000_001
         self._next_group_id = -4_000_000_001
         self._file_counter = 0
@@ -165,7 +221,8 @@ class BotAPIStandIn:
 
         # Telegram matches method names case-insensitively: lower-case name -> (name, handler).
         self._methods: dict[str, tuple[str, Callable[[dict, dict], Any]]] = {
-            name.lower(): (name, getattr(self, "_api_" + name)) for name in API_METHODS}
+            name.lower(): (name, getattr(self, "_api_" + name)) for name in API_METHODS
+        }
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -177,10 +234,14 @@ class BotAPIStandIn:
     @property
     def bot_user(self) -> dict:
         """The bot's User JSON as in ``message.from``."""
-        return {"id": self.bot_id, "is_bot": True, "first_name": self.bot_first_name,
-                "username": self.bot_username}
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_first_name,
+            "username": self.bot_username,
+        }
 
-    async def start(self) -> "BotAPIStandIn":
+    async def start(self) -> BotAPIStandIn:
         """Start serving on host:port (port 0 picks a free one); returns self."""
         self._stopping = False
         # Uploads up to Telegram's 50 MB document limit must reach the handler.
@@ -201,7 +262,7 @@ class BotAPIStandIn:
             runner, self._runner = self._runner, None
             await runner.cleanup()
 
-    async def __aenter__(self) -> "BotAPIStandIn":
+    async def __aenter__(self) -> BotAPIStandIn:
         return await self.start()
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -226,13 +287,12 @@ class BotAPIStandIn:
             if remaining <= 0:
                 return None
             event = self._changed
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until ``predicate()`` is truthy, re-checking whenever anything happens; return its value."""
+
         def probe() -> Any:
             value = predicate()
             return value if value else None
@@ -244,9 +304,15 @@ class BotAPIStandIn:
 
     # ------------------------------------------------------------------ users and chats
 
-    def user(self, first_name: str = "Test", username: str | None = None, *,
-             user_id: int | None = None, last_name: str | None = None,
-             language_code: str = "en") -> TestUser:
+    def user(
+        self,
+        first_name: str = "Test",
+        username: str | None = None,
+        *,
+        user_id: int | None = None,
+        last_name: str | None = None,
+        language_code: str = "en",
+    ) -> TestUser:
         """Create a simulated user (a fresh positive id unless ``user_id`` is given)."""
         if user_id is None:
             while self._next_user_id in self._chats:
@@ -307,7 +373,9 @@ class BotAPIStandIn:
 
     def unconfirm(self, from_update_id: int) -> None:
         """Make updates with id >= from_update_id pending again, as if the bot never confirmed them."""
-        self.confirmed_offset = max(self._first_update_id, min(self.confirmed_offset, from_update_id))
+        self.confirmed_offset = max(
+            self._first_update_id, min(self.confirmed_offset, from_update_id)
+        )
         self._notify()
 
     def _confirm(self, offset: int) -> None:
@@ -329,18 +397,34 @@ class BotAPIStandIn:
         if not user.started:
             return
         bot = self.bot_user
-        self._push_update({"my_chat_member": {
-            "chat": user.chat_json(), "from": user.user_json(), "date": int(time.time()),
-            # Telegram gives a "kicked" member its until_date, old or new.
-            "old_chat_member": {"user": bot, "status": old,
-                                **({"until_date": 0} if old == "kicked" else {})},
-            "new_chat_member": {"user": bot, "status": new,
-                                **({"until_date": 0} if new == "kicked" else {})},
-        }})
+        self._push_update(
+            {
+                "my_chat_member": {
+                    "chat": user.chat_json(),
+                    "from": user.user_json(),
+                    "date": int(time.time()),
+                    # Telegram gives a "kicked" member its until_date, old or new.
+                    "old_chat_member": {
+                        "user": bot,
+                        "status": old,
+                        **({"until_date": 0} if old == "kicked" else {}),
+                    },
+                    "new_chat_member": {
+                        "user": bot,
+                        "status": new,
+                        **({"until_date": 0} if new == "kicked" else {}),
+                    },
+                }
+            }
+        )
 
-    def _user_message(self, user: TestUser, text: str | None = None,
-                      sticker_emoji: str | None = None,
-                      reply_to: SentMessage | dict | None = None) -> dict:
+    def _user_message(
+        self,
+        user: TestUser,
+        text: str | None = None,
+        sticker_emoji: str | None = None,
+        reply_to: SentMessage | dict | None = None,
+    ) -> dict:
         """Store a message from ``user`` and push it as an update."""
         if text is not None and not text:
             raise ValueError("Telegram users cannot send empty messages")
@@ -368,8 +452,12 @@ class BotAPIStandIn:
             message["sticker"] = {
                 "file_id": f"CAACAgIAAxkBAAI{self._file_counter:08d}",
                 "file_unique_id": f"AgADst{self._file_counter:06d}",
-                "type": "regular", "width": 512, "height": 512,
-                "is_animated": False, "is_video": False, "emoji": sticker_emoji or "👍",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "emoji": sticker_emoji or "👍",
             }
         self._user_messages[(user.id, message["message_id"])] = message
         return self._push_update({"message": message})
@@ -394,20 +482,30 @@ class BotAPIStandIn:
         query_id = str(4_000_000_000_000_000 + user.id * 1000 + self._query_counter)
         self._callback_queries[query_id] = user.id
         user.started = True
-        self._push_update({"callback_query": {
-            "id": query_id,
-            "from": user.user_json(),
-            "message": message.to_json(),
-            # Stable per chat, as on Telegram.
-            "chat_instance": str(-(message.chat_id * 7919 + 104729) % (2**63)),
-            "data": data,
-        }})
+        self._push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user.user_json(),
+                    "message": message.to_json(),
+                    # Stable per chat, as on Telegram.
+                    "chat_instance": str(-(message.chat_id * 7919 + 104729) % (2**63)),
+                    "data": data,
+                }
+            }
+        )
         return query_id
 
     # ------------------------------------------------------------------ fault injection
 
-    def fail_next(self, method: str, status: int, count: int = 1, retry_after: int | None = None,
-                  description: str | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        count: int = 1,
+        retry_after: int | None = None,
+        description: str | None = None,
+    ) -> None:
         """Answer the next ``count`` calls of ``method`` ("*" = any) with this error."""
         fault = _Fault(status, retry_after if status != 429 else (retry_after or 1), description)
         self._faults.setdefault(method.lower(), deque()).extend([fault] * count)
@@ -416,17 +514,26 @@ class BotAPIStandIn:
         """Close the connection of the next ``count`` calls of ``method`` without answering."""
         self._faults.setdefault(method.lower(), deque()).extend([_Fault(None)] * count)
 
-    def fail_rate(self, method: str, status: int = 502, fraction: float = 0.1, seed: int = 0,
-                  retry_after: int | None = None, description: str | None = None) -> None:
+    def fail_rate(
+        self,
+        method: str,
+        status: int = 502,
+        fraction: float = 0.1,
+        seed: int = 0,
+        retry_after: int | None = None,
+        description: str | None = None,
+    ) -> None:
         """Answer a random (seeded, reproducible) ``fraction`` of calls of ``method`` with an error."""
         fault = _Fault(status, retry_after if status != 429 else (retry_after or 1), description)
         self._rate_faults.setdefault(method.lower(), []).append(
-            _RateFault(fault, fraction, random.Random(seed)))
+            _RateFault(fault, fraction, random.Random(seed))
+        )
 
     def drop_rate(self, method: str, fraction: float, seed: int = 0) -> None:
         """Drop the connection for a random (seeded, reproducible) ``fraction`` of calls."""
         self._rate_faults.setdefault(method.lower(), []).append(
-            _RateFault(_Fault(None), fraction, random.Random(seed)))
+            _RateFault(_Fault(None), fraction, random.Random(seed))
+        )
 
     def clear_faults(self) -> None:
         """Remove all pending and random fault injection."""
@@ -473,9 +580,15 @@ class BotAPIStandIn:
 
         fault = self._take_fault(method)
         if fault is not None:
-            self.injected_failures.append(InjectedFailure(
-                method, _maybe_int(params.get("chat_id")), self._clock(), fault.status,
-                None if fault.status is None else self._fault_error(fault).description))
+            self.injected_failures.append(
+                InjectedFailure(
+                    method,
+                    _maybe_int(params.get("chat_id")),
+                    self._clock(),
+                    fault.status,
+                    None if fault.status is None else self._fault_error(fault).description,
+                )
+            )
             self._notify()
             if fault.status is None:
                 self._drop(request)
@@ -552,7 +665,9 @@ class BotAPIStandIn:
             try:
                 return json.loads(value)
             except ValueError:
-                raise ApiError(400, f"Bad Request: can't parse {what or name} JSON object") from None
+                raise ApiError(
+                    400, f"Bad Request: can't parse {what or name} JSON object"
+                ) from None
         return value
 
     @staticmethod
@@ -575,11 +690,21 @@ class BotAPIStandIn:
         return chat
 
     def _known_users(self) -> dict[int, dict]:
-        return {c.id: {k: v for k, v in c.user_json().items() if k != "language_code"}
-                for c in self._chats.values() if isinstance(c, TestUser)}
+        return {
+            c.id: {k: v for k, v in c.user_json().items() if k != "language_code"}
+            for c in self._chats.values()
+            if isinstance(c, TestUser)
+        }
 
-    def _formatted(self, params: dict, field: str, entities_field: str, limit: int,
-                   empty_error: str | None, long_error: str) -> tuple[str, list[dict]]:
+    def _formatted(
+        self,
+        params: dict,
+        field: str,
+        entities_field: str,
+        limit: int,
+        empty_error: str | None,
+        long_error: str,
+    ) -> tuple[str, list[dict]]:
         """Parse ``field`` with parse_mode; enforce Telegram's empty and length rules."""
         raw = params.get(field)
         text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
@@ -607,8 +732,11 @@ class BotAPIStandIn:
         if "inline_keyboard" in markup:
             rows = markup["inline_keyboard"]
             if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise ApiError(400, "Bad Request: can't parse inline keyboard button: "
-                                    "InlineKeyboardButton must be an Object")
+                raise ApiError(
+                    400,
+                    "Bad Request: can't parse inline keyboard button: "
+                    "InlineKeyboardButton must be an Object",
+                )
             for row in rows:
                 for button in row:
                     self._check_inline_button(button)
@@ -617,11 +745,17 @@ class BotAPIStandIn:
     @staticmethod
     def _check_inline_button(button: Any) -> None:
         if not isinstance(button, dict):
-            raise ApiError(400, "Bad Request: can't parse inline keyboard button: "
-                                "InlineKeyboardButton must be an Object")
+            raise ApiError(
+                400,
+                "Bad Request: can't parse inline keyboard button: "
+                "InlineKeyboardButton must be an Object",
+            )
         if not isinstance(button.get("text"), str):
-            raise ApiError(400, "Bad Request: can't parse inline keyboard button: "
-                                "Field \"text\" must be of type String")
+            raise ApiError(
+                400,
+                "Bad Request: can't parse inline keyboard button: "
+                'Field "text" must be of type String',
+            )
         if not button["text"].strip():
             raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
         if "callback_data" in button:
@@ -632,11 +766,24 @@ class BotAPIStandIn:
             url = button["url"]
             if not isinstance(url, str) or not re.match(r"(https?|tg)://\S+$", url, re.IGNORECASE):
                 raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
-        elif not any(key in button for key in (
-                "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
-                "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay")):
-            raise ApiError(400, "Bad Request: can't parse inline keyboard button: "
-                                "Text buttons are unallowed in the inline keyboard")
+        elif not any(
+            key in button
+            for key in (
+                "web_app",
+                "login_url",
+                "switch_inline_query",
+                "switch_inline_query_current_chat",
+                "switch_inline_query_chosen_chat",
+                "copy_text",
+                "callback_game",
+                "pay",
+            )
+        ):
+            raise ApiError(
+                400,
+                "Bad Request: can't parse inline keyboard button: "
+                "Text buttons are unallowed in the inline keyboard",
+            )
 
     def _flood_check(self, method: str, chat_id: int, counts_globally: bool) -> None:
         """Refuse with 429 (and record it) when the bot exceeds a flood limit."""
@@ -658,8 +805,9 @@ class BotAPIStandIn:
         if message_id is None:
             return None
         message_id = int(message_id)
-        allow_missing = (isinstance(reply, dict) and reply.get("allow_sending_without_reply")) \
-            or self._bool(params, "allow_sending_without_reply")
+        allow_missing = (
+            isinstance(reply, dict) and reply.get("allow_sending_without_reply")
+        ) or self._bool(params, "allow_sending_without_reply")
         target = self._message_json(chat.id, message_id)
         if target is None:
             if allow_missing:
@@ -707,14 +855,22 @@ class BotAPIStandIn:
     # ------------------------------------------------------------------ Bot API methods
 
     def _api_getMe(self, params: dict, files: dict) -> dict:
-        return {**self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False, "can_connect_to_business": False,
-                "has_main_web_app": False}
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
 
     async def _api_getUpdates(self, params: dict, files: dict) -> list[dict]:
         if self.webhook_url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = self._int(params, "offset", 0) or 0
         limit = min(100, max(1, self._int(params, "limit", 100) or 100))
         try:
@@ -734,18 +890,22 @@ class BotAPIStandIn:
         deadline = loop.time() + timeout
         while True:
             if serial != self._poll_serial:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                    "make sure that only one bot instance is running")
-            batch = [u for u in self.pending_updates()
-                     if next(k for k in u if k != "update_id") in self._allowed_updates][:limit]
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; "
+                    "make sure that only one bot instance is running",
+                )
+            batch = [
+                u
+                for u in self.pending_updates()
+                if next(k for k in u if k != "update_id") in self._allowed_updates
+            ][:limit]
             remaining = deadline - loop.time()
             if batch or self._stopping or remaining <= 0:
                 return batch
             event = self._changed
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
 
     def _api_deleteWebhook(self, params: dict, files: dict) -> bool:
         self.webhook_url = ""
@@ -761,8 +921,11 @@ class BotAPIStandIn:
         return True
 
     def _api_getWebhookInfo(self, params: dict, files: dict) -> dict:
-        return {"url": self.webhook_url, "has_custom_certificate": False,
-                "pending_update_count": len(self.pending_updates())}
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.pending_updates()),
+        }
 
     def _command_key(self, params: dict) -> tuple[str, str]:
         scope = self._json(params, "scope", "bot command scope") or {"type": "default"}
@@ -828,16 +991,25 @@ class BotAPIStandIn:
         return self._set_text_setting(params, "name", "name", 64)
 
     def _api_getMyDescription(self, params: dict, files: dict) -> dict:
-        return {"description": self.descriptions.get(
-            ("description", params.get("language_code") or ""), "")}
+        return {
+            "description": self.descriptions.get(
+                ("description", params.get("language_code") or ""), ""
+            )
+        }
 
     def _api_getMyShortDescription(self, params: dict, files: dict) -> dict:
-        return {"short_description": self.descriptions.get(
-            ("short_description", params.get("language_code") or ""), "")}
+        return {
+            "short_description": self.descriptions.get(
+                ("short_description", params.get("language_code") or ""), ""
+            )
+        }
 
     def _api_getMyName(self, params: dict, files: dict) -> dict:
-        return {"name": self.descriptions.get(("name", params.get("language_code") or ""),
-                                              self.bot_first_name)}
+        return {
+            "name": self.descriptions.get(
+                ("name", params.get("language_code") or ""), self.bot_first_name
+            )
+        }
 
     def _api_setChatMenuButton(self, params: dict, files: dict) -> bool:
         return True
@@ -856,31 +1028,56 @@ class BotAPIStandIn:
         chat = self._chats.get(_maybe_int(raw)) if raw not in (None, "") else None
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
-        return {**chat.chat_json(), "accent_color_id": 0, "max_reaction_count": 11,
-                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                        "unique_gifts": False, "premium_subscription": False}}
+        return {
+            **chat.chat_json(),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+            },
+        }
 
     def _api_sendMessage(self, params: dict, files: dict) -> dict:
-        text, entities = self._formatted(params, "text", "entities", TEXT_LIMIT,
-                                         "Bad Request: message text is empty",
-                                         "Bad Request: message is too long")
+        text, entities = self._formatted(
+            params,
+            "text",
+            "entities",
+            TEXT_LIMIT,
+            "Bad Request: message text is empty",
+            "Bad Request: message is too long",
+        )
         markup = self._reply_markup(params)
         chat = self._chat(params)
         reply_to = self._reply_target(chat, params)
         self._flood_check("sendMessage", chat.id, counts_globally=True)
         message = SentMessage(
-            message_id=chat._allocate_message_id(), chat_id=chat.id, date=int(time.time()),
-            chat=chat.chat_json(), sender=self.bot_user, text=text,
+            message_id=chat._allocate_message_id(),
+            chat_id=chat.id,
+            date=int(time.time()),
+            chat=chat.chat_json(),
+            sender=self.bot_user,
+            text=text,
             html=params.get("text") if isinstance(params.get("text"), str) else None,
-            parse_mode=params.get("parse_mode") or None, entities=entities,
-            reply_markup=markup, reply_to_message=reply_to)
+            parse_mode=params.get("parse_mode") or None,
+            entities=entities,
+            reply_markup=markup,
+            reply_to_message=reply_to,
+        )
         self._deliver(chat, message)
         return message.to_json()
 
     def _api_sendDocument(self, params: dict, files: dict) -> dict:
         caption, caption_entities = self._formatted(
-            params, "caption", "caption_entities", CAPTION_LIMIT, None,
-            "Bad Request: message caption is too long")
+            params,
+            "caption",
+            "caption_entities",
+            CAPTION_LIMIT,
+            None,
+            "Bad Request: message caption is too long",
+        )
         markup = self._reply_markup(params)
         chat = self._chat(params)
         upload = files.get("document")
@@ -905,41 +1102,68 @@ class BotAPIStandIn:
         reply_to = self._reply_target(chat, params)
         self._flood_check("sendDocument", chat.id, counts_globally=True)
         message = SentMessage(
-            message_id=chat._allocate_message_id(), chat_id=chat.id, date=int(time.time()),
-            chat=chat.chat_json(), sender=self.bot_user, reply_markup=markup,
-            reply_to_message=reply_to, filename=upload.filename or "document",
-            content=upload.content, mime_type=upload.content_type, file_id=file_id,
-            file_unique_id=unique_id, caption=caption or None,
+            message_id=chat._allocate_message_id(),
+            chat_id=chat.id,
+            date=int(time.time()),
+            chat=chat.chat_json(),
+            sender=self.bot_user,
+            reply_markup=markup,
+            reply_to_message=reply_to,
+            filename=upload.filename or "document",
+            content=upload.content,
+            mime_type=upload.content_type,
+            file_id=file_id,
+            file_unique_id=unique_id,
+            caption=caption or None,
             caption_html=params.get("caption") if isinstance(params.get("caption"), str) else None,
-            caption_entities=caption_entities, parse_mode=params.get("parse_mode") or None)
+            caption_entities=caption_entities,
+            parse_mode=params.get("parse_mode") or None,
+        )
         self._deliver(chat, message)
         return message.to_json()
 
     def _api_editMessageText(self, params: dict, files: dict) -> dict:
-        text, entities = self._formatted(params, "text", "entities", TEXT_LIMIT,
-                                         "Bad Request: message text is empty",
-                                         "Bad Request: message is too long")
+        text, entities = self._formatted(
+            params,
+            "text",
+            "entities",
+            TEXT_LIMIT,
+            "Bad Request: message text is empty",
+            "Bad Request: message is too long",
+        )
         markup = self._reply_markup(params)
         chat, message = self._editable(params)
         if message.is_document:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         # Like Telegram, an edit without reply_markup removes the inline keyboard.
         if text == message.text and entities == message.entities and markup == message.reply_markup:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message "
-                                "content and reply markup are exactly the same as a current "
-                                "content and reply markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same as a current "
+                "content and reply markup of the message",
+            )
         self._flood_check("editMessageText", chat.id, counts_globally=False)
-        return self._apply_edit(chat, message, text=text, entities=entities, reply_markup=markup,
-                                html=params.get("text"),
-                                parse_mode=params.get("parse_mode") or None)
+        return self._apply_edit(
+            chat,
+            message,
+            text=text,
+            entities=entities,
+            reply_markup=markup,
+            html=params.get("text"),
+            parse_mode=params.get("parse_mode") or None,
+        )
 
     def _api_editMessageReplyMarkup(self, params: dict, files: dict) -> dict:
         markup = self._reply_markup(params)
         chat, message = self._editable(params)
         if markup == message.reply_markup or (not markup and not message.reply_markup):
-            raise ApiError(400, "Bad Request: message is not modified: specified new message "
-                                "content and reply markup are exactly the same as a current "
-                                "content and reply markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same as a current "
+                "content and reply markup of the message",
+            )
         self._flood_check("editMessageReplyMarkup", chat.id, counts_globally=False)
         return self._apply_edit(chat, message, reply_markup=markup)
 
@@ -962,14 +1186,20 @@ class BotAPIStandIn:
     def _api_answerCallbackQuery(self, params: dict, files: dict) -> bool:
         query_id = str(params.get("callback_query_id") or "")
         if query_id not in self._callback_queries or query_id in self.callback_answers:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired "
-                                "or query ID is invalid")
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
         text = params.get("text") or None
         if text is not None and len(text) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.callback_answers[query_id] = CallbackAnswer(
-            query_id=query_id, text=text, show_alert=self._bool(params, "show_alert"),
-            url=params.get("url") or None, cache_time=self._int(params, "cache_time", 0) or 0)
+            query_id=query_id,
+            text=text,
+            show_alert=self._bool(params, "show_alert"),
+            url=params.get("url") or None,
+            cache_time=self._int(params, "cache_time", 0) or 0,
+        )
         self._notify()
         return True
 

@@ -7,7 +7,8 @@ the bot sends back to her private chat.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .models import CallbackAnswer, SentMessage
 
@@ -20,7 +21,7 @@ Match = str | Callable[[SentMessage], bool]
 class _Chat:
     """What private chats and groups share: the bot's messages and the cursors of expect()."""
 
-    def __init__(self, standin: "BotAPIStandIn", chat_id: int) -> None:
+    def __init__(self, standin: BotAPIStandIn, chat_id: int) -> None:
         self._standin = standin
         self.id = chat_id
         self.messages: list[SentMessage] = []
@@ -76,6 +77,7 @@ class _Chat:
         ``match`` is a substring of the plain text or a predicate on the SentMessage.  Messages
         are checked as they are now, so an unread message that is edited to match counts too.
         """
+
         def matches(message: SentMessage) -> bool:
             if callable(match):
                 return bool(match(message))
@@ -92,17 +94,25 @@ class _Chat:
         if index is None:
             raise AssertionError(
                 f"chat {self.id}: no bot message matching {match!r} within {timeout}s; "
-                f"messages ('->' = after the cursor):\n{self._describe_texts()}")
+                f"messages ('->' = after the cursor):\n{self._describe_texts()}"
+            )
         self._cursor = index + 1
         return self.texts[index]
 
-    async def expect_document(self, timeout: float = 10.0, contains: str | None = None) -> SentMessage:
+    async def expect_document(
+        self, timeout: float = 10.0, contains: str | None = None
+    ) -> SentMessage:
         """Wait for the next document after the document cursor (optionally filename/caption containing text)."""
+
         def probe() -> int | None:
             documents = self.documents
             for index in range(self._doc_cursor, len(documents)):
                 doc = documents[index]
-                if contains is None or contains in (doc.filename or "") or contains in (doc.caption or ""):
+                if (
+                    contains is None
+                    or contains in (doc.filename or "")
+                    or contains in (doc.caption or "")
+                ):
                     return index
             return None
 
@@ -111,7 +121,8 @@ class _Chat:
             names = [(d.filename, d.caption) for d in self.documents]
             raise AssertionError(
                 f"chat {self.id}: no document{' matching ' + repr(contains) if contains else ''} "
-                f"within {timeout}s; documents so far: {names}")
+                f"within {timeout}s; documents so far: {names}"
+            )
         self._doc_cursor = index + 1
         return self.documents[index]
 
@@ -126,9 +137,15 @@ class TestUser(_Chat):
 
     __test__ = False  # not a pytest test class despite the name
 
-    def __init__(self, standin: "BotAPIStandIn", user_id: int, first_name: str,
-                 username: str | None = None, last_name: str | None = None,
-                 language_code: str = "en") -> None:
+    def __init__(
+        self,
+        standin: BotAPIStandIn,
+        user_id: int,
+        first_name: str,
+        username: str | None = None,
+        last_name: str | None = None,
+        language_code: str = "en",
+    ) -> None:
         super().__init__(standin, user_id)
         self.first_name = first_name
         self.username = username
@@ -189,18 +206,22 @@ class TestUser(_Chat):
                 for button in row:
                     if label in button.get("text", "") and "callback_data" in button:
                         return self._standin._user_callback(self, message, button["callback_data"])
-        available = [(m.message_id, m.button_labels()) for m in self.messages
-                     if not m.deleted and m.buttons]
+        available = [
+            (m.message_id, m.button_labels()) for m in self.messages if not m.deleted and m.buttons
+        ]
         raise AssertionError(
             f"{self.first_name}: no callback button containing {label!r}; "
-            f"buttons by message id: {available}")
+            f"buttons by message id: {available}"
+        )
 
     async def press_data(self, data: str, message: SentMessage | None = None) -> str:
         """Send a callback query with arbitrary ``data`` on ``message`` (default: newest bot message)."""
         if message is None:
             message = self.last_message
             if message is None:
-                raise AssertionError(f"{self.first_name}: the bot has sent her no message to press on")
+                raise AssertionError(
+                    f"{self.first_name}: the bot has sent her no message to press on"
+                )
         return self._standin._user_callback(self, message, data)
 
     async def expect_answer(self, callback_query_id: str, timeout: float = 10.0) -> CallbackAnswer:
@@ -208,7 +229,9 @@ class TestUser(_Chat):
         answers = self._standin.callback_answers
         answer = await self._standin._wait_until(lambda: answers.get(callback_query_id), timeout)
         if answer is None:
-            raise AssertionError(f"callback query {callback_query_id} was not answered within {timeout}s")
+            raise AssertionError(
+                f"callback query {callback_query_id} was not answered within {timeout}s"
+            )
         return answer
 
 
@@ -217,7 +240,7 @@ class TestGroup(_Chat):
 
     __test__ = False
 
-    def __init__(self, standin: "BotAPIStandIn", chat_id: int, title: str) -> None:
+    def __init__(self, standin: BotAPIStandIn, chat_id: int, title: str) -> None:
         super().__init__(standin, chat_id)
         self.title = title
 
