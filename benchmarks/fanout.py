@@ -29,9 +29,9 @@ sys.path.insert(0, str(REPO))
 
 from telegram import Bot  # noqa: E402
 
+from bot.standin import BotAPIStandIn  # noqa: E402
 from tests.support.bot import ORGANISER_ID, TOKEN  # noqa: E402
 from tests.support.fanout import OPENING, open_workshop, openings, seed_swap  # noqa: E402
-from tests.support.standin import BotAPIStandIn  # noqa: E402
 
 TELEGRAM_RATE = 30.0  # messages a second, overall
 

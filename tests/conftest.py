@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.standin import BotAPIStandIn
 from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, RunningBot
-from tests.support.standin import BotAPIStandIn
 
 
 def pytest_configure(config) -> None:

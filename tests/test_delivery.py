@@ -22,6 +22,7 @@ from collections import Counter
 
 import pytest
 
+from bot.standin import utf16_len
 from tests.support.bot import ORGANISER_ID
 from tests.support.fanout import (
     OPENING,
@@ -31,7 +32,6 @@ from tests.support.fanout import (
     seeded_bot,
     wait_drained,
 )
-from tests.support.standin import utf16_len
 from tests.support.swapflow import advance, write_and_confirm
 
 pytestmark = pytest.mark.paced

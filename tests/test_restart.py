@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.standin import BotAPIStandIn
 from tests.support.bot import ORGANISER_ID, TOKEN, clean_env, rows
 from tests.support.fanout import (
     OPENING,
@@ -21,7 +22,6 @@ from tests.support.fanout import (
     seed_swap,
     wait_drained,
 )
-from tests.support.standin import BotAPIStandIn
 from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
 pytestmark = pytest.mark.paced

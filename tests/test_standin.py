@@ -26,8 +26,8 @@ from telegram.ext import (
     filters,
 )
 
-from tests.support.standin import BotAPIStandIn, SentMessage, TestUser
-from tests.support.standin.formatting import format_text
+from bot.standin import BotAPIStandIn, SentMessage, TestUser
+from bot.standin.formatting import format_text
 
 # PTB itself warns when RetryAfter is built with an int; nothing to act on here.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

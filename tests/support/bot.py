@@ -10,8 +10,8 @@ from telegram import Update
 from bot.app import build_application
 from bot.config import Settings
 from bot.delivery import Limits
+from bot.standin import BotAPIStandIn
 from storage.db import Database
-from tests.support.standin import BotAPIStandIn
 
 TOKEN = "123456:AAH-test-token-for-the-stand-in-0123"
 BOT_USERNAME = "dilemma_swap_test_bot"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from bot.model import Role
+from bot.standin import BotAPIStandIn, TestUser
 from storage.db import Database
 from tests.support.bot import ORGANISER_ID, RunningBot
-from tests.support.standin import BotAPIStandIn, TestUser
 
 OPENING = "Workshop 1 has begun"
 

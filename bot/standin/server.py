@@ -592,8 +592,8 @@ class BotAPIStandIn:
             self._notify()
             if fault.status is None:
                 self._drop(request)
-            error = self._fault_error(fault)
-            return web.json_response(error.body(), status=error.status)
+            injected = self._fault_error(fault)
+            return web.json_response(injected.body(), status=injected.status)
 
         try:
             result = handler(params, files)
@@ -604,8 +604,8 @@ class BotAPIStandIn:
         except Exception as exc:  # a bug in the stand-in: keep it visible to the test
             self.internal_errors.append(exc)
             _log.exception("stand-in failed on %s", method)
-            error = ApiError(500, f"Internal Server Error: stand-in bug: {exc!r}")
-            return web.json_response(error.body(), status=500)
+            bug = ApiError(500, f"Internal Server Error: stand-in bug: {exc!r}")
+            return web.json_response(bug.body(), status=500)
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod

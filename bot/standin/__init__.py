@@ -1,6 +1,8 @@
-"""A local stand-in for the Telegram Bot API for end-to-end tests of the bot.
+"""A local stand-in for the Telegram Bot API: real HTTP, Telegram's limits and faults.
 
-Usage (tests/ is a package, so import it as ``tests.standin``)::
+The tests run the real bot against it, and ``python -m bot rehearse`` plays a
+whole swap against it with no token and no network, which is why it ships
+inside the package rather than in ``tests/``. Usage::
 
     standin = BotAPIStandIn(token="123456:ABC-test", bot_username="dilemma_swap_test_bot")
     await standin.start()

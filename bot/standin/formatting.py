@@ -161,10 +161,11 @@ def _decode_char_reference(text: str, pos: int) -> tuple[str | None, int]:
     else:
         while end < n and text[end].isascii() and text[end].isalpha():
             end += 1
-        char = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}.get(text[pos + 1 : end])
-        if char is None:
+        named = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}.get(text[pos + 1 : end])
+        if named is None:
             # Any other named reference (e.g. &nbsp;) stays literal text.
             return None, pos
+        char = named
     if end < n and text[end] == ";":
         end += 1
     return char, end
@@ -358,8 +359,8 @@ def _close_entity(
         "tg-spoiler": "spoiler",
         "span": "spoiler",
     }
-    last = entities[-1] if entities else None
-    same_span = last is not None and last["offset"] == offset and last["length"] == length
+    last: dict = entities[-1] if entities else {}
+    same_span = bool(last) and last["offset"] == offset and last["length"] == length
     if tag in simple:
         entities.append({"offset": offset, "length": length, "type": simple[tag]})
     elif tag == "blockquote":
@@ -426,7 +427,7 @@ def checked_link(url: str) -> str | None:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        parts.port
+        _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         return None
     if not host or ("." not in host and host != "localhost"):
