@@ -1,7 +1,15 @@
-"""``python -m bot``: run Dilemma Swap (long polling, or a webhook if WEBHOOK_URL is set)."""
+"""``python -m bot``: run Dilemma Swap (long polling, or a webhook if WEBHOOK_URL is set).
+
+Also ``python -m bot rehearse [DIR]`` (a whole swap against the built-in
+stand-in, no token needed), ``check`` (the configuration, the database and the
+prompts), and ``backup PATH`` (a consistent copy of the database, while the
+bot runs).
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import logging
 import secrets
 import sys
@@ -14,7 +22,10 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.config import Settings, SettingsError, load_settings
+from bot.checkup import check
+from bot.config import Settings, SettingsError, load_local_settings, load_settings
+from bot.rehearsal import rehearse
+from storage.backup import BackupError, backup
 from storage.db import DatabaseUnusable
 
 log = logging.getLogger("bot")
@@ -74,7 +85,54 @@ def _stop(problem: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
-def main() -> None:
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    rehearse = commands.add_parser(
+        "rehearse", help="play a whole two-team swap against a built-in stand-in (no token)"
+    )
+    rehearse.add_argument(
+        "dir",
+        nargs="?",
+        default="rehearsal",
+        help="where to write what everyone saw (default: rehearsal/)",
+    )
+    rehearse.add_argument(
+        "--prompts",
+        help="a folder of prompts to use instead of the built-in ones (to review your own wording)",
+    )
+    commands.add_parser("check", help="check the configuration, the database and the prompts")
+    backup = commands.add_parser("backup", help="copy the database, consistently, while it runs")
+    backup.add_argument("path", help="the file to write the copy to")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Do what the command line asks: serve (the default), rehearse, check or back up."""
+    args = _arguments(sys.argv[1:] if argv is None else argv)
+    if args.command == "rehearse":
+        prompts = Path(args.prompts) if args.prompts else None
+        if prompts is not None and not (prompts / "buttons.md").is_file():
+            _stop(f"--prompts {prompts} is not a folder of prompts (it has no buttons.md)", 2)
+        rehearse(Path(args.dir), prompts)
+    elif args.command == "check":
+        raise SystemExit(check())
+    elif args.command == "backup":
+        _backup(Path(args.path))
+    else:
+        serve()
+
+
+def _backup(path: Path) -> None:
+    try:
+        settings = load_local_settings()
+        copied = asyncio.run(backup(settings.database_path, path))
+    except (SettingsError, BackupError) as problem:
+        _stop(str(problem), 2)
+    print(f"backed up {settings.database_path} to {path} ({copied} pages)")
+
+
+def serve() -> None:
     """Read settings, then run until stopped. A setting that is wrong ends the
     process with code 2, anything else that stops it with code 1; either way in
     one line, without the token."""

@@ -4,6 +4,7 @@ resources are opened (``post_init``) and closed (``post_stop``, ``post_shutdown`
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
@@ -89,7 +90,7 @@ async def _post_init(application: Application) -> None:
     await db.open()
     # At once, so that post_shutdown closes it even if what follows fails.
     application.bot_data["db"] = db
-    prompts = Prompts()
+    prompts = Prompts(Path(settings.prompts_dir) if settings.prompts_dir else None)
     services = Services.build(
         db, prompts, settings.organiser_ids, application.bot.username, settings.zone
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -14,22 +15,63 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 
 
-class Settings(BaseSettings):
-    """Everything the bot reads from its environment."""
+class LocalSettings(BaseSettings):
+    """What the bot reads from its environment about this machine: enough for the
+    commands that never talk to Telegram (``backup``, ``check``)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_path: str = Field(default="dilemma_swap.sqlite3", alias="DATABASE_PATH")
+    timezone: str = Field(default="Europe/London", alias="TIMEZONE")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
+    prompts_dir: str | None = Field(default=None, alias="PROMPTS_DIR")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/London)") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        # Checked here, not left to logging.basicConfig, which would stop with a traceback.
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(
+                f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL)"
+            )
+        return level
+
+    @field_validator("prompts_dir")
+    @classmethod
+    def _prompts_folder(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not (Path(value).expanduser() / "buttons.md").is_file():
+            raise ValueError(f"{value!r} is not a folder of prompts (it has no buttons.md)")
+        return str(Path(value).expanduser())
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Settings(LocalSettings):
+    """Everything the bot reads from its environment to run."""
 
     telegram_bot_token: SecretStr = Field(alias="TELEGRAM_BOT_TOKEN")
     organiser_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), alias="ORGANISER_IDS"
     )
-    database_path: str = Field(default="dilemma_swap.sqlite3", alias="DATABASE_PATH")
     telegram_api_base_url: str | None = Field(default=None, alias="TELEGRAM_API_BASE_URL")
-    timezone: str = Field(default="Europe/London", alias="TIMEZONE")
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_listen: str = Field(default="0.0.0.0", alias="WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, alias="WEBHOOK_PORT", ge=1, le=65535)
-    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -50,15 +92,6 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/London)") from None
-        return value
-
     @field_validator("telegram_api_base_url", "webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
@@ -68,24 +101,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value
 
-    @field_validator("log_level")
-    @classmethod
-    def _known_level(cls, value: str) -> str:
-        # Checked here, not left to logging.basicConfig, which would stop with a traceback.
-        level = value.strip().upper()
-        if level not in logging.getLevelNamesMapping():
-            raise ValueError(
-                f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL)"
-            )
-        return level
-
     @property
     def token(self) -> str:
         return self.telegram_bot_token.get_secret_value()
 
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+
+S = TypeVar("S", bound=LocalSettings)
 
 
 class SettingsError(Exception):
@@ -93,13 +114,28 @@ class SettingsError(Exception):
 
 
 def load_settings() -> Settings:
+    """Read the settings the bot needs to run."""
+    return _load(Settings)
+
+
+def load_local_settings() -> LocalSettings:
+    """Read the settings about this machine only (no token needed)."""
+    return _load(LocalSettings)
+
+
+def _load(kind: type[S]) -> S:
     """Read the settings, turning pydantic's report into one clear line."""
     try:
-        return Settings()  # type: ignore[call-arg]
+        return kind()
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "settings"
         if first["type"] == "missing":
-            raise SettingsError(f"{name} is not set; see README.md, Configuration") from None
+            hint = (
+                " (to try the bot without one: python -m bot rehearse)"
+                if name == "TELEGRAM_BOT_TOKEN"
+                else ""
+            )
+            raise SettingsError(f"{name} is not set; see README.md, Configuration{hint}") from None
         reason = str(first["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"{name} is malformed: {reason}") from None

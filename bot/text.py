@@ -266,7 +266,7 @@ class Prompts:
 
     def __init__(self, root: Traversable | None = None) -> None:
         self.root = root if root is not None else resources.files("prompts")
-        self._labels = _read_table(self.root.joinpath("buttons.md").read_text("utf-8"))
+        self._labels = read_table(self.root.joinpath("buttons.md").read_text("utf-8"))
         self._rendered: dict[str, str] = {}
 
     def _template(self, key: str) -> str:
@@ -310,10 +310,10 @@ class Prompts:
 
     def table(self, name: str) -> dict[str, str]:
         """A ``key: text`` table from ``prompts/<name>.md``."""
-        return _read_table(self.root.joinpath(name + ".md").read_text("utf-8"))
+        return read_table(self.root.joinpath(name + ".md").read_text("utf-8"))
 
 
-def _read_table(source: str) -> dict[str, str]:
+def read_table(source: str) -> dict[str, str]:
     """Read ``- key: text`` lines; everything else in the file is commentary."""
     table: dict[str, str] = {}
     for line in source.splitlines():

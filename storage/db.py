@@ -8,6 +8,7 @@ transaction object, so a single ``async with`` covers every table it touches.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import fcntl
 import logging
@@ -243,3 +244,33 @@ def _split_sql(script: str) -> list[str]:
                 statements.append(pending.strip())
             pending = ""
     return statements
+
+
+def rehearse_migrations(path: str | Path) -> tuple[int, int]:
+    """Apply the pending migrations to the file at ``path`` in one transaction, and
+    roll it back: whether they would apply, without changing anything (SQLite's
+    schema changes are transactional). Returns (schema version, migrations pending).
+
+    It takes none of the running bot's locks, only a moment's write lock of
+    SQLite's own, so it can check a database in use.
+    """
+    try:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 5000")
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                raise DatabaseUnusable(
+                    f"{path} has schema version {version}, newer than this program knows "
+                    f"({len(MIGRATIONS)})"
+                )
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statements in MIGRATIONS[version:]:
+                    for statement in _split_sql(statements):
+                        conn.execute(statement)
+            finally:
+                conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise DatabaseUnusable(f"{path} {_refusal(exc) or f'failed: {exc}'}") from None
+    return version, len(MIGRATIONS) - version

@@ -19,7 +19,7 @@ import pytest
 from bot.commands import COMMANDS
 from bot.model import Kind, Phase, Role
 from bot.procedure import REFLECTION_ROUNDS
-from bot.text import MESSAGE_LIMIT, Prompts, _read_table, markdown_to_telegram
+from bot.text import MESSAGE_LIMIT, Prompts, markdown_to_telegram, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -454,7 +454,7 @@ def test_the_messages_the_product_specifies():
 
 @pytest.fixture(scope="module")
 def labels() -> dict[str, str]:
-    return dict(_read_table(read("buttons")))
+    return dict(read_table(read("buttons")))
 
 
 def test_every_label_used_in_code_exists(labels: dict[str, str]):
@@ -484,7 +484,7 @@ def test_labels_the_contract_names(labels: dict[str, str]):
 
 
 def test_command_descriptions():
-    table = _read_table(read("commands"))
+    table = read_table(read("commands"))
     wanted = {c.name for c in COMMANDS if c.audience}
     assert wanted <= set(table), f"descriptions missing: {sorted(wanted - set(table))}"
     for command, description in table.items():

@@ -188,6 +188,10 @@ class BotAPIStandIn:
         # Record of everything, for tests to inspect.
         self.calls: list[tuple[str, dict]] = []
         self.sent: list[SentMessage] = []
+        # Everything in every chat, in the order it happened: (chat id, who, what),
+        # who being "bot" (a SentMessage), "user" (the text she sent) or "press"
+        # (the label of the button she pressed). Transcripts are read from it.
+        self.timeline: list[tuple[int, str, Any]] = []
         self.updates: list[dict] = []
         self.limit_violations: list[LimitViolation] = []
         self.injected_failures: list[InjectedFailure] = []
@@ -460,6 +464,7 @@ class BotAPIStandIn:
                 "emoji": sticker_emoji or "👍",
             }
         self._user_messages[(user.id, message["message_id"])] = message
+        self.timeline.append((user.id, "user", text if text is not None else sticker_emoji or "👍"))
         return self._push_update({"message": message})
 
     def _user_edit(self, user: TestUser, message_id: int, text: str) -> dict:
@@ -482,6 +487,16 @@ class BotAPIStandIn:
         query_id = str(4_000_000_000_000_000 + user.id * 1000 + self._query_counter)
         self._callback_queries[query_id] = user.id
         user.started = True
+        label = next(
+            (
+                b.get("text", data)
+                for row in message.buttons
+                for b in row
+                if b.get("callback_data") == data
+            ),
+            data,
+        )
+        self.timeline.append((user.id, "press", label))
         self._push_update(
             {
                 "callback_query": {
@@ -827,6 +842,7 @@ class BotAPIStandIn:
         self._bot_messages[(chat.id, message.message_id)] = message
         chat.messages.append(message)
         self.sent.append(message)
+        self.timeline.append((chat.id, "bot", message))
         self._notify()
 
     def _editable(self, params: dict) -> tuple[_Chat, SentMessage]:

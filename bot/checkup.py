@@ -1,0 +1,151 @@
+"""``python -m bot check``: is everything in place to run? Said in plain words.
+
+It reads the configuration, looks at the database (and rehearses the pending
+migrations without applying them), reads every prompt, and, with a token, asks
+Telegram who the bot is. Each finding is one line; the exit code is non-zero
+if any is a problem. It can run beside the bot: it takes none of its locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import string
+from collections.abc import Callable
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.config import Settings, SettingsError, load_local_settings, load_settings
+from bot.text import markdown_to_telegram, read_table
+from storage.db import DatabaseUnusable, rehearse_migrations
+
+Say = Callable[[str], None]
+
+
+def check() -> int:
+    """Run every check, print a line for each, and return the exit code."""
+    problems = 0
+
+    def ok(line: str) -> None:
+        print(f"ok: {line}")
+
+    def problem(line: str) -> None:
+        nonlocal problems
+        problems += 1
+        print(f"problem: {line}")
+
+    try:
+        local = load_local_settings()
+    except SettingsError as error:
+        problem(str(error))
+        return 1
+    ok(f"time zone {local.timezone}, log level {local.log_level}")
+    settings: Settings | None = None
+    try:
+        settings = load_settings()
+        ok(f"{len(settings.organiser_ids)} organiser(s) in ORGANISER_IDS")
+        if not settings.organiser_ids:
+            problem("ORGANISER_IDS is empty: nobody can create a swap")
+    except SettingsError as error:
+        problem(str(error))
+
+    _check_database(local.database_path, ok, problem)
+    root: Traversable = Path(local.prompts_dir) if local.prompts_dir else resources.files("prompts")
+    found = prompt_problems(root)
+    for line in found:
+        problem(line)
+    if not found:
+        ok(f"prompts in {root} read and render")
+
+    if settings is not None:
+        try:
+            me = asyncio.run(_get_me(settings))
+            ok(f"Telegram knows the token: the bot is @{me}")
+        except TelegramError as error:
+            problem(
+                "Telegram refused or could not be reached: "
+                + str(error).replace(settings.token, "<token>")
+            )
+    print("all good" if not problems else f"{problems} problem(s)")
+    return 1 if problems else 0
+
+
+def _check_database(path: str, ok: Say, problem: Say) -> None:
+    file = Path(path).expanduser()
+    if not file.exists():
+        if file.parent.is_dir():
+            ok(f"DATABASE_PATH {file} does not exist yet: it is created at the first start")
+        else:
+            problem(f"DATABASE_PATH {file}: the folder {file.parent} does not exist")
+        return
+    try:
+        version, pending = rehearse_migrations(file)
+    except DatabaseUnusable as error:
+        problem(f"DATABASE_PATH {error}")
+        return
+    ok(
+        f"DATABASE_PATH {file}: schema version {version}"
+        + (
+            f", {pending} migration(s) pending; they apply cleanly (tried and rolled back)"
+            if pending
+            else ", up to date"
+        )
+    )
+
+
+def _placeholders(source: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(source) if name}
+
+
+def prompt_problems(root: Traversable) -> list[str]:
+    """What is wrong with the prompts in ``root``: files that fail to render,
+    broken placeholders, and (for a folder of one's own) files missing beside
+    the built-in ones or asking for values the code never gives."""
+    found: list[str] = []
+    builtin = resources.files("prompts")
+    for path, built in _prompt_files(builtin):
+        mine = root
+        for part in path.split("/"):
+            mine = mine.joinpath(part)
+        if not mine.is_file():
+            found.append(f"prompt {path} is missing from {root}")
+            continue
+        source = mine.read_text("utf-8")
+        try:
+            names = _placeholders(source)
+            if path.endswith(".md") and path not in ("buttons.md", "commands.md"):
+                markdown_to_telegram(source)
+        except ValueError as error:
+            found.append(f"prompt {path}: {error}")
+            continue
+        unknown = names - _placeholders(built.read_text("utf-8"))
+        if unknown:
+            found.append(f"prompt {path} asks for {sorted(unknown)}, which the bot never gives")
+    for table in ("buttons", "commands"):
+        missing = set(read_table(builtin.joinpath(f"{table}.md").read_text("utf-8"))) - set(
+            read_table(root.joinpath(f"{table}.md").read_text("utf-8"))
+            if root.joinpath(f"{table}.md").is_file()
+            else ""
+        )
+        if missing:
+            found.append(f"{table}.md in {root} lacks {sorted(missing)}")
+    return found
+
+
+def _prompt_files(folder: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
+    files = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            files += _prompt_files(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(".md"):
+            files.append((prefix + entry.name, entry))
+    return files
+
+
+async def _get_me(settings: Settings) -> str:
+    base = (settings.telegram_api_base_url or "https://api.telegram.org/bot").rstrip("/")
+    async with Bot(settings.token, base_url=base) as bot:
+        return (await bot.get_me()).username or str(bot.id)

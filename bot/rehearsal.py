@@ -1,0 +1,326 @@
+"""``python -m bot rehearse [DIR]``: a whole swap, played against the built-in stand-in.
+
+No token and no network: the real bot runs against ``bot.standin`` on
+127.0.0.1, and a script plays an organiser and two teams of three through
+every phase, from ``/newswap`` to the export. Each person's chat is written to
+DIR as they saw it (one Markdown file each, and one HTML page with everyone
+side by side), with the files the organiser received. With ``--prompts`` the
+organiser reviews their own wording before anyone is invited.
+
+The script waits on the bot, never on the clock: after each thing a person
+does, it waits until the bot has handled that update and sent everything it
+owed. It presses buttons by the labels the chat contract fixes ("I agree",
+"Confirm"), so edited prompts do not break it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.delivery import Limits
+from bot.standin import BotAPIStandIn, SentMessage, TestUser
+from storage.db import Database
+
+TOKEN = "700000:rehearsal-token-for-the-built-in-stand-in"
+BOT_USERNAME = "dilemma_swap_rehearsal_bot"
+ORGANISER_ID = 1
+TITLE = "Rehearsal: Northshire and Southvale"
+STEP_TIMEOUT = 30.0
+
+# Each team: its lead, then two participants. Words from the seeds' practitioners.
+TEAMS = {
+    "Northshire": ("Nadia", "Noah", "Nell"),
+    "Southvale": ("Sami", "Sofia", "Seth"),
+}
+DILEMMAS = {
+    "Northshire": "Our steering groups each own a piece of early help, so anything "
+    "integrated is always owned by somebody, and that excludes somebody else. Who "
+    "should hold the whole picture for a family?",
+    "Southvale": "Head teachers are judged on attainment, so time spent with other "
+    "professionals feels like time taken from results. How do we make joint work "
+    "count for schools without adding another target?",
+}
+_LINK = re.compile(r"\?start=([A-Za-z0-9_-]+)")
+
+
+@dataclass
+class Person:
+    """Someone the script plays: their chat, team and role."""
+
+    user: TestUser
+    team: str
+    role: str  # "organiser", "lead" or "member"
+
+    @property
+    def label(self) -> str:
+        if self.role == "organiser":
+            return f"Organiser ({self.user.first_name})"
+        return f"{self.team} {self.role} ({self.user.first_name})"
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.label.lower()).strip("-")
+
+
+class Rehearsal:
+    """The bot and the stand-in, and the script that plays the swap."""
+
+    def __init__(self, folder: Path, prompts: Path | None, say: Callable[[str], None]) -> None:
+        self.folder = folder
+        self.prompts = prompts
+        self.say = say
+        self.standin = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, enforce_limits=False)
+        self.people: list[Person] = []
+
+    # -- running the bot ------------------------------------------------------
+
+    async def run(self) -> None:
+        """Play the whole swap, then write what everyone saw."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        database = self.folder / "rehearsal.sqlite3"
+        for old in self.folder.glob("rehearsal.sqlite3*"):
+            old.unlink()
+        await self.standin.start()
+        settings = Settings.model_validate(
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "ORGANISER_IDS": str(ORGANISER_ID),
+                "DATABASE_PATH": str(database),
+                "TELEGRAM_API_BASE_URL": self.standin.base_url,
+                "PROMPTS_DIR": str(self.prompts) if self.prompts else "",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        application = build_application(settings, Limits.unpaced())
+        await application.initialize()
+        await application.post_init(application)  # type: ignore[misc]
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+        )
+        await application.start()
+        try:
+            self.db: Database = application.bot_data["db"]
+            await self.play()
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.post_stop(application)  # type: ignore[misc]
+            await application.shutdown()
+            await application.post_shutdown(application)  # type: ignore[misc]
+            await self.standin.stop()
+        self.write()
+
+    async def settled(self) -> None:
+        """Wait until the bot has handled every update and sent everything it owes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STEP_TIMEOUT
+        last = self.standin.updates[-1]["update_id"] if self.standin.updates else None
+        while True:
+            async with self.db.read() as tx:
+                handled = last is None or await tx.updates.was_handled(last)
+                pending = (await tx.outbox.counts()).get("pending", 0)
+            if handled and not pending and not self.standin.pending_updates():
+                return
+            if loop.time() > deadline:
+                raise TimeoutError("the bot did not settle; see the transcripts written so far")
+            await asyncio.sleep(0.02)
+
+    async def send(self, person: Person, text: str) -> None:
+        await person.user.send(text)
+        await self.settled()
+
+    async def press(self, person: Person, label: str) -> None:
+        await person.user.press(label)
+        await self.settled()
+
+    async def write_and_confirm(
+        self, person: Person, text: str, command: str | None = None
+    ) -> None:
+        """What a participant does: (a command,) their words, then Confirm."""
+        if command:
+            await self.send(person, command)
+        await self.send(person, text)
+        await self.press(person, "Confirm")
+
+    async def advance(self) -> None:
+        """/advance, then Confirm on the preview (forced if the guard says so)."""
+        organiser = self.people[0]
+        await self.send(organiser, "/advance")
+        if not any("Confirm" in b for b in organiser.user.messages[-1].button_labels()):
+            await self.send(organiser, "/advance force")
+        await self.press(organiser, "Confirm")
+
+    # -- the script -----------------------------------------------------------
+
+    async def play(self) -> None:
+        organiser = Person(
+            self.standin.user(user_id=ORGANISER_ID, first_name="Olivia"), "", "organiser"
+        )
+        self.people.append(organiser)
+        await self.send(organiser, "/start")
+        await self.send(organiser, f"/newswap {TITLE}")
+        for team, names in TEAMS.items():
+            await self.send(organiser, f"/addteam {team}")
+            links = self.links(organiser.user.messages[-1])
+            for name, role in zip(names, ("lead", "member", "member"), strict=True):
+                person = Person(self.standin.user(first_name=name), team, role)
+                self.people.append(person)
+                await self.send(person, f"/start {links[role]}")
+                await self.press(person, "I agree")
+        await self.send(organiser, "/status")
+        self.say("setup: 2 teams, 6 people joined and agreed")
+
+        await self.advance()
+        north_lead, north_member, _ = self.team("Northshire")
+        south_lead, south_member, _ = self.team("Southvale")
+        await self.write_and_confirm(north_member, DILEMMAS["Northshire"], "/propose")
+        await self.press(north_lead, "Adopt")
+        await self.press(north_lead, "Confirm")
+        await self.write_and_confirm(south_lead, DILEMMAS["Southvale"], "/dilemma")
+        await self.send(south_member, "/help")
+        self.say("workshop 1: both teams confirmed a dilemma")
+
+        await self.advance()
+        for team in TEAMS:
+            lead, first, second = self.team(team)
+            await self.write_and_confirm(
+                first,
+                f"From {team}: name one lead professional per family, and let the family say who.",
+            )
+            await self.write_and_confirm(
+                second, f"From {team}: count joint work in the plan we are already judged on."
+            )
+            await self.write_and_confirm(
+                lead,
+                f"{team}'s consolidated response: one plan, one lead, and joint work that counts.",
+                "/response",
+            )
+        self.say("workshop 2: answers and both consolidated responses confirmed")
+
+        await self.advance()
+        for round_ in (1, 2, 3):
+            for person in self.people[1:]:
+                await self.write_and_confirm(
+                    person,
+                    f"Round {round_}, {person.user.first_name}: working on theirs "
+                    "showed us what we take for granted in ours.",
+                )
+            if round_ < 3:
+                await self.advance()
+        self.say("workshop 3: three reflection rounds answered")
+
+        await self.advance()
+        await self.send(organiser, "/export")
+        self.say("closed: the record was sent to the organiser")
+
+    def team(self, name: str) -> tuple[Person, Person, Person]:
+        lead, first, second = (p for p in self.people if p.team == name)
+        return lead, first, second
+
+    @staticmethod
+    def links(message: SentMessage) -> dict[str, str]:
+        """The lead and member tokens in an /addteam answer, by the word on their line."""
+        found = {}
+        for line in (message.text or "").splitlines():
+            match = _LINK.search(line)
+            if match:
+                found["lead" if "lead" in line.lower() else "member"] = match.group(1)
+        return found
+
+    # -- what everyone saw ----------------------------------------------------
+
+    def entries(self, person: Person) -> list[tuple[str, str, list[str]]]:
+        """(who, text, buttons) for everything in a person's chat, in order."""
+        out = []
+        for chat, who, what in self.standin.timeline:
+            if chat != person.user.id:
+                continue
+            if who == "bot":
+                message: SentMessage = what
+                text = (
+                    message.text
+                    if not message.is_document
+                    else f"[file: {message.filename}] {message.caption or ''}"
+                )
+                buttons = [b.get("text", "") for row in message.buttons for b in row]
+                out.append(("Dilemma Swap", text or "", buttons))
+            elif who == "user":
+                out.append((person.user.first_name, str(what), []))
+            else:
+                out.append((person.user.first_name, f"[pressed: {what}]", []))
+        return out
+
+    def write(self) -> None:
+        """One Markdown transcript per person, one HTML page, and the export files."""
+        for person in self.people:
+            lines = [f"# {person.label}", ""]
+            for who, text, buttons in self.entries(person):
+                lines.append(f"**{who}:**")
+                lines.append("")
+                lines.extend("> " + line if line else ">" for line in text.splitlines())
+                if buttons:
+                    lines.extend(["", "Buttons: " + " · ".join(f"[{b}]" for b in buttons)])
+                lines.append("")
+            (self.folder / f"{person.slug}.md").write_text("\n".join(lines), "utf-8")
+        (self.folder / "everyone.html").write_text(self.page(), "utf-8")
+        export = self.folder / "export"
+        shutil.rmtree(export, ignore_errors=True)
+        export.mkdir()
+        for message in self.people[0].user.documents:
+            if message.filename and message.content is not None:
+                (export / message.filename).write_bytes(message.content)
+
+    def page(self) -> str:
+        """Every person's chat in a column of its own, side by side."""
+        columns = []
+        for person in self.people:
+            bubbles = []
+            for who, text, buttons in self.entries(person):
+                mine = who != "Dilemma Swap"
+                keys = "".join(f"<span class=key>{html.escape(b)}</span>" for b in buttons)
+                bubbles.append(
+                    f"<div class='msg {'me' if mine else 'bot'}'>"
+                    f"{html.escape(text)}{'<div>' + keys + '</div>' if keys else ''}"
+                    "</div>"
+                )
+            columns.append(
+                f"<section><h2>{html.escape(person.label)}</h2>{''.join(bubbles)}</section>"
+            )
+        return _PAGE.format(title=html.escape(TITLE), columns="".join(columns))
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}: what everyone saw</title>
+<style>
+body {{ font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #eef1f4; }}
+h1 {{ font-size: 18px; padding: 12px 16px; margin: 0; background: #fff; }}
+main {{ display: flex; gap: 12px; padding: 12px; overflow-x: auto; align-items: flex-start; }}
+section {{ flex: 0 0 320px; background: #dfe7ee; border-radius: 8px; padding: 8px; }}
+h2 {{ font-size: 14px; margin: 4px 4px 8px; }}
+.msg {{ white-space: pre-wrap; background: #fff; border-radius: 8px; padding: 6px 8px;
+        margin: 6px 0; }}
+.me {{ background: #d9f7be; margin-left: 24px; }}
+.key {{ display: inline-block; border: 1px solid #7aa; border-radius: 6px; padding: 1px 6px;
+        margin: 4px 4px 0 0; font-size: 12px; }}
+</style></head>
+<body><h1>{title}: what everyone saw</h1><main>{columns}</main></body></html>
+"""
+
+
+def rehearse(folder: Path, prompts: Path | None) -> None:
+    """Run the rehearsal, printing a line per phase and where the files are."""
+    asyncio.run(Rehearsal(folder, prompts, print).run())
+    print(f"done: transcripts, everyone.html and the export are in {folder.resolve()}")
