@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -63,9 +66,33 @@ def _not_reported_by_main(record: logging.LogRecord) -> bool:
     return not (record.levelno >= logging.ERROR and _START_UP_CALL in record.getMessage())
 
 
+class _JsonLines(logging.Formatter):
+    """One JSON object per line, for log shippers (``LOG_FORMAT=json``).
+
+    Our own formatter rather than a library's: the four fields a shipper needs
+    are a few lines of ``json.dumps``.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def configure_logging(settings: Settings) -> None:
+    """Log lines say what happened, never what anyone wrote, who they are, or the token."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        _JsonLines()
+        if settings.log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(_not_reported_by_main)
     handler.addFilter(_RedactToken(settings.token))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
@@ -168,8 +195,42 @@ def _redacted(problem: Exception, settings: Settings) -> str:
     return str(problem).replace(settings.token, "<token>")
 
 
+class _Stopping:
+    """SIGTERM or SIGINT: the first stops gracefully, a second at once.
+
+    Gracefully: no new updates are taken, the handler under way finishes, the
+    delivery worker stops between two sends (recording the one in flight), and
+    the database is closed. At once: the process ends where it stands, which
+    loses nothing either (every change is a committed transaction, and what was
+    owed stays in the outbox), but a message in flight may go again at the next
+    start.
+    """
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+        self.signalled = False
+
+    def __call__(self) -> None:
+        if self.signalled:
+            log.warning("A second stop signal: stopping at once")
+            logging.shutdown()
+            os._exit(1)
+        self.signalled = True
+        log.info(
+            "Stop signal: stopping; finishing what is under way (a second signal stops at once)"
+        )
+        self.application.stop_running()
+
+
 def _run(application: Application, settings: Settings) -> None:
     """Serve until stopped: a webhook if WEBHOOK_URL is set, else long polling."""
+    # Our own signal handlers (PTB's would stop twice as gently): installed on the
+    # loop that run_polling and run_webhook then pick up.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    stopping = _Stopping(application)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping)
     if settings.webhook_url:
         application.run_webhook(
             listen=settings.webhook_listen,
@@ -179,9 +240,10 @@ def _run(application: Application, settings: Settings) -> None:
             # Telegram sends this secret with every update, so nobody else can post to us.
             secret_token=secrets.token_urlsafe(32),
             allowed_updates=Update.ALL_TYPES,
+            stop_signals=None,
         )
     else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        application.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=None)
 
 
 if __name__ == "__main__":

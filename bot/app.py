@@ -99,6 +99,12 @@ async def _post_init(application: Application) -> None:
     application.bot_data.update(services=services, delivery=delivery)
     await delivery.start()
     await _set_commands(application, prompts, settings)
+    log.info(
+        "Started as @%s with %d organiser(s); database schema %d",
+        application.bot.username,
+        len(settings.organiser_ids),
+        await db.schema_version(),
+    )
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             _expire_drafts, interval=3600, first=1, name="expire-drafts"

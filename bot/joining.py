@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Awaitable, Callable
 
@@ -21,6 +22,8 @@ from bot.model import (
     Waiting,
 )
 from storage.tx import Tx
+
+log = logging.getLogger(__name__)
 
 # Sends a late joiner what their team has been sent so far (``Phases.catch_up``).
 CatchUp = Callable[[Tx, Mail, Person, Membership, Team, Swap], Awaitable[None]]
@@ -149,6 +152,7 @@ class Joining:
                 await mail.send(who.telegram_id, "join/declined", forget_when_sent=True)
             else:
                 await mail.send(who.telegram_id, "join/declined")
+            log.info("Someone declined to join team %d of swap %d", team.id, swap.id)
             return
         existing = await tx.people.by_telegram_id(who.telegram_id)
         if existing is not None and await tx.memberships.in_swap(existing.id, swap.id):
@@ -163,6 +167,7 @@ class Joining:
         when = await tx.consents.record(
             person.id, team.id, invite.role, Decision.AGREED, self.sheet_version
         )
+        log.info("A %s joined team %d of swap %d", invite.role.value, team.id, swap.id)
         role = self.core.label(f"role_{invite.role.value}")
         await mail.send(
             who.telegram_id,

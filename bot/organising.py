@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 
 from bot import callbacks as cb
@@ -22,6 +23,8 @@ from bot.model import (
 from bot.privacy import leave
 from bot.text import Html
 from storage.tx import Tx
+
+log = logging.getLogger(__name__)
 
 TITLE_LIMIT = 120
 TEAM_NAME_LIMIT = 60
@@ -306,6 +309,7 @@ class Organising:
         """Take a person out of a team, with everything they wrote in that swap."""
         swap, team, membership, person = await self._membership(tx, who, membership_id)
         await leave(self.core, tx, mail, person, [membership])
+        log.info("Someone was removed from team %d of swap %d", team.id, swap.id)
         await mail.send(
             person.telegram_id,
             "organiser/removed_you",

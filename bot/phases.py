@@ -8,6 +8,7 @@ commits state and messages together.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from bot import callbacks as cb
@@ -27,6 +28,8 @@ from bot.procedure import (
 )
 from bot.text import Html
 from storage.tx import Tx
+
+log = logging.getLogger(__name__)
 
 People = list[tuple[Membership, Person]]
 
@@ -175,6 +178,14 @@ class Phases:
             who.telegram_id,
             forced=bool(missing),
             missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing],
+        )
+        log.info(
+            "Swap %d moved from %s to %s (round %d)%s",
+            swap.id,
+            swap.phase.value,
+            target.value,
+            new_rounds,
+            " forced" if missing else "",
         )
         await mail.send(
             who.telegram_id,
@@ -422,6 +433,7 @@ class Phases:
         await tx.swaps.record_transition(
             swap.id, swap.phase, target, who.telegram_id, forced=False, missing=[]
         )
+        log.info("Swap %d reopened: back from %s to %s", swap.id, swap.phase.value, target.value)
         count = 0
         bulk = Mail(tx, core.prompts, bulk=True)
         for team in await tx.teams.of_swap(swap.id):

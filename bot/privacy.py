@@ -14,12 +14,15 @@ the words are gone from the disk as well as from the tables.
 from __future__ import annotations
 
 import json
+import logging
 
 from bot import callbacks as cb
 from bot.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.model import Contribution, Kind, Membership, Person, Status
 from bot.text import Html
 from storage.tx import Tx
+
+log = logging.getLogger(__name__)
 
 
 class Privacy:
@@ -258,6 +261,9 @@ class Privacy:
         items = [c for m in leaving for c in await self._items(tx, person, m)]
         delivered = await self._delivered(tx, items)
         await leave(self.core, tx, mail, person, leaving)
+        log.info(
+            "Someone withdrew from %d swap(s), with %d contributions", len(leaving), len(items)
+        )
         titles = await self._titles(tx, leaving)
         await mail.send(
             who.telegram_id,

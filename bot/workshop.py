@@ -7,6 +7,7 @@ confirmed contribution can be edited or withdrawn.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,8 @@ from bot.model import Contribution, Conversation, Kind, Phase, Role, Status, Wai
 from bot.privacy import drop_adopted
 from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
 from storage.tx import Tx
+
+log = logging.getLogger(__name__)
 
 # The longest text one contribution may hold: about three full Telegram
 # messages, which is more than a workshop contribution needs.
@@ -311,6 +314,9 @@ class Workshop:
                 await tx.contributions.supersede_team_item(member.team.id, draft.kind, draft.id)
             item = await tx.contributions.get(draft.id)
         assert item is not None
+        log.info(
+            "A %s was confirmed in team %d of swap %d", item.kind.value, item.team_id, item.swap_id
+        )
         await self._after_confirm(tx, mail, who, member, item)
 
     async def _tell_replaced(self, tx: Tx, mail: Mail, member: Member, draft: Contribution) -> None:

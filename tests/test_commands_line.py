@@ -14,14 +14,25 @@ from storage.migrations import MIGRATIONS
 from tests.support.bot import ORGANISER_ID, TOKEN, clean_env
 from tests.support.swapflow import create_swap
 
-PHASE_OPENINGS = ("Workshop 1 has begun", "Workshop 2 has begun", "Workshop 3 has begun",
-                  "is now closed")
+PHASE_OPENINGS = (
+    "Workshop 1 has begun",
+    "Workshop 2 has begun",
+    "Workshop 3 has begun",
+    "is now closed",
+)
 
 
 async def run(cwd: Path, *args: str, **settings: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=cwd, env=clean_env(**settings),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=clean_env(**settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
     return process.returncode or 0, out.decode()
 
@@ -53,12 +64,15 @@ async def test_rehearse_uses_the_organiser_s_own_prompts(tmp_path):
     mine = tmp_path / "my-prompts"
     shutil.copytree(str(resources.files("prompts")), mine)
     opening = mine / "phase" / "dilemma_member.md"
-    opening.write_text("**Our first workshop starts now: {title}**\n\n"
-                       + opening.read_text().split("\n", 2)[2])
+    opening.write_text(
+        "**Our first workshop starts now: {title}**\n\n" + opening.read_text().split("\n", 2)[2]
+    )
     code, output = await run(tmp_path, "rehearse", "out", "--prompts", str(mine))
     assert code == 0, output
-    assert "Our first workshop starts now" in (tmp_path / "out" /
-                                                "northshire-member-noah.md").read_text()
+    assert (
+        "Our first workshop starts now"
+        in (tmp_path / "out" / "northshire-member-noah.md").read_text()
+    )
 
 
 async def test_without_a_token_the_bot_suggests_the_rehearsal(tmp_path):
@@ -68,9 +82,13 @@ async def test_without_a_token_the_bot_suggests_the_rehearsal(tmp_path):
 
 
 async def test_check_passes_a_good_configuration_and_calls_get_me(standin, tmp_path):
-    code, output = await run(tmp_path, "check", TELEGRAM_BOT_TOKEN=TOKEN,
-                             ORGANISER_IDS=str(ORGANISER_ID),
-                             TELEGRAM_API_BASE_URL=standin.base_url)
+    code, output = await run(
+        tmp_path,
+        "check",
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        ORGANISER_IDS=str(ORGANISER_ID),
+        TELEGRAM_API_BASE_URL=standin.base_url,
+    )
     assert code == 0, output
     assert "@dilemma_swap_test_bot" in output
     assert "problem" not in output
@@ -84,8 +102,9 @@ async def test_check_reports_each_problem_and_fails(tmp_path):
     shutil.copytree(str(resources.files("prompts")), mine)
     (mine / "join" / "declined.md").write_text("Goodbye {name_of_someone}.")
     (mine / "organiser" / "welcome.md").unlink()
-    code, output = await run(tmp_path, "check", DATABASE_PATH=str(tmp_path / "notes.txt"),
-                             PROMPTS_DIR=str(mine))
+    code, output = await run(
+        tmp_path, "check", DATABASE_PATH=str(tmp_path / "notes.txt"), PROMPTS_DIR=str(mine)
+    )
     assert code == 1
     problems = [line for line in output.splitlines() if line.startswith("problem:")]
     assert any("TELEGRAM_BOT_TOKEN" in p for p in problems)
@@ -104,8 +123,12 @@ async def test_check_rehearses_pending_migrations_without_applying_them(tmp_path
     assert f"{len(MIGRATIONS) - 1} migration(s) pending; they apply cleanly" in output
     with sqlite3.connect(old) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-        assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox_quotes'"
-                            ).fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox_quotes'"
+            ).fetchone()[0]
+            == 0
+        )
     conn.close()
     assert code == 1  # the token is missing: that is still a problem
 

@@ -222,6 +222,8 @@ class BotAPIStandIn:
         self._changed = asyncio.Event()
         self._stopping = False
         self._runner: web.AppRunner | None = None
+        self._hangs: dict[str, int] = {}  # method -> calls still to leave unanswered
+        self.hanging = 0  # calls being left unanswered now
 
         # Telegram matches method names case-insensitively: lower-case name -> (name, handler).
         self._methods: dict[str, tuple[str, Callable[[dict, dict], Any]]] = {
@@ -525,6 +527,11 @@ class BotAPIStandIn:
         fault = _Fault(status, retry_after if status != 429 else (retry_after or 1), description)
         self._faults.setdefault(method.lower(), deque()).extend([fault] * count)
 
+    def hang_next(self, method: str, count: int = 1) -> None:
+        """Leave the next ``count`` calls of ``method`` unanswered until the client
+        gives up (its timeout) or the stand-in stops: a Telegram that is slow to answer."""
+        self._hangs[method.lower()] = self._hangs.get(method.lower(), 0) + count
+
     def drop_next(self, method: str, count: int = 1) -> None:
         """Close the connection of the next ``count`` calls of ``method`` without answering."""
         self._faults.setdefault(method.lower(), deque()).extend([_Fault(None)] * count)
@@ -592,6 +599,17 @@ class BotAPIStandIn:
         self._notify()
         if handler is None:
             return web.json_response(ApiError(404, "Not Found").body(), status=404)
+
+        if self._hangs.get(method.lower()):
+            self._hangs[method.lower()] -= 1
+            self.hanging += 1
+            self._notify()
+            try:
+                while not self._stopping:
+                    await self._wait_until(lambda: True if self._stopping else None, 3600)
+            finally:
+                self.hanging -= 1
+            self._drop(request)
 
         fault = self._take_fault(method)
         if fault is not None:
