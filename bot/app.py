@@ -4,6 +4,8 @@ resources are opened (``post_init``) and closed (``post_stop``, ``post_shutdown`
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
@@ -31,8 +33,16 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, limits: Limits | None = None) -> Application:
-    """The bot, configured from settings, with every handler registered."""
+def build_application(
+    settings: Settings,
+    limits: Limits | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Application:
+    """The bot, configured from settings, with every handler registered.
+
+    ``limits`` and ``clock`` are Telegram's limits and the real time unless a
+    test gives its own.
+    """
     limits = limits or Limits()
     pacer = ChatPacer(rate=limits.chat_per_second, burst=limits.chat_burst)
     builder = (
@@ -49,7 +59,9 @@ def build_application(settings: Settings, limits: Limits | None = None) -> Appli
         base = settings.telegram_api_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     application = builder.build()
-    application.bot_data.update(settings=settings, pacer=pacer, limiter=PersonLimiter())
+    application.bot_data.update(
+        settings=settings, pacer=pacer, limiter=PersonLimiter(), clock=clock
+    )
     register(application)
     return application
 
@@ -92,7 +104,12 @@ async def _post_init(application: Application) -> None:
     application.bot_data["db"] = db
     prompts = Prompts(Path(settings.prompts_dir) if settings.prompts_dir else None)
     services = Services.build(
-        db, prompts, settings.organiser_ids, application.bot.username, settings.zone
+        db,
+        prompts,
+        settings.organiser_ids,
+        application.bot.username,
+        settings.zone,
+        application.bot_data["clock"],
     )
     delivery = Delivery(db, application.bot, pacer=application.bot_data["pacer"])
     db.on_outbox(delivery.wake)
@@ -109,6 +126,42 @@ async def _post_init(application: Application) -> None:
         application.job_queue.run_repeating(
             _expire_drafts, interval=3600, first=1, name="expire-drafts"
         )
+        services.scheduling.on_change = lambda: _wake_timetable(application)
+        _wake_timetable(application)
+
+
+TIMETABLE = "timetable"
+# The longest the timetable sleeps: a check that costs nothing, against a clock
+# that jumped (a suspended machine, a corrected system time).
+TIMETABLE_NAP = 3600.0
+
+
+def _wake_timetable(application: Application) -> None:
+    """Run the timetable's due jobs now; it then sleeps until the next falls due."""
+    queue = application.job_queue
+    assert queue is not None
+    for job in queue.get_jobs_by_name(TIMETABLE):
+        job.schedule_removal()
+    queue.run_once(_timetable, when=0, name=TIMETABLE)
+
+
+async def _timetable(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run every job of the timetable that is due, then sleep until the next one."""
+    scheduling = context.bot_data["services"].scheduling
+    try:
+        await scheduling.tick()
+    except Exception:
+        log.exception("The timetable failed; trying again in a minute")
+        delay = 60.0
+    else:
+        due = await scheduling.next_due()
+        delay = (
+            TIMETABLE_NAP
+            if due is None
+            else min(TIMETABLE_NAP, max(0.5, (due - scheduling.core.clock()).total_seconds()))
+        )
+    assert context.job_queue is not None
+    context.job_queue.run_once(_timetable, when=delay, name=TIMETABLE)
 
 
 async def _expire_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -94,6 +94,7 @@ RENAME_TEAM = Button("rnt", (ID,))
 REMOVE_TEAM = Button("rmt", (ID,))
 REMOVE_TEAM_CONFIRM = Button("rmtok", (ID,))
 CURRENT_SWAP = Button("cur", (ID,))  # a person in several swaps chooses one
+ANNOUNCE = Button("ann", (ID,))  # an announcement, previewed
 
 ALL: tuple[Button, ...] = (
     AGREE,
@@ -116,6 +117,7 @@ ALL: tuple[Button, ...] = (
     REMOVE_TEAM,
     REMOVE_TEAM_CONFIRM,
     CURRENT_SWAP,
+    ANNOUNCE,
 )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -205,12 +205,21 @@ class Core:
         organiser_ids: frozenset[int],
         bot_username: str,
         zone: ZoneInfo,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.db = db
         self.prompts = prompts
         self.organiser_ids = organiser_ids
         self.bot_username = bot_username
         self.zone = zone
+        # What time it is, as an aware UTC datetime; tests of the timetable give
+        # their own, so that a week passes without waiting for it.
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+
+    def local_when(self, moment: datetime) -> str:
+        """An instant as people read it, in the configured time zone."""
+        local = moment.astimezone(self.zone)
+        return f"{local:%a %d %b %Y, %H:%M} ({self.zone.key})"
 
     def local_time(self, stored: str) -> str:
         """A stored UTC timestamp as people read it, in the configured time zone."""

@@ -28,9 +28,10 @@ class Export:
     async def export(self, tx: Tx, mail: Mail, who: Who) -> None:
         """Send the organiser the current swap's record as a file."""
         swap = await self.core.current_swap(tx, who)
-        await self.send(tx, mail, who, swap.id)
+        await self.send_to(tx, mail, who.telegram_id, swap.id)
 
-    async def send(self, tx: Tx, mail: Mail, who: Who, swap_id: int) -> None:
+    async def send_to(self, tx: Tx, mail: Mail, chat_id: int, swap_id: int) -> None:
+        """Owe ``chat_id`` the swap's record as files."""
         swap = await tx.swaps.get(swap_id)
         assert swap is not None
         quoted: list[int] = []
@@ -38,7 +39,7 @@ class Export:
         slug = "".join(c if c.isalnum() else "-" for c in swap.title.lower()).strip("-")[:40]
         # The file quotes everyone's words: a withdrawal before it goes stops it.
         await mail.document(
-            who.telegram_id,
+            chat_id,
             f"dilemma-swap-{slug or swap.id}.md",
             record.encode("utf-8"),
             "organiser/export_caption",

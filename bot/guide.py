@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.commands import Audience, offered
 from bot.core import Core, Mail, Who, act
 from bot.model import Phase, Waiting
+from bot.phases import Phases
 from bot.text import Html
 from storage.tx import Tx
 
@@ -17,8 +18,9 @@ from storage.tx import Tx
 class Guide:
     """``/help``."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, phases: Phases) -> None:
         self.core = core
+        self.phases = phases  # for the dates that concern a person now
 
     def commands(self, audience: Audience, phase: Phase | None = None) -> Html:
         """The commands for this audience and phase, one line each."""
@@ -71,4 +73,5 @@ class Guide:
             team=member.team.name,
             title=member.swap.title,
             commands=self.commands(Audience.of(member.role), member.swap.phase),
+            dates=await self.phases.dates(tx, member.swap, member.swap.phase),
         )

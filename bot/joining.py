@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
 
 from bot import callbacks as cb
 from bot.core import Core, Mail, Refusal, Who, act
@@ -13,20 +12,16 @@ from bot.model import (
     ChatStatus,
     Decision,
     Invite,
-    Membership,
-    Person,
     Phase,
     Role,
     Swap,
     Team,
     Waiting,
 )
+from bot.phases import Phases
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
-
-# Sends a late joiner what their team has been sent so far (``Phases.catch_up``).
-CatchUp = Callable[[Tx, Mail, Person, Membership, Team, Swap], Awaitable[None]]
 
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -34,10 +29,10 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 class Joining:
     """``/start <token>``, the information sheet, agreeing and declining."""
 
-    def __init__(self, core: Core, catch_up: CatchUp) -> None:
+    def __init__(self, core: Core, phases: Phases) -> None:
         self.core = core
         # Sends a late joiner what their team has been sent so far.
-        self.catch_up = catch_up
+        self.phases = phases
 
     @property
     def sheet_version(self) -> str:
@@ -178,4 +173,4 @@ class Joining:
             when=self.core.local_time(when),
             sheet=self.sheet_version,
         )
-        await self.catch_up(tx, mail, person, membership, team, swap)
+        await self.phases.catch_up(tx, mail, person, membership, team, swap)

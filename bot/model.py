@@ -107,6 +107,8 @@ class Swap:
     share_names: bool
     created_by: int
     created_at: str
+    reminders: str = "24h 2h"  # offsets before a deadline, as /settings takes them
+    quiet: str = "21:00 08:00"  # hours without reminders, local time
 
 
 @dataclass(frozen=True, slots=True)

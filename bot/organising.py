@@ -549,6 +549,8 @@ class Organising:
             allocation=core.label(f"allocation_{swap.allocation}"),
             release=core.label(f"release_{swap.reflection_release}"),
             names=core.label("names_shared" if swap.share_names else "names_hidden"),
+            reminders=", ".join(swap.reminders.split()),
+            quiet=swap.quiet.replace(" ", "–"),
             buttons=buttons,
         )
 

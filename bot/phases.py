@@ -16,6 +16,7 @@ from bot.core import Core, Mail, Refusal, Who, act
 from bot.export import Export
 from bot.model import Contribution, Kind, Membership, Person, Phase, Release, Role, Swap, Team
 from bot.procedure import (
+    REFLECTION_ROUNDS,
     Missing,
     NotAllowed,
     SwapProgress,
@@ -170,34 +171,109 @@ class Phases:
                 step=self._step_name(swap, target, new_rounds),
                 missing=self._missing_lines(missing),
             )
-        summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target, new_rounds)
+        await self._make_move(tx, mail, swap, target, new_rounds, missing, who.telegram_id)
+
+    async def _make_move(
+        self,
+        tx: Tx,
+        mail: Mail,
+        swap: Swap,
+        target: Phase,
+        rounds: int,
+        missing: list[Missing],
+        by: int,
+        automatic: bool = False,
+    ) -> None:
+        """Move the swap, record it, and tell the organiser ``by`` what went out."""
+        core = self.core
+        summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target, rounds)
         await tx.swaps.record_transition(
             swap.id,
             swap.phase,
             target,
-            who.telegram_id,
+            by,
             forced=bool(missing),
             missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing],
+            automatic=automatic,
         )
         log.info(
-            "Swap %d moved from %s to %s (round %d)%s",
+            "Swap %d moved from %s to %s (round %d)%s%s",
             swap.id,
             swap.phase.value,
             target.value,
-            new_rounds,
+            rounds,
             " forced" if missing else "",
+            " at its deadline" if automatic else "",
         )
         await mail.send(
-            who.telegram_id,
-            "organiser/advanced",
+            by,
+            "organiser/advanced_automatically" if automatic else "organiser/advanced",
             title=swap.title,
-            step=self._step_name(swap, target, new_rounds),
+            step=self._step_name(swap, target, rounds),
             messages=summary["messages"],
             people=summary["people"],
             forced=core.html("organiser/advanced_forced") if missing else "",
         )
         if target is Phase.CLOSED:
-            await self.exporter.send(tx, mail, who, swap.id)
+            await self.exporter.send_to(tx, mail, by, swap.id)
+
+    async def close_at_deadline(self, tx: Tx, mail: Mail, swap: Swap, by: int) -> bool:
+        """The automatic advance at a phase's deadline, with the guards of /advance:
+        when something is missing nothing moves, and the organiser ``by`` is told what.
+
+        The reflection deadline closes the swap, whatever rounds are still to come.
+        Returns whether the swap moved.
+        """
+        if swap.phase is Phase.REFLECTION:
+            progress = await self._progress(tx, swap)
+            progress.rounds_released = REFLECTION_ROUNDS
+            target, rounds, missing = (
+                Phase.CLOSED,
+                swap.rounds_released,
+                missing_for_advance(progress),
+            )
+        else:
+            target, rounds, missing = await self._missing(tx, swap)
+        if missing:
+            await mail.send(
+                by,
+                "schedule/auto_blocked",
+                title=swap.title,
+                step=self._step_name(swap, target, rounds),
+                missing=self._missing_lines(missing),
+            )
+            return False
+        await self._make_move(tx, mail, swap, target, rounds, [], by, automatic=True)
+        return True
+
+    async def dates(self, tx: Tx, swap: Swap, phase: Phase) -> Html | str:
+        """The dates that concern people in ``phase``: its workshop and its deadline."""
+        lines = [
+            self.core.html(
+                "schedule/date_line",
+                what=self.core.label(f"when_{e.what}"),
+                when=self.core.local_when(e.instant(self.core.zone)),
+            )
+            for e in await tx.schedule.entries(swap.id)
+            if e.phase is phase
+        ]
+        return Html("\n".join(lines)) if lines else ""
+
+    async def note_if_ready(self, tx: Tx, mail: Mail, swap: Swap) -> None:
+        """Tell the organiser, once per workshop, when everything the next move needs is
+        in (setup is left out: people join over days, and workshop 1 opens on its date)."""
+        if swap.phase in (Phase.SETUP, Phase.CLOSED):
+            return
+        target, rounds, missing = await self._missing(tx, swap)
+        if missing or (swap.phase is Phase.REFLECTION and target is Phase.REFLECTION):
+            return
+        if await tx.schedule.mark_fired(swap.id, f"ready:{swap.phase.value}:{rounds}", "sent"):
+            await mail.send(
+                swap.created_by,
+                "schedule/ready",
+                title=swap.title,
+                step=self._step_name(swap, target, rounds),
+            )
 
     async def _move(self, tx: Tx, mail: Mail, swap: Swap, target: Phase, rounds: int) -> dict:
         """Change the phase and owe everyone its material; return a summary."""
@@ -244,7 +320,7 @@ class Phases:
         for team in teams:
             people = members[team.id]
             if first_time:
-                await self._announce(mail, moved, target, people)
+                await self._announce(tx, mail, moved, target, people)
             if target is Phase.RESPONSE:
                 await self._deliver_dilemma(tx, mail, moved, team, people, only_new=True)
             if target is Phase.REFLECTION and entered:
@@ -271,11 +347,15 @@ class Phases:
 
     # -- what each phase delivers -------------------------------------------
 
-    async def _announce(self, mail: Mail, swap: Swap, phase: Phase, people: People) -> None:
-        """The prompt that opens a phase, worded for each role."""
+    async def _announce(self, tx: Tx, mail: Mail, swap: Swap, phase: Phase, people: People) -> None:
+        """The prompt that opens a phase, worded for each role, with its dates."""
+        dates = await self.dates(tx, swap, phase)
         for membership, person in people:
             await mail.send(
-                person.telegram_id, f"phase/{phase.value}_{membership.role.value}", title=swap.title
+                person.telegram_id,
+                f"phase/{phase.value}_{membership.role.value}",
+                title=swap.title,
+                dates=dates,
             )
 
     async def _deliver_dilemma(
@@ -407,7 +487,7 @@ class Phases:
             await mail.send(person.telegram_id, "phase/setup_wait", title=swap.title)
             return
         shown = Phase.REFLECTION if phase is Phase.CLOSED else phase
-        await self._announce(mail, swap, shown, people)
+        await self._announce(tx, mail, swap, shown, people)
         if phase in (Phase.RESPONSE, Phase.REFLECTION, Phase.CLOSED):
             await self._deliver_dilemma(tx, mail, swap, team, people, only_new=False)
         if phase in (Phase.REFLECTION, Phase.CLOSED):

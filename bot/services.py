@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core import Core, Mail, Refusal, Who, act
@@ -13,6 +15,7 @@ from bot.model import Waiting
 from bot.organising import Organising
 from bot.phases import Phases
 from bot.privacy import Privacy
+from bot.scheduling import Scheduling
 from bot.text import Prompts
 from bot.workshop import Workshop
 from storage.db import Database
@@ -29,6 +32,7 @@ class Services:
     export: Export
     privacy: Privacy
     guide: Guide
+    scheduling: Scheduling
 
     @classmethod
     def build(
@@ -38,19 +42,21 @@ class Services:
         organiser_ids: frozenset[int],
         bot_username: str,
         zone: ZoneInfo,
+        clock: Callable[[], datetime] | None = None,
     ) -> Services:
-        core = Core(db, prompts, organiser_ids, bot_username, zone)
+        core = Core(db, prompts, organiser_ids, bot_username, zone, clock)
         export = Export(core)
         phases = Phases(core, export)
         return cls(
             core=core,
-            joining=Joining(core, phases.catch_up),
+            joining=Joining(core, phases),
             organising=Organising(core),
-            workshop=Workshop(core),
+            workshop=Workshop(core, phases),
             phases=phases,
             export=export,
             privacy=Privacy(core),
-            guide=Guide(core),
+            guide=Guide(core, phases),
+            scheduling=Scheduling(core, phases),
         )
 
     async def text(self, who: Who, text: str, reply_to: int | None) -> None:
@@ -69,6 +75,13 @@ class Services:
             await self.organising.list_swaps(who)
         else:
             await self.privacy.list_swaps(who)
+
+    async def settings(self, who: Who, words: list[str]) -> None:
+        """``/settings``: show them (with buttons), or change reminder times or quiet hours."""
+        if words:
+            await self.scheduling.change_times(who, words)
+        else:
+            await self.organising.settings(who)
 
     @act
     async def tell(self, tx: Tx, mail: Mail, who: Who, key: str) -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from bot import callbacks as cb
 from bot.core import Buttons, Core, Mail, Member, Refusal, Who, act
 from bot.model import Contribution, Conversation, Kind, Phase, Role, Status, Waiting
+from bot.phases import Phases
 from bot.privacy import drop_adopted
 from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
 from storage.tx import Tx
@@ -38,8 +39,10 @@ _COMMAND_OF = {Kind.PROPOSAL: "propose", Kind.DILEMMA: "dilemma", Kind.TEAM_RESP
 class Workshop:
     """What participants and leads write, from first words to confirmed."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, phases: Phases) -> None:
         self.core = core
+        # Tells the organiser when everything the next move needs is in.
+        self.phases = phases
 
     def _check(self, member: Member, kind: Kind) -> None:
         try:
@@ -318,6 +321,7 @@ class Workshop:
             "A %s was confirmed in team %d of swap %d", item.kind.value, item.team_id, item.swap_id
         )
         await self._after_confirm(tx, mail, who, member, item)
+        await self.phases.note_if_ready(tx, mail, member.swap)
 
     async def _tell_replaced(self, tx: Tx, mail: Mail, member: Member, draft: Contribution) -> None:
         """Whoever confirmed the team item this one replaces hears who replaced it."""

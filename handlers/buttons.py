@@ -49,6 +49,7 @@ PRESSES: dict[cb.Button, Press] = {
     cb.REMOVE_TEAM: lambda s, p, v: s.organising.remove_team_asked(p, v[0]),
     cb.REMOVE_TEAM_CONFIRM: lambda s, p, v: s.organising.remove_team(p, v[0]),
     cb.CURRENT_SWAP: lambda s, p, v: s.privacy.switch_swap(p, v[0]),
+    cb.ANNOUNCE: lambda s, p, v: s.scheduling.announce_confirmed(p, v[0]),
 }
 
 

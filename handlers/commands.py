@@ -64,8 +64,26 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/settings."""
-    await services(context).organising.settings(who(update))
+    """/settings [reminders 24h 2h | quiet 21:00 08:00]."""
+    await services(context).settings(who(update), list(context.args or []))
+
+
+async def schedule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/schedule [<phase> <date> <time> [auto] | workshop <N> <date> <time> | clear ...]."""
+    await services(context).scheduling.schedule(who(update), list(context.args or []))
+
+
+async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remind: remind those who have not contributed in this phase, now."""
+    await services(context).scheduling.remind(who(update))
+
+
+async def announce(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/announce <text>: preview, then send to every member."""
+    message = update.effective_message
+    text = (message.text or "") if message is not None else ""
+    # The text as written, line breaks included (context.args would fold them).
+    await services(context).scheduling.announce(who(update), text.partition(" ")[2])
 
 
 async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -137,6 +155,9 @@ HANDLERS: dict[str, Callback] = {
     "revoke": revoke,
     "remove": remove,
     "export": export,
+    "schedule": schedule,
+    "remind": remind,
+    "announce": announce,
     "cancel": cancel,
     "mydata": my_data,
     "withdraw": withdraw,

@@ -164,4 +164,39 @@ MIGRATIONS: list[str] = [
     ALTER TABLE people ADD COLUMN current_swap_id INTEGER
         REFERENCES swaps(id) ON DELETE SET NULL
     """,
+    # 3: the timetable. Workshop dates and phase deadlines as wall-clock times (so
+    # that a clock change keeps them where people put them); every timed job that
+    # has run, by a key that says what it was, so that nothing fires twice; the
+    # organiser's announcements between preview and sending; reminder offsets and
+    # quiet hours per swap; and whether a transition was made by the timetable.
+    """
+    CREATE TABLE schedule (
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        what TEXT NOT NULL CHECK (what IN ('dilemma', 'response', 'reflection',
+                                           'workshop1', 'workshop2', 'workshop3')),
+        local_time TEXT NOT NULL,
+        auto INTEGER NOT NULL DEFAULT 0,
+        set_by INTEGER NOT NULL,
+        set_at TEXT NOT NULL,
+        PRIMARY KEY (swap_id, what)
+    );
+    CREATE TABLE fired (
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (swap_id, key)
+    );
+    CREATE TABLE announcements (
+        id INTEGER PRIMARY KEY,
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        by_telegram_id INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    ALTER TABLE swaps ADD COLUMN reminders TEXT NOT NULL DEFAULT '24h 2h';
+    ALTER TABLE swaps ADD COLUMN quiet TEXT NOT NULL DEFAULT '21:00 08:00';
+    ALTER TABLE transitions ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0
+    """,
 ]

@@ -25,6 +25,8 @@ def _swap(row: aiosqlite.Row) -> Swap:
         share_names=bool(row["share_names"]),
         created_by=row["created_by"],
         created_at=row["created_at"],
+        reminders=row["reminders"],
+        quiet=row["quiet"],
     )
 
 
@@ -55,7 +57,7 @@ class SwapStore(Store):
         await self._run("UPDATE swaps SET rounds_released = ? WHERE id = ?", (rounds, swap_id))
 
     async def update_settings(self, swap_id: int, **settings: Any) -> None:
-        allowed = {"allocation", "reflection_release", "share_names"}
+        allowed = {"allocation", "reflection_release", "share_names", "reminders", "quiet"}
         for key, value in settings.items():
             if key not in allowed:
                 raise ValueError(f"unknown swap setting {key}")
@@ -70,10 +72,11 @@ class SwapStore(Store):
         by: int,
         forced: bool,
         missing: list[str],
+        automatic: bool = False,
     ) -> None:
         await self._run(
             "INSERT INTO transitions (swap_id, from_phase, to_phase, by_telegram_id,"
-            " forced, missing, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " forced, missing, automatic, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 swap_id,
                 from_phase.value,
@@ -81,6 +84,7 @@ class SwapStore(Store):
                 by,
                 int(forced),
                 json.dumps(missing),
+                int(automatic),
                 self.now,
             ),
         )

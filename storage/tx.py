@@ -7,6 +7,7 @@ import aiosqlite
 from storage.contributions import ContributionStore
 from storage.outbox import OutboxStore, UpdateStore
 from storage.people import ConsentStore, ConversationStore, MembershipStore, PersonStore
+from storage.schedule import ScheduleStore
 from storage.swaps import AllocationStore, InviteStore, OrganiserStore, SwapStore, TeamStore
 
 
@@ -27,3 +28,4 @@ class Tx:
         self.outbox = OutboxStore(conn, now)
         self.allocations = AllocationStore(conn, now)
         self.updates = UpdateStore(conn, now)
+        self.schedule = ScheduleStore(conn, now)

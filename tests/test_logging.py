@@ -18,10 +18,19 @@ async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path, 
     log_path = tmp_path / "bot.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=tmp_path,
-            env=clean_env(TELEGRAM_BOT_TOKEN=TOKEN, ORGANISER_IDS=str(ORGANISER_ID),
-                          TELEGRAM_API_BASE_URL=standin.base_url, LOG_FORMAT=log_format),
-            stdout=log, stderr=log)
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=clean_env(
+                TELEGRAM_BOT_TOKEN=TOKEN,
+                ORGANISER_IDS=str(ORGANISER_ID),
+                TELEGRAM_API_BASE_URL=standin.base_url,
+                LOG_FORMAT=log_format,
+            ),
+            stdout=log,
+            stderr=log,
+        )
     try:
         organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia", username="olivia_r")
         people = await set_up(standin, organiser, "Logged swap", ["North", "South"])
@@ -45,11 +54,24 @@ async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path, 
     else:
         messages = lines
     events = "\n".join(messages)
-    for event in ("Started as @", "joined team", "moved from setup to dilemma",
-                  "dilemma was confirmed", "proposal was confirmed", "withdrew"):
+    for event in (
+        "Started as @",
+        "joined team",
+        "moved from setup to dilemma",
+        "dilemma was confirmed",
+        "proposal was confirmed",
+        "withdrew",
+    ):
         assert event in events, event
-    secrets = [TOKEN, "Logged swap", DILEMMAS["North"][:30], DILEMMAS["West"][:30],
-               "olivia_r", "Olivia", str(ORGANISER_ID)]
+    secrets = [
+        TOKEN,
+        "Logged swap",
+        DILEMMAS["North"][:30],
+        DILEMMAS["West"][:30],
+        "olivia_r",
+        "Olivia",
+        str(ORGANISER_ID),
+    ]
     for user in [*people.values()]:
         secrets += [user.first_name, str(user.id)]
     for secret in secrets:

@@ -36,6 +36,9 @@ FOLDERS = (
     "missing",
     "export",
     "privacy",
+    "schedule",
+    "reminder",
+    "announce",
 )
 KEY_SHAPE = re.compile(rf"^(?:{'|'.join(FOLDERS)})/[a-z0-9_]+$")
 
@@ -86,6 +89,12 @@ PROMPT_FSTRINGS: dict[str, list[str]] = {
     "workshop/team_{}_replaced": [
         f"workshop/team_{k}_replaced" for k in ("dilemma", "team_response")
     ],
+    "schedule/time_{}": [
+        f"schedule/time_{r}" for r in ("malformed", "impossible", "skipped", "past")
+    ],
+    "schedule/bad_{}": ["schedule/bad_offsets", "schedule/bad_quiet"],
+    "reminder/lead_{}": ["reminder/lead_dilemma", "reminder/lead_team_response"],
+    "reminder/{}": ["reminder/response", "reminder/reflection"],
     "privacy/delivered_{}": [
         f"privacy/delivered_{k}" for k in ("dilemma", "answer", "team_response")
     ],
@@ -100,6 +109,11 @@ LABEL_FSTRINGS: dict[str, list[str]] = {
     "release_{}": [f"release_{r}" for r in RELEASES],
     "set_release_{}": [f"set_release_{r}" for r in RELEASES],
     "round_{}": [f"round_{n}" for n in ROUNDS],
+    "when_{}": [
+        f"when_{w}"
+        for w in ("dilemma", "response", "reflection", "workshop1", "workshop2", "workshop3")
+    ],
+    "job_{}": [f"job_{j}" for j in ("reminder", "workshop_note", "auto_advance")],
 }
 
 # Where the key is among the positional arguments of each call that takes one.
@@ -129,7 +143,7 @@ ONE_LINE = re.compile(
     r"|help/organiser_(current|no_swap|also_member)|phase/author"
     r"|workshop/names_(shared|hidden)_note|workshop/will_replace|workshop/replaced_draft"
     r"|organiser/(person|team)_line|privacy/swap_line|privacy/delivered_.*"
-    r"|privacy/adopted_was_delivered|help/command)$"
+    r"|privacy/adopted_was_delivered|help/command|schedule/(date_)?line|reminder/by)$"
 )
 
 TELEGRAM_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote"}

@@ -4,18 +4,36 @@ ways to look into its database."""
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 
 from telegram import Update
 
 from bot.app import build_application
 from bot.config import Settings
 from bot.delivery import Limits
+from bot.services import Services
 from bot.standin import BotAPIStandIn
 from storage.db import Database
 
 TOKEN = "123456:AAH-test-token-for-the-stand-in-0123"
 BOT_USERNAME = "dilemma_swap_test_bot"
 ORGANISER_ID = 900001
+
+
+class FakeClock:
+    """Time under the test's control: it moves only when the test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
 
 
 class RunningBot:
@@ -27,8 +45,10 @@ class RunningBot:
         db_path: str,
         organisers: set[int],
         limits: Limits | None = None,
+        clock: FakeClock | None = None,
     ) -> None:
         self.standin = standin
+        self.clock = clock
         self.db_path = db_path
         self.organisers = organisers
         # The stand-in's limits decide: real ones (tests marked ``paced``) or none.
@@ -44,7 +64,7 @@ class RunningBot:
         )
 
     async def start(self) -> None:
-        app = build_application(self.settings(), self.limits)
+        app = build_application(self.settings(), self.limits, self.clock)
         await app.initialize()
         await app.post_init(app)
         await app.updater.start_polling(
@@ -67,6 +87,11 @@ class RunningBot:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    @property
+    def services(self) -> Services:
+        assert self.application is not None
+        return self.application.bot_data["services"]
 
     @property
     def db(self) -> Database:

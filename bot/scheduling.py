@@ -1,0 +1,383 @@
+"""Dates, deadlines, reminders and announcements: ``/schedule``, ``/remind``,
+``/announce``, and the timetable's jobs when they fall due.
+
+The timetable lives in SQLite (``storage.schedule``); ``bot.timetable`` says
+what falls due when. ``tick`` runs every job that is due and has not run, each
+in one transaction with what it sends and the record that it ran, so a crash
+in the middle of a job can neither lose it nor run it twice. The application
+wakes ``tick`` with python-telegram-bot's JobQueue (APScheduler) at the next
+due time (``next_due``), at start-up, and whenever the timetable changes
+(``on_change``): the database, not the scheduler, says what is owed, so
+nothing needs rebuilding after a restart.
+
+A job that fell due while the bot was down runs at the next tick if it is still
+of use (a reminder before its deadline, an automatic advance, a note before its
+workshop) and is otherwise dropped, and the organiser is told.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot import callbacks as cb
+from bot.core import Core, Mail, Refusal, Who, act
+from bot.model import Kind, Phase, Role, Swap
+from bot.phases import Phases
+from bot.text import Html
+from bot.timetable import (
+    DEADLINE_PHASES,
+    Entry,
+    Job,
+    Quiet,
+    Unclear,
+    parse_offsets,
+    parse_quiet,
+    parse_when,
+    plan,
+    show_offset,
+)
+from storage.tx import Tx
+
+log = logging.getLogger(__name__)
+
+ANNOUNCE_LIMIT = 3500
+# What counts as contributing in a phase, for reminders.
+_CONTRIBUTIONS = {
+    Phase.DILEMMA: (Kind.DILEMMA,),
+    Phase.RESPONSE: (Kind.ANSWER, Kind.TEAM_RESPONSE),
+    Phase.REFLECTION: (Kind.REFLECTION,),
+}
+
+
+def offsets_of(swap: Swap) -> tuple[timedelta, ...]:
+    return parse_offsets(swap.reminders.split())
+
+
+def quiet_of(swap: Swap) -> Quiet:
+    return parse_quiet(*swap.quiet.split())
+
+
+class Scheduling:
+    """``/schedule``, ``/remind``, ``/announce``, and the jobs of the timetable."""
+
+    def __init__(self, core: Core, phases: Phases) -> None:
+        self.core = core
+        self.phases = phases
+        # Called after the timetable changed, so the application can wake up
+        # at the new next due time.
+        self.on_change: Callable[[], None] = lambda: None
+
+    def jobs(self, swap: Swap, entries: list[Entry]) -> list[Job]:
+        return plan(entries, offsets_of(swap), quiet_of(swap), self.core.zone)
+
+    # -- /schedule --------------------------------------------------------------
+
+    @act
+    async def schedule(self, tx: Tx, mail: Mail, who: Who, words: list[str]) -> None:
+        """List, set or clear the current swap's dates and deadlines."""
+        swap = await self.core.current_swap(tx, who)
+        if not words:
+            await self._list(tx, mail, who, swap)
+            return
+        first = words[0].lower()
+        if first == "clear":
+            what = self._what(words[1:])
+            if not await tx.schedule.clear(swap.id, what):
+                raise Refusal("schedule/nothing_to_clear", what=self._name(what))
+            await mail.send(who.telegram_id, "schedule/cleared", what=self._name(what))
+        else:
+            if first == "workshop":
+                what, rest = self._what(words[:2]), words[2:]
+            else:
+                what, rest = self._what(words[:1]), words[1:]
+            auto = len(rest) == 3 and rest[2].lower() == "auto"
+            if len(rest) != (3 if auto else 2) or (auto and what.startswith("workshop")):
+                raise Refusal("schedule/usage")
+            try:
+                local = parse_when(rest[0], rest[1], self.core.zone, self.core.clock())
+            except Unclear as unclear:
+                raise Refusal(f"schedule/time_{unclear.reason}") from None
+            entry = Entry(what, local, auto)
+            if list(Phase).index(swap.phase) > list(Phase).index(entry.phase):
+                raise Refusal("schedule/phase_over", what=self._name(what))
+            await tx.schedule.set(swap.id, entry, who.telegram_id)
+            # Reminders whose time has already passed when the deadline is set
+            # are not sent: they would arrive as if late.
+            now = self.core.clock()
+            for job in self.jobs(swap, [entry]):
+                if job.due <= now:
+                    await tx.schedule.mark_fired(swap.id, job.key, "skipped: already past")
+            await mail.send(
+                who.telegram_id,
+                "schedule/set",
+                what=self._name(what),
+                when=self.core.local_when(entry.instant(self.core.zone)),
+                auto=self.core.html("schedule/auto_note") if auto else "",
+            )
+        await self._list(tx, mail, who, swap)
+        self.on_change()
+
+    def _what(self, words: list[str]) -> str:
+        """``dilemma``, ``response``, ``reflection`` or ``workshop N``, as stored."""
+        if len(words) == 2 and words[0].lower() == "workshop" and words[1] in ("1", "2", "3"):
+            return f"workshop{words[1]}"
+        if len(words) == 1 and words[0].lower() in {p.value for p in DEADLINE_PHASES}:
+            return words[0].lower()
+        raise Refusal("schedule/usage")
+
+    def _name(self, what: str) -> str:
+        return self.core.label(f"when_{what}")
+
+    async def _list(self, tx: Tx, mail: Mail, who: Who, swap: Swap) -> None:
+        entries = await tx.schedule.entries(swap.id)
+        lines = [
+            self.core.html(
+                "schedule/line",
+                what=self._name(e.what),
+                when=self.core.local_when(e.instant(self.core.zone)),
+                auto=self.core.label("auto_mark") if e.auto else "",
+            )
+            for e in entries
+        ]
+        await mail.send(
+            who.telegram_id,
+            "schedule/list",
+            title=swap.title,
+            lines=Html("\n".join(lines)) if lines else self.core.html("schedule/empty"),
+            reminders=", ".join(show_offset(o) for o in offsets_of(swap)),
+            quiet=swap.quiet.replace(" ", "–"),
+        )
+
+    @act
+    async def change_times(self, tx: Tx, mail: Mail, who: Who, words: list[str]) -> None:
+        """``/settings reminders 24h 2h`` or ``/settings quiet 21:00 08:00``."""
+        swap = await self.core.current_swap(tx, who)
+        key = words[0].lower() if words else ""
+        try:
+            if key == "reminders":
+                value = " ".join(show_offset(o) for o in parse_offsets(words[1:]))
+            elif key == "quiet" and len(words) == 3:
+                parse_quiet(words[1], words[2])
+                value = f"{words[1]} {words[2]}"
+            else:
+                raise Refusal("schedule/settings_usage")
+        except Unclear as unclear:
+            raise Refusal(f"schedule/bad_{unclear.reason}") from None
+        await tx.swaps.update_settings(swap.id, **{key: value})
+        changed = await tx.swaps.get(swap.id)
+        assert changed is not None
+        # Reminders the new times put in the past are not sent late.
+        now = self.core.clock()
+        for job in self.jobs(changed, await tx.schedule.entries(swap.id)):
+            if job.kind == "reminder" and job.due <= now:
+                await tx.schedule.mark_fired(swap.id, job.key, "skipped: already past")
+        await mail.send(
+            who.telegram_id,
+            "schedule/times_changed",
+            title=swap.title,
+            reminders=", ".join(show_offset(o) for o in offsets_of(changed)),
+            quiet=changed.quiet.replace(" ", "–"),
+        )
+        self.on_change()
+
+    # -- reminders --------------------------------------------------------------
+
+    @act
+    async def remind(self, tx: Tx, mail: Mail, who: Who) -> None:
+        """``/remind``: remind everyone who has not contributed in this phase, now."""
+        swap = await self.core.current_swap(tx, who)
+        if swap.phase not in _CONTRIBUTIONS:
+            raise Refusal("schedule/nothing_to_remind", title=swap.title)
+        count = await self._remind(tx, mail, swap, await self._deadline(tx, swap))
+        await mail.send(who.telegram_id, "schedule/reminded", count=count, title=swap.title)
+
+    async def _deadline(self, tx: Tx, swap: Swap) -> str:
+        """The current phase's deadline, as a phrase for a reminder ('' if none)."""
+        for entry in await tx.schedule.entries(swap.id):
+            if entry.what == swap.phase.value:
+                return self.core.html(
+                    "reminder/by", when=self.core.local_when(entry.instant(self.core.zone))
+                )
+        return ""
+
+    async def _remind(self, tx: Tx, mail: Mail, swap: Swap, by: str) -> int:
+        """Remind, privately, each person who has not contributed in this phase, and
+        each lead whose team part is missing; return how many were reminded."""
+        kinds = _CONTRIBUTIONS[swap.phase]
+        count = 0
+        bulk = Mail(tx, self.core.prompts, bulk=True)
+        for team in await tx.teams.of_swap(swap.id):
+            team_item = {Phase.DILEMMA: Kind.DILEMMA, Phase.RESPONSE: Kind.TEAM_RESPONSE}.get(
+                swap.phase
+            )
+            team_missing = team_item is not None and not await tx.contributions.confirmed(
+                team_id=team.id, kind=team_item
+            )
+            for membership, person in await tx.memberships.of_team(team.id):
+                if membership.role is Role.LEAD and team_missing:
+                    assert team_item is not None
+                    await bulk.send(
+                        person.telegram_id,
+                        f"reminder/lead_{team_item.value}",
+                        title=swap.title,
+                        by=by,
+                    )
+                    count += 1
+                    continue
+                if swap.phase is Phase.DILEMMA:
+                    continue  # in workshop 1 only the lead's dilemma is awaited
+                mine = [
+                    c
+                    for kind in kinds
+                    for c in await tx.contributions.confirmed(
+                        swap_id=swap.id, person_id=person.id, kind=kind
+                    )
+                    if kind is not Kind.REFLECTION or c.round == swap.rounds_released
+                ]
+                if not mine:
+                    await bulk.send(
+                        person.telegram_id,
+                        f"reminder/{swap.phase.value}",
+                        title=swap.title,
+                        by=by,
+                        round=swap.rounds_released,
+                    )
+                    count += 1
+        return count
+
+    # -- /announce ----------------------------------------------------------------
+
+    @act
+    async def announce(self, tx: Tx, mail: Mail, who: Who, text: str) -> None:
+        """Preview an announcement with the number of its recipients."""
+        swap = await self.core.current_swap(tx, who)
+        clean = text.strip()
+        if not clean:
+            raise Refusal("announce/usage")
+        if len(clean) > ANNOUNCE_LIMIT:
+            raise Refusal(
+                "announce/too_long", limit=f"{ANNOUNCE_LIMIT:,}", length=f"{len(clean):,}"
+            )
+        people = await self._everyone(tx, swap)
+        if not people:
+            raise Refusal("announce/nobody", title=swap.title)
+        announcement = await tx.schedule.add_announcement(swap.id, clean, who.telegram_id)
+        await mail.send(
+            who.telegram_id,
+            "announce/preview",
+            title=swap.title,
+            text=clean,
+            count=len(people),
+            buttons=[
+                [(self.core.label("confirm_announce"), cb.ANNOUNCE.pack(announcement))],
+                [(self.core.label("cancel"), cb.CANCEL.pack())],
+            ],
+        )
+
+    @act
+    async def announce_confirmed(self, tx: Tx, mail: Mail, who: Who, announcement: int) -> None:
+        """Send a previewed announcement to every member, once."""
+        found = await tx.schedule.announcement(announcement)
+        if found is None or found[2]:
+            raise Refusal("errors/stale_button")
+        swap = await self.core.organised_swap(tx, who, found[0])
+        bulk = Mail(tx, self.core.prompts, bulk=True)
+        people = await self._everyone(tx, swap)
+        for chat in people:
+            await bulk.send(chat, "announce/message", title=swap.title, text=found[1])
+        await tx.schedule.mark_announced(announcement)
+        log.info("An announcement went to %d people in swap %d", len(people), swap.id)
+        await mail.send(who.telegram_id, "announce/sent", count=len(people), title=swap.title)
+
+    async def _everyone(self, tx: Tx, swap: Swap) -> list[int]:
+        return [
+            person.telegram_id
+            for team in await tx.teams.of_swap(swap.id)
+            for _, person in await tx.memberships.of_team(team.id)
+        ]
+
+    # -- the timetable's jobs -----------------------------------------------------
+
+    async def next_due(self) -> datetime | None:
+        """When the next job that has not run falls due (perhaps already)."""
+        soonest: datetime | None = None
+        async with self.core.db.read() as tx:
+            for swap_id in await tx.schedule.swaps_with_entries():
+                swap = await tx.swaps.get(swap_id)
+                assert swap is not None
+                fired = await tx.schedule.fired(swap_id)
+                for job in self.jobs(swap, await tx.schedule.entries(swap_id)):
+                    if job.key not in fired:
+                        soonest = job.due if soonest is None else min(soonest, job.due)
+                        break
+        return soonest
+
+    async def tick(self) -> int:
+        """Run every job that is due and has not run; return how many ran."""
+        now = self.core.clock()
+        ran = 0
+        async with self.core.db.read() as tx:
+            swap_ids = await tx.schedule.swaps_with_entries()
+        for swap_id in swap_ids:
+            async with self.core.db.read() as tx:
+                swap = await tx.swaps.get(swap_id)
+                assert swap is not None
+                fired = await tx.schedule.fired(swap_id)
+                due = [
+                    job
+                    for job in self.jobs(swap, await tx.schedule.entries(swap_id))
+                    if job.due <= now and job.key not in fired
+                ]
+            for job in due:
+                async with self.core.db.transaction() as tx:
+                    ran += await self._run(tx, Mail(tx, self.core.prompts), swap_id, job, now)
+        return ran
+
+    async def _run(self, tx: Tx, mail: Mail, swap_id: int, job: Job, now: datetime) -> int:
+        """Run one job, in the transaction that records it; 0 if it had already run."""
+        swap = await tx.swaps.get(swap_id)
+        assert swap is not None
+        at = job.entry.instant(self.core.zone)
+        outcome = "skipped: not this phase"
+        if job.kind == "reminder":
+            if now >= at:
+                outcome = "dropped: the deadline passed while the bot was down"
+            elif swap.phase is job.entry.phase:
+                count = await self._remind(
+                    tx, mail, swap, self.core.html("reminder/by", when=self.core.local_when(at))
+                )
+                outcome = f"sent to {count}"
+        elif job.kind == "workshop_note":
+            if now >= at:
+                outcome = "dropped: the workshop began while the bot was down"
+            else:
+                people = await self._everyone(tx, swap)
+                bulk = Mail(tx, self.core.prompts, bulk=True)
+                for chat in people:
+                    await bulk.send(
+                        chat,
+                        "schedule/workshop_note",
+                        title=swap.title,
+                        number=job.entry.what[-1],
+                        when=self.core.local_when(at),
+                    )
+                outcome = f"sent to {len(people)}"
+        elif job.kind == "auto_advance" and swap.phase is job.entry.phase:
+            by = await tx.schedule.set_by(swap.id, job.entry.what) or swap.created_by
+            moved = await self.phases.close_at_deadline(tx, mail, swap, by)
+            outcome = "advanced" if moved else "blocked: something was missing"
+        if not await tx.schedule.mark_fired(swap.id, job.key, outcome):
+            return 0
+        if outcome.startswith("dropped"):
+            await mail.send(
+                swap.created_by,
+                "schedule/dropped",
+                title=swap.title,
+                what=self.core.label(f"job_{job.kind}"),
+                entry=self._name(job.entry.what),
+                when=self.core.local_when(job.due),
+            )
+        log.info("Job %s of swap %d: %s", job.kind, swap.id, outcome)
+        return 1

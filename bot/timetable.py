@@ -1,0 +1,202 @@
+"""A swap's timetable as plain rules: when each deadline, reminder, automatic
+advance and workshop note falls due. No I/O, no Telegram, no clock of its own:
+every function is told what time it is.
+
+Times people give are wall-clock times in the configured zone, and are kept
+that way: a deadline of 17:00 stays 17:00 across the October and March clock
+changes, because it is turned into an instant (UTC) only when a plan is made.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.model import Phase
+
+DEADLINE_PHASES = (Phase.DILEMMA, Phase.RESPONSE, Phase.REFLECTION)
+WORKSHOPS = {1: Phase.DILEMMA, 2: Phase.RESPONSE, 3: Phase.REFLECTION}
+DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=2))
+DEFAULT_QUIET = (time(21, 0), time(8, 0))
+WORKSHOP_NOTE_BEFORE = timedelta(hours=24)
+
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_OFFSET = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+class Unclear(Exception):
+    """Input that cannot be taken; ``reason`` names why, for the prompt."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a swap's schedule: a phase's deadline or a workshop's date.
+
+    ``what`` is a phase name (its deadline) or ``workshop1``..``workshop3``;
+    ``local`` the wall-clock time, ``YYYY-MM-DDTHH:MM``, in the configured zone.
+    """
+
+    what: str
+    local: str
+    auto: bool = False
+
+    @property
+    def is_workshop(self) -> bool:
+        return self.what.startswith("workshop")
+
+    @property
+    def phase(self) -> Phase:
+        """The phase this entry belongs to: the one it closes, or its workshop's."""
+        if self.is_workshop:
+            return WORKSHOPS[int(self.what[-1])]
+        return Phase(self.what)
+
+    def instant(self, zone: ZoneInfo) -> datetime:
+        """When it is, in UTC, by the rules of the zone on that day."""
+        return datetime.fromisoformat(self.local).replace(tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Something the bot owes at a moment: ``key`` says what, once and for all.
+
+    The key holds the entry's time, so a deadline moved later makes new
+    reminders, and one that fired is never fired again.
+    """
+
+    key: str
+    kind: str  # "reminder", "auto_advance" or "workshop_note"
+    entry: Entry
+    due: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class Quiet:
+    """Hours in which no reminder goes: from ``start`` to ``end`` local time."""
+
+    start: time = DEFAULT_QUIET[0]
+    end: time = DEFAULT_QUIET[1]
+
+    def holds(self, moment: datetime, zone: ZoneInfo) -> bool:
+        local = moment.astimezone(zone).time()
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def release(self, moment: datetime, zone: ZoneInfo) -> datetime:
+        """The first moment at or after ``moment`` outside the quiet hours."""
+        if not self.holds(moment, zone):
+            return moment
+        local = moment.astimezone(zone)
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end = (local + timedelta(days=1)).replace(
+                hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0
+            )
+        # Rebuild from the wall clock, so a clock change that night is respected.
+        return datetime(end.year, end.month, end.day, end.hour, end.minute, tzinfo=zone).astimezone(
+            UTC
+        )
+
+
+def parse_when(day: str, clock: str, zone: ZoneInfo, now: datetime) -> str:
+    """``YYYY-MM-DD`` and ``HH:MM`` as a stored local time; it must exist and be ahead."""
+    date_match, time_match = _DATE.match(day), _TIME.match(clock)
+    if not date_match or not time_match:
+        raise Unclear("malformed")
+    try:
+        year, month, day_of_month = (int(g) for g in date_match.groups())
+        local = datetime(
+            year, month, day_of_month, int(time_match.group(1)), int(time_match.group(2))
+        )
+    except ValueError:
+        raise Unclear("impossible") from None
+    placed = local.replace(tzinfo=zone)
+    # A time the clocks skip (the spring change) does not survive the round trip.
+    if placed.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
+        raise Unclear("skipped")
+    if placed.astimezone(UTC) <= now:
+        raise Unclear("past")
+    return local.isoformat(timespec="minutes")
+
+
+def parse_offsets(words: list[str]) -> tuple[timedelta, ...]:
+    """Reminder offsets such as ``24h 2h 30m``: how long before a deadline."""
+    offsets = []
+    for word in words:
+        match = _OFFSET.match(word.lower())
+        if not word or not match or not any(match.groups()):
+            raise Unclear("offsets")
+        hours, minutes, seconds = (int(g or 0) for g in match.groups())
+        offset = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        if not timedelta(0) < offset <= timedelta(days=14):
+            raise Unclear("offsets")
+        offsets.append(offset)
+    if not offsets or len(offsets) > 5:
+        raise Unclear("offsets")
+    return tuple(sorted(set(offsets), reverse=True))
+
+
+def parse_quiet(start: str, end: str) -> Quiet:
+    """Quiet hours such as ``21:00 08:00``."""
+    parsed = []
+    for word in (start, end):
+        match = _TIME.match(word)
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise Unclear("quiet")
+        parsed.append(time(int(match.group(1)), int(match.group(2))))
+    return Quiet(parsed[0], parsed[1])
+
+
+def show_offset(offset: timedelta) -> str:
+    """An offset as people write it: ``24h``, ``2h30m``, ``90s``."""
+    seconds = int(offset.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return (
+        "".join(f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (seconds, "s")) if n)
+        or "0m"
+    )
+
+
+def plan(
+    entries: list[Entry], offsets: tuple[timedelta, ...], quiet: Quiet, zone: ZoneInfo
+) -> list[Job]:
+    """Every job a swap's schedule makes, in time order.
+
+    Reminders fall ``offsets`` before each deadline; one due in the quiet hours
+    waits for their end, and is dropped if the deadline comes first. A deadline
+    marked ``auto`` advances the swap. A workshop gets a note the day before
+    (also held back by the quiet hours, and dropped if that is after it starts).
+    """
+    jobs = []
+    for entry in entries:
+        at = entry.instant(zone)
+        if entry.is_workshop:
+            due = quiet.release(at - WORKSHOP_NOTE_BEFORE, zone)
+            if due < at:
+                jobs.append(Job(f"note:{entry.what}:{entry.local}", "workshop_note", entry, due))
+            continue
+        for offset in offsets:
+            due = quiet.release(at - offset, zone)
+            if due < at:
+                jobs.append(
+                    Job(
+                        f"remind:{entry.what}:{entry.local}:{show_offset(offset)}",
+                        "reminder",
+                        entry,
+                        due,
+                    )
+                )
+        if entry.auto:
+            jobs.append(Job(f"auto:{entry.what}:{entry.local}", "auto_advance", entry, at))
+    return sorted(jobs, key=lambda job: (job.due, job.key))

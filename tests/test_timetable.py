@@ -1,0 +1,311 @@
+"""Issue 9: dates, deadlines, reminders, automatic advances and announcements.
+
+Time is under the test's control: the bot runs with a ``FakeClock`` that moves
+only when the test moves it, and the test runs the timetable's jobs itself
+(``Scheduling.tick``), as the JobQueue would when they fall due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.timetable import Entry, Quiet, Unclear, parse_when, plan
+from tests.support.bot import ORGANISER_ID, TOKEN, FakeClock, RunningBot, clean_env, rows
+from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+
+LONDON = ZoneInfo("Europe/London")
+# A Monday morning in term time, in London (GMT).
+MONDAY = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(MONDAY)
+
+
+@pytest.fixture
+async def bot(standin, tmp_path, clock):
+    running = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID}, clock=clock)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+def reminders(user) -> list:
+    return [m for m in user.texts if "A reminder" in (m.text or "")]
+
+
+async def tick(bot) -> None:
+    await bot.services.scheduling.tick()
+
+
+# -- the rules on their own ----------------------------------------------------
+
+
+def test_a_reminder_due_in_quiet_hours_waits_for_the_morning_or_is_dropped():
+    quiet = Quiet(time(21, 0), time(8, 0))
+    offsets = (timedelta(hours=2),)
+    at_nine = plan([Entry("response", "2027-02-10T09:00")], offsets, quiet, LONDON)
+    assert [job.due for job in at_nine] == [utc("2027-02-10T08:00")]  # not 07:00
+    at_half_seven = plan([Entry("response", "2027-02-10T07:30")], offsets, quiet, LONDON)
+    assert at_half_seven == []  # 08:00 would be after the deadline
+    evening = plan([Entry("response", "2027-02-10T22:30")], offsets, quiet, LONDON)
+    assert [job.due for job in evening] == [utc("2027-02-10T20:30")]
+
+
+def test_a_deadline_across_the_october_change_keeps_its_wall_clock_time():
+    # Set in British Summer Time for a day after the clocks go back (31 October 2027).
+    [reminder, auto] = plan(
+        [Entry("response", "2027-11-01T17:00", auto=True)], (timedelta(hours=2),), Quiet(), LONDON
+    )
+    assert auto.due == utc("2027-11-01T17:00")  # 17:00 GMT, not 16:00
+    assert reminder.due == utc("2027-11-01T15:00")
+    [summer] = plan([Entry("response", "2027-10-29T17:00", auto=True)], (), Quiet(), LONDON)
+    assert summer.due == utc("2027-10-29T16:00")  # 17:00 BST
+
+
+@pytest.mark.parametrize(
+    ("day", "clock_time", "reason"),
+    [
+        ("2027-02-30", "10:00", "impossible"),
+        ("2027-02-10", "25:00", "impossible"),
+        ("10/02/2027", "10:00", "malformed"),
+        ("2027-02-10", "10h", "malformed"),
+        ("2027-03-28", "01:30", "skipped"),  # the clocks go forward at 01:00
+        ("2027-01-31", "10:00", "past"),
+    ],
+)
+def test_times_that_cannot_be_taken(day, clock_time, reason):
+    with pytest.raises(Unclear) as refused:
+        parse_when(day, clock_time, LONDON, MONDAY)
+    assert refused.value.reason == reason
+
+
+# -- the bot, with time under control ---------------------------------------------
+
+
+async def in_workshop_2(standin, organiser):
+    people = await set_up(standin, organiser, "Timed swap", ["North", "South"])
+    await advance(organiser)
+    for team in ("North", "South"):
+        await write_and_confirm(people[team, "lead"], DILEMMAS[team], "/dilemma")
+    await advance(organiser)
+    return people
+
+
+async def test_reminders_reach_only_those_who_have_not_contributed(bot, standin, organiser, clock):
+    people = await in_workshop_2(standin, organiser)
+    await write_and_confirm(people["South", "member"], "Name one lead professional.")
+    await write_and_confirm(people["North", "lead"], "North's consolidated view.", "/response")
+    await organiser.send("/schedule response 2027-02-04 17:00")
+    await organiser.expect("Timetable of Timed swap")
+    clock.set(utc("2027-02-03T17:00"))  # 24 hours before
+    await tick(bot)
+    await people["North", "member"].expect("A reminder")
+    await people["South", "lead"].expect(lambda m: "A reminder" in m.text and "/response" in m.text)
+    clock.set(utc("2027-02-03T17:30"))
+    await tick(bot)  # nothing more is due, and nothing fires twice
+    await organiser.send("/status")
+    await organiser.expect("Timed swap")
+    assert reminders(people["South", "member"]) == []
+    assert reminders(people["North", "lead"]) == []
+    assert len(reminders(people["North", "member"])) == 1
+    assert len(reminders(people["South", "lead"])) == 1
+    # /remind sends one now and says to how many.
+    await organiser.send("/remind")
+    said = await organiser.expect("Reminder sent to")
+    assert "2 people" in said.text
+    # Nobody is named in front of anyone else.
+    for user in people.values():
+        for message in reminders(user):
+            assert not any(other.first_name in message.text for other in people.values())
+
+
+async def test_quiet_hours_hold_a_reminder_until_the_morning(bot, standin, organiser, clock):
+    people = await in_workshop_2(standin, organiser)
+    await organiser.send("/settings reminders 2h")
+    await organiser.expect("Done")
+    await organiser.send("/schedule response 2027-02-04 09:00")
+    await organiser.expect("Timetable")
+    clock.set(utc("2027-02-04T07:30"))
+    await tick(bot)
+    clock.set(utc("2027-02-04T07:59"))
+    await tick(bot)
+    member = people["North", "member"]
+    assert reminders(member) == []
+    clock.set(utc("2027-02-04T08:00"))
+    await tick(bot)
+    await member.expect("A reminder")
+
+
+async def test_auto_respects_the_guards_and_is_recorded_like_advance(
+    bot, standin, organiser, clock
+):
+    people = await set_up(standin, organiser, "Auto swap", ["North", "South"])
+    await advance(organiser)
+    await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
+    await organiser.send("/schedule dilemma 2027-02-02 17:00 auto")
+    await organiser.expect("moves on by itself")
+    clock.set(utc("2027-02-02T17:00"))
+    await tick(bot)
+    blocked = await organiser.expect("did not move on")
+    assert "South" in blocked.text
+    assert await rows(bot, "SELECT phase FROM swaps") == [("dilemma",)]
+    # A later deadline, once everything is in: the swap moves, recorded as /advance is.
+    await write_and_confirm(people["South", "lead"], DILEMMAS["South"], "/dilemma")
+    await organiser.expect("Everything is in")
+    await organiser.send("/schedule dilemma 2027-02-03 17:00 auto")
+    await organiser.expect("Timetable")
+    clock.set(utc("2027-02-03T17:00"))
+    await tick(bot)
+    await organiser.expect("at its deadline")
+    await people["South", "member"].expect(DILEMMAS["North"][:40])
+    assert await rows(
+        bot,
+        "SELECT from_phase, to_phase, by_telegram_id, forced, automatic"
+        " FROM transitions ORDER BY id",
+    ) == [
+        ("setup", "dilemma", ORGANISER_ID, 0, 0),
+        ("dilemma", "response", ORGANISER_ID, 0, 1),
+    ]
+
+
+async def test_the_schedule_survives_a_restart_and_late_jobs_run_once_or_are_reported(
+    bot, standin, organiser, clock
+):
+    people = await in_workshop_2(standin, organiser)
+    await organiser.send("/schedule response 2027-02-05 17:00")
+    await organiser.expect("Timetable")
+    await organiser.send("/schedule workshop 3 2027-02-03 10:00")
+    await organiser.expect("Timetable")
+    await bot.stop()
+    # While the bot is down, the reminder 24 hours before the deadline falls due
+    # (still of use), and so does the note before workshop 3, which then begins.
+    clock.set(utc("2027-02-04T18:00"))
+    await bot.start()
+    member = people["North", "member"]
+    await member.expect("A reminder")  # run at start-up, without anyone asking
+    dropped = await organiser.expect("was not running")
+    assert "Workshop 3" in dropped.text
+    await tick(bot)
+    await organiser.send("/schedule")
+    listing = await organiser.expect("Timetable of Timed swap")
+    assert "Responses due" in listing.text and "Workshop 3" in listing.text
+    assert len(reminders(member)) == 1
+    assert not any("is tomorrow" in m.text for m in member.texts)
+    fired = await rows(bot, "SELECT key, outcome FROM fired WHERE key LIKE 'note:%'")
+    assert fired and fired[0][1].startswith("dropped")
+
+
+async def test_the_day_before_a_workshop_everyone_gets_a_note(bot, standin, organiser, clock):
+    people = await set_up(standin, organiser, "Noted swap", ["North", "South"])
+    await organiser.send("/schedule workshop 1 2027-02-03 10:00")
+    await organiser.expect("Timetable")
+    clock.set(utc("2027-02-02T10:00"))
+    await tick(bot)
+    for user in people.values():
+        note = await user.expect("is tomorrow")
+        assert "03 Feb 2027, 10:00" in note.text
+    await advance(organiser)
+    opening = await people["North", "member"].expect("Workshop 1 has begun")
+    assert "Workshop 1: Wed 03 Feb 2027, 10:00" in opening.text
+    await people["North", "lead"].send("/help")
+    helped = await people["North", "lead"].expect("/dilemma")
+    assert "03 Feb 2027" in helped.text
+
+
+async def test_bad_schedule_input_changes_nothing(bot, standin, organiser):
+    await set_up(standin, organiser, "Careful swap", ["North", "South"])
+    for command, answer in [
+        ("/schedule response 2027-01-20 17:00", "already passed"),
+        ("/schedule response 2027-02-30 17:00", "does not exist"),
+        ("/schedule response 2027-03-28 01:30", "clocks go forward"),
+        ("/schedule response tomorrow 17:00", "could not read"),
+        ("/schedule lunch 2027-02-10 12:00", "/schedule workshop"),
+        ("/schedule workshop 4 2027-02-10 12:00", "/schedule workshop"),
+        ("/schedule workshop 2 2027-02-10 12:00 auto", "/schedule workshop"),
+        ("/settings reminders soon", "not clear"),
+        ("/settings quiet 25:00 08:00", "not clear"),
+    ]:
+        await organiser.send(command)
+        refusal = await organiser.expect(lambda m: True)
+        assert answer in refusal.text, command
+    assert await rows(bot, "SELECT COUNT(*) FROM schedule") == [(0,)]
+    assert await rows(bot, "SELECT reminders, quiet FROM swaps") == [("24h 2h", "21:00 08:00")]
+
+
+async def test_announce_reaches_every_member_exactly_once(bot, standin, organiser):
+    people = await set_up(standin, organiser, "Announced swap", ["North", "South"])
+    await organiser.send("/announce Workshop 2 moves to room 4.\nBring your notes.")
+    preview = await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()))
+    assert "4 people" in preview.text and "room 4" in preview.text
+    data = next(
+        b["callback_data"] for row in preview.buttons for b in row if "Confirm" in b["text"]
+    )
+    await organiser.expect_answer(await organiser.press_data(data, message=preview))
+    await organiser.expect("on its way to 4 people")
+    await organiser.press_data(data, message=preview)  # pressed again (or forged)
+    await organiser.expect(lambda m: "button" in m.text.lower())
+    for user in people.values():
+        got = await user.expect("room 4")
+        assert "Bring your notes." in got.text
+    assert all(sum("room 4" in m.text for m in u.texts) == 1 for u in people.values())
+    assert await rows(bot, "SELECT text FROM announcements") == [("",)]
+
+
+async def test_a_real_process_sends_a_reminder_across_a_restart(standin, tmp_path):
+    """The real ``python -m bot`` and the real clock: a deadline a few minutes ahead,
+    a reminder offset that falls due within seconds, and a restart in between."""
+    db_path = tmp_path / "swap.sqlite3"
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "ORGANISER_IDS": str(ORGANISER_ID),
+        "TELEGRAM_API_BASE_URL": standin.base_url,
+        "DATABASE_PATH": str(db_path),
+    }
+
+    async def start() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=clean_env(**env),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+
+    process = await start()
+    try:
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        people = await set_up(standin, organiser, "Real time", ["North", "South"])
+        await advance(organiser)
+        await organiser.send("/settings quiet 03:00 03:00")  # no quiet hours, day or night
+        await organiser.expect("Done")
+        deadline = (datetime.now(LONDON) + timedelta(minutes=4)).replace(second=0, microsecond=0)
+        await organiser.send(f"/schedule dilemma {deadline:%Y-%m-%d %H:%M}")
+        await organiser.expect("Timetable")
+        # A reminder due about five seconds from now.
+        offset = int((deadline - datetime.now(LONDON)).total_seconds()) - 5
+        await organiser.send(f"/settings reminders {offset}s")
+        await organiser.expect("Done")
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=30)
+        process = await start()
+        for team in ("North", "South"):
+            got = await people[team, "lead"].expect("A reminder", timeout=60)
+            assert "/dilemma" in got.text
+        assert reminders(people["North", "member"]) == []
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=30)
