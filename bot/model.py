@@ -109,6 +109,7 @@ class Swap:
     created_at: str
     reminders: str = "24h 2h"  # offsets before a deadline, as /settings takes them
     quiet: str = "21:00 08:00"  # hours without reminders, local time
+    member_check_until: str | None = None  # UTC: comments on the report are taken until
 
 
 @dataclass(frozen=True, slots=True)

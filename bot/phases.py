@@ -196,6 +196,14 @@ class Phases:
             missing=[f"{m.what}:{m.team}" if m.team else m.what for m in missing],
             automatic=automatic,
         )
+        await tx.audit.record(
+            swap.id,
+            by,
+            "transition",
+            f"{swap.phase.value} -> {target.value}"
+            + (f" forced, missing {', '.join(m.what for m in missing)}" if missing else "")
+            + (" (automatic, at its deadline)" if automatic else ""),
+        )
         log.info(
             "Swap %d moved from %s to %s (round %d)%s%s",
             swap.id,
@@ -512,6 +520,9 @@ class Phases:
         await tx.swaps.set_phase(swap.id, target)
         await tx.swaps.record_transition(
             swap.id, swap.phase, target, who.telegram_id, forced=False, missing=[]
+        )
+        await tx.audit.record(
+            swap.id, who.telegram_id, "reopen", f"{swap.phase.value} -> {target.value}"
         )
         log.info("Swap %d reopened: back from %s to %s", swap.id, swap.phase.value, target.value)
         count = 0

@@ -76,6 +76,10 @@ class Privacy:
                 }
                 for c in contributions
             ],
+            "member_check_comments": [
+                {k: c[k] for k in ("status", "text", "created_at", "confirmed_at")}
+                for c in await tx.comments.of_person(person.id)
+            ],
             "waiting_for": conversation.state if conversation else None,
         }
         await mail.document(
@@ -261,6 +265,11 @@ class Privacy:
         items = [c for m in leaving for c in await self._items(tx, person, m)]
         delivered = await self._delivered(tx, items)
         await leave(self.core, tx, mail, person, leaving)
+        for membership in leaving:
+            # Who withdrew is not recorded: only that someone did.
+            await tx.audit.record(
+                membership.swap_id, None, "withdrawal", f"{len(items)} contributions deleted"
+            )
         log.info(
             "Someone withdrew from %d swap(s), with %d contributions", len(leaving), len(items)
         )
@@ -289,6 +298,7 @@ async def leave(
             core, tx, mail, person.id, [c.id for c in items if c.kind is Kind.PROPOSAL]
         )
         await tx.contributions.delete_of(person.id, membership.swap_id)
+        await tx.comments.delete_of(person.id, membership.swap_id)
         await tx.consents.detach(person.id, membership.team_id)
         await tx.memberships.delete(membership.id)
     await tx.conversations.clear(person.telegram_id)

@@ -199,4 +199,38 @@ MIGRATIONS: list[str] = [
     ALTER TABLE swaps ADD COLUMN quiet TEXT NOT NULL DEFAULT '21:00 08:00';
     ALTER TABLE transitions ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0
     """,
+    # 4: the research trail. An audit log of what organisers did (never naming
+    # participants); co-organisers of a swap; the member check (each team reads
+    # its own section of the report and may comment, until a time the organiser
+    # sets); comments are people's words, so they go with their author.
+    """
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        swap_id INTEGER REFERENCES swaps(id) ON DELETE CASCADE,
+        by_telegram_id INTEGER,
+        event TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    CREATE INDEX audit_swap ON audit(swap_id, id);
+    CREATE TABLE swap_organisers (
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        telegram_id INTEGER NOT NULL,
+        added_by INTEGER NOT NULL,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (swap_id, telegram_id)
+    );
+    CREATE TABLE comments (
+        id INTEGER PRIMARY KEY,
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('draft', 'confirmed')),
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT
+    );
+    CREATE INDEX comments_team ON comments(team_id, status);
+    ALTER TABLE swaps ADD COLUMN member_check_until TEXT
+    """,
 ]

@@ -27,6 +27,7 @@ def _swap(row: aiosqlite.Row) -> Swap:
         created_at=row["created_at"],
         reminders=row["reminders"],
         quiet=row["quiet"],
+        member_check_until=row["member_check_until"],
     )
 
 
@@ -57,7 +58,14 @@ class SwapStore(Store):
         await self._run("UPDATE swaps SET rounds_released = ? WHERE id = ?", (rounds, swap_id))
 
     async def update_settings(self, swap_id: int, **settings: Any) -> None:
-        allowed = {"allocation", "reflection_release", "share_names", "reminders", "quiet"}
+        allowed = {
+            "allocation",
+            "reflection_release",
+            "share_names",
+            "reminders",
+            "quiet",
+            "member_check_until",
+        }
         for key, value in settings.items():
             if key not in allowed:
                 raise ValueError(f"unknown swap setting {key}")

@@ -9,6 +9,7 @@ from storage.outbox import OutboxStore, UpdateStore
 from storage.people import ConsentStore, ConversationStore, MembershipStore, PersonStore
 from storage.schedule import ScheduleStore
 from storage.swaps import AllocationStore, InviteStore, OrganiserStore, SwapStore, TeamStore
+from storage.trail import AuditStore, CommentStore, OrganiserShareStore
 
 
 class Tx:
@@ -29,3 +30,6 @@ class Tx:
         self.allocations = AllocationStore(conn, now)
         self.updates = UpdateStore(conn, now)
         self.schedule = ScheduleStore(conn, now)
+        self.audit = AuditStore(conn, now)
+        self.shares = OrganiserShareStore(conn, now)
+        self.comments = CommentStore(conn, now)

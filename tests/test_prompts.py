@@ -93,6 +93,7 @@ PROMPT_FSTRINGS: dict[str, list[str]] = {
         f"schedule/time_{r}" for r in ("malformed", "impossible", "skipped", "past")
     ],
     "schedule/bad_{}": ["schedule/bad_offsets", "schedule/bad_quiet"],
+    "export/caption_{}": [f"export/caption_{x}" for x in ("md", "html", "csv", "json")],
     "reminder/lead_{}": ["reminder/lead_dilemma", "reminder/lead_team_response"],
     "reminder/{}": ["reminder/response", "reminder/reflection"],
     "privacy/delivered_{}": [
@@ -114,6 +115,7 @@ LABEL_FSTRINGS: dict[str, list[str]] = {
         for w in ("dilemma", "response", "reflection", "workshop1", "workshop2", "workshop3")
     ],
     "job_{}": [f"job_{j}" for j in ("reminder", "workshop_note", "auto_advance")],
+    "prompt_{}": [f"prompt_{k}" for k in ("proposal", "dilemma", "answer", "team_response")],
 }
 
 # Where the key is among the positional arguments of each call that takes one.
