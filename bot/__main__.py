@@ -27,9 +27,11 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.checkup import check
 from bot.config import Settings, SettingsError, load_local_settings, load_settings
+from bot.export import ExportError, export_to_folder
 from bot.rehearsal import rehearse
 from storage.backup import BackupError, backup
 from storage.db import DatabaseUnusable
+from storage.purge import PurgeError, purge
 
 log = logging.getLogger("bot")
 
@@ -131,6 +133,11 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     commands.add_parser("check", help="check the configuration, the database and the prompts")
     backup = commands.add_parser("backup", help="copy the database, consistently, while it runs")
     backup.add_argument("path", help="the file to write the copy to")
+    export = commands.add_parser("export", help="write a swap's report and data, while it runs")
+    export.add_argument("--swap", type=int, required=True, help="the swap's number (/swaps)")
+    export.add_argument("--out", required=True, help="the folder to write the four files to")
+    purge = commands.add_parser("purge", help="remove a closed swap's data for good")
+    purge.add_argument("--swap", type=int, required=True, help="the swap's number (/swaps)")
     return parser.parse_args(argv)
 
 
@@ -146,6 +153,10 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(check())
     elif args.command == "backup":
         _backup(Path(args.path))
+    elif args.command == "export":
+        _export(args.swap, Path(args.out))
+    elif args.command == "purge":
+        _purge(args.swap)
     else:
         serve()
 
@@ -157,6 +168,28 @@ def _backup(path: Path) -> None:
     except (SettingsError, BackupError) as problem:
         _stop(str(problem), 2)
     print(f"backed up {settings.database_path} to {path} ({copied} pages)")
+
+
+def _export(swap_id: int, folder: Path) -> None:
+    try:
+        settings = load_local_settings()
+        written = asyncio.run(export_to_folder(settings, swap_id, folder))
+    except (SettingsError, ExportError) as problem:
+        _stop(str(problem), 2)
+    for path in written:
+        print(f"wrote {path}")
+
+
+def _purge(swap_id: int) -> None:
+    try:
+        settings = load_local_settings()
+        gone = asyncio.run(purge(settings.database_path, swap_id))
+    except (SettingsError, PurgeError) as problem:
+        _stop(str(problem), 2)
+    print(
+        f"purged swap {swap_id}: {gone['contributions']} contributions and "
+        f"{gone['people']} people who took part in no other swap"
+    )
 
 
 def serve() -> None:

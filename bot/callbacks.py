@@ -95,6 +95,10 @@ REMOVE_TEAM = Button("rmt", (ID,))
 REMOVE_TEAM_CONFIRM = Button("rmtok", (ID,))
 CURRENT_SWAP = Button("cur", (ID,))  # a person in several swaps chooses one
 ANNOUNCE = Button("ann", (ID,))  # an announcement, previewed
+RECONSENT_AGREE = Button("rca", (ID,))  # a membership, to a changed information sheet
+RECONSENT_DECLINE = Button("rcd", (ID,))
+COMMENT_CONFIRM = Button("cmok", (ID,))  # a member-check comment
+COMMENT_DISCARD = Button("cmdr", (ID,))
 
 ALL: tuple[Button, ...] = (
     AGREE,
@@ -118,6 +122,10 @@ ALL: tuple[Button, ...] = (
     REMOVE_TEAM_CONFIRM,
     CURRENT_SWAP,
     ANNOUNCE,
+    RECONSENT_AGREE,
+    RECONSENT_DECLINE,
+    COMMENT_CONFIRM,
+    COMMENT_DISCARD,
 )
 
 

@@ -11,6 +11,7 @@ refusal is written, so bad input changes nothing.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -129,6 +130,13 @@ class Mail:
             document=content,
             quotes=quotes,
         )
+
+
+def sheet_version(prompts: Prompts) -> str:
+    """A short fingerprint of the information sheet: what a person agreed to. When
+    the sheet's words change, so does this, and people are asked again."""
+    sheet = prompts.html("join/information_sheet", team="", role="", swap="")
+    return hashlib.sha256(sheet.encode()).hexdigest()[:12]
 
 
 class HasCore(Protocol):
@@ -281,13 +289,22 @@ class Core:
             raise Refusal("errors/organisers_only")
         swap_id = await tx.organisers.current_swap_id(who.telegram_id)
         swap = await tx.swaps.get(swap_id) if swap_id else None
-        if swap is None or not self.may_organise(who, swap):
+        if swap is None or not await self.may_organise(tx, who, swap):
             raise Refusal("organiser/no_current_swap")
         return swap
 
-    def may_organise(self, who: Who, swap: Swap) -> bool:
-        """Whether this organiser may act on this swap: only the one who created it."""
-        return self.is_organiser(who) and swap.created_by == who.telegram_id
+    async def may_organise(self, tx: Tx, who: Who, swap: Swap) -> bool:
+        """Whether this organiser may act on this swap: the one who created it, or a
+        co-organiser they shared it with (who must still be in ORGANISER_IDS)."""
+        if not self.is_organiser(who):
+            return False
+        return swap.created_by == who.telegram_id or who.telegram_id in await tx.shares.of_swap(
+            swap.id
+        )
+
+    @property
+    def sheet_version(self) -> str:
+        return sheet_version(self.prompts)
 
     async def organised_swap(self, tx: Tx, who: Who, swap_id: int) -> Swap:
         """The swap a button names, if this organiser may act on it; else a refusal.
@@ -298,7 +315,7 @@ class Core:
         if not self.is_organiser(who):
             raise Refusal("errors/organisers_only")
         swap = await tx.swaps.get(swap_id)
-        if swap is None or not self.may_organise(who, swap):
+        if swap is None or not await self.may_organise(tx, who, swap):
             raise Refusal("errors/stale_button")
         return swap
 

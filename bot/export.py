@@ -28,13 +28,17 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import markdown
 
+from bot.config import LocalSettings
 from bot.core import Core, Mail, Who, act
 from bot.model import Contribution, Kind, Role, Swap
 from bot.procedure import REFLECTION_ROUNDS, phase_of
+from bot.text import Prompts
+from storage.db import Database, DatabaseUnusable
 from storage.tx import Tx
 
 # Contributions in the order the procedure makes them.
@@ -366,3 +370,34 @@ th {{ background: #eef1f4; }}
 {body}
 </body></html>
 """
+
+
+class ExportError(Exception):
+    """The export cannot be made; the message is one line for a person."""
+
+
+async def export_to_folder(settings: LocalSettings, swap_id: int, folder: Path) -> list[Path]:
+    """``python -m bot export``: the four files of a swap, written to ``folder``.
+
+    It reads the database without locking it, beside a running bot.
+    """
+    db = Database(settings.database_path)
+    try:
+        await db.open_read_only()
+    except DatabaseUnusable as problem:
+        raise ExportError(f"DATABASE_PATH {problem}") from None
+    try:
+        prompts = Prompts(Path(settings.prompts_dir) if settings.prompts_dir else None)
+        core = Core(db, prompts, frozenset(), "", settings.zone)
+        async with db.read() as tx:
+            if await tx.swaps.get(swap_id) is None:
+                raise ExportError(f"there is no swap {swap_id} (its number is in /swaps)")
+            files = await Export(core).files(tx, swap_id)
+    finally:
+        await db.close()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in files.named():
+        (folder / name).write_bytes(content)
+        written.append(folder / name)
+    return written

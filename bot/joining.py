@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 
@@ -19,6 +18,7 @@ from bot.model import (
     Waiting,
 )
 from bot.phases import Phases
+from bot.privacy import leave
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,6 @@ class Joining:
         self.core = core
         # Sends a late joiner what their team has been sent so far.
         self.phases = phases
-
-    @property
-    def sheet_version(self) -> str:
-        """A short fingerprint of the information sheet the person agreed to."""
-        sheet = self.core.prompts.html("join/information_sheet", team="", role="", swap="")
-        return hashlib.sha256(sheet.encode()).hexdigest()[:12]
 
     @act
     async def start(self, tx: Tx, mail: Mail, who: Who, token: str | None) -> None:
@@ -136,7 +130,7 @@ class Joining:
         await tx.conversations.clear(who.telegram_id)
         if not agree:
             await tx.consents.record(
-                None, team.id, invite.role, Decision.DECLINED, self.sheet_version
+                None, team.id, invite.role, Decision.DECLINED, self.core.sheet_version
             )
             if await tx.people.by_telegram_id(
                 who.telegram_id
@@ -160,7 +154,7 @@ class Joining:
         )
         await tx.people.set_current_swap(person.id, swap.id)
         when = await tx.consents.record(
-            person.id, team.id, invite.role, Decision.AGREED, self.sheet_version
+            person.id, team.id, invite.role, Decision.AGREED, self.core.sheet_version
         )
         log.info("A %s joined team %d of swap %d", invite.role.value, team.id, swap.id)
         role = self.core.label(f"role_{invite.role.value}")
@@ -171,6 +165,65 @@ class Joining:
             role=role,
             swap=swap.title,
             when=self.core.local_time(when),
-            sheet=self.sheet_version,
+            sheet=self.core.sheet_version,
         )
         await self.phases.catch_up(tx, mail, person, membership, team, swap)
+
+    @act
+    async def reconsent(
+        self, tx: Tx, mail: Mail, who: Who, membership_id: int, agree: bool
+    ) -> None:
+        """The answer to a changed information sheet: agree and go on, or decline, which
+        withdraws the person from that swap, as the sheet says."""
+        person = await tx.people.by_telegram_id(who.telegram_id)
+        membership = await tx.memberships.get(membership_id)
+        if person is None or membership is None or membership.person_id != person.id:
+            raise Refusal("errors/stale_button")
+        if (
+            await tx.consents.latest_agreed(person.id, membership.team_id)
+            == self.core.sheet_version
+        ):
+            raise Refusal("errors/stale_button")
+        swap = await tx.swaps.get(membership.swap_id)
+        assert swap is not None
+        if agree:
+            when = await tx.consents.record(
+                person.id,
+                membership.team_id,
+                membership.role,
+                Decision.AGREED,
+                self.core.sheet_version,
+            )
+            await mail.send(
+                who.telegram_id,
+                "join/reconsented",
+                swap=swap.title,
+                when=self.core.local_time(when),
+                sheet=self.core.sheet_version,
+            )
+            log.info(
+                "A %s agreed to the changed information sheet in swap %d",
+                membership.role.value,
+                swap.id,
+            )
+            return
+        count = len(
+            [c for c in await tx.contributions.of_person(person.id) if c.swap_id == swap.id]
+        )
+        await tx.consents.record(
+            None, membership.team_id, membership.role, Decision.DECLINED, self.core.sheet_version
+        )
+        await leave(self.core, tx, mail, person, [membership])
+        await tx.audit.record(
+            swap.id,
+            None,
+            "withdrawal",
+            f"declined the changed information sheet; {count} contributions deleted",
+        )
+        await mail.send(
+            who.telegram_id,
+            "join/reconsent_declined",
+            swap=swap.title,
+            count=count,
+            forget_when_sent=await tx.people.by_telegram_id(who.telegram_id) is None,
+        )

@@ -101,7 +101,7 @@ class Organising:
     async def list_swaps(self, tx: Tx, mail: Mail, who: Who) -> None:
         """List every swap with a button to make it current."""
         self._organiser(who)
-        swaps = await tx.swaps.created_by(who.telegram_id)
+        swaps = await tx.swaps.organised_by(who.telegram_id)
         if not swaps:
             raise Refusal("organiser/no_swaps")
         current = await tx.organisers.current_swap_id(who.telegram_id)

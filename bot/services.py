@@ -17,6 +17,7 @@ from bot.phases import Phases
 from bot.privacy import Privacy
 from bot.scheduling import Scheduling
 from bot.text import Prompts
+from bot.trail import Trail
 from bot.workshop import Workshop
 from storage.db import Database
 from storage.tx import Tx
@@ -33,6 +34,7 @@ class Services:
     privacy: Privacy
     guide: Guide
     scheduling: Scheduling
+    trail: Trail
 
     @classmethod
     def build(
@@ -57,6 +59,7 @@ class Services:
             privacy=Privacy(core),
             guide=Guide(core, phases),
             scheduling=Scheduling(core, phases),
+            trail=Trail(core, export),
         )
 
     async def text(self, who: Who, text: str, reply_to: int | None) -> None:

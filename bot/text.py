@@ -248,6 +248,9 @@ def split_message(telegram_html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return split_html(to_styled(telegram_html), limit)
 
 
+_GAPS = re.compile(r"\n{3,}")
+
+
 class _Escaping(dict):
     """Placeholder values, escaped unless already HTML."""
 
@@ -285,7 +288,8 @@ class Prompts:
         """The prompt ``key`` (a path under prompts/ without .md) as Telegram HTML."""
         template = self._template(key)
         values = _Escaping({k: _escape(v) for k, v in params.items()})
-        return Html(template.format_map(values))
+        # A placeholder left empty (no dates yet, say) leaves no gap behind.
+        return Html(_GAPS.sub("\n\n", template.format_map(values)))
 
     def raw(self, key: str, **params: Any) -> str:
         """The prompt as Markdown with its placeholders filled, for files we write."""

@@ -90,6 +90,10 @@ class Workshop:
         clean = text.strip()
         if not clean:
             raise Refusal("errors/empty")
+        await self.check_consent(tx, member)
+        if member.swap.phase is Phase.CLOSED and self._member_check_open(member):
+            await self._comment(tx, mail, who, member, clean)
+            return
         now = time.time()
         if (
             conversation is not None
@@ -146,6 +150,69 @@ class Workshop:
             replaced=replaced,
             not_before=now + PASTE_WINDOW if len(text) >= LONG_PART else 0.0,
         )
+
+    async def check_consent(self, tx: Tx, member: Member) -> None:
+        """Nothing more a person writes is stored until they agreed to the information
+        sheet as it is now: if it changed since, they are shown it again."""
+        current = self.core.sheet_version
+        if await tx.consents.latest_agreed(member.person.id, member.team.id) == current:
+            return
+        core = self.core
+        raise Refusal(
+            "join/sheet_changed",
+            sheet=core.html(
+                "join/information_sheet",
+                team=member.team.name,
+                role=core.label(f"role_{member.role.value}"),
+                swap=member.swap.title,
+            ),
+            buttons=[
+                [(core.label("agree"), cb.RECONSENT_AGREE.pack(member.membership.id))],
+                [(core.label("decline"), cb.RECONSENT_DECLINE.pack(member.membership.id))],
+            ],
+        )
+
+    # -- the member check: comments on the team's section of the report ----------
+
+    def _member_check_open(self, member: Member) -> bool:
+        until = member.swap.member_check_until
+        return until is not None and self.core.clock() < datetime.fromisoformat(until)
+
+    async def _comment(self, tx: Tx, mail: Mail, who: Who, member: Member, text: str) -> None:
+        if len(text) > TEXT_LIMIT:
+            raise Refusal("errors/too_long", limit=f"{TEXT_LIMIT:,}", length=f"{len(text):,}")
+        comment = await tx.comments.add_draft(
+            member.swap.id, member.team.id, member.person.id, text
+        )
+        core = self.core
+        await mail.send(
+            who.telegram_id,
+            "membercheck/preview",
+            text=text,
+            until=core.local_when(datetime.fromisoformat(member.swap.member_check_until or "")),
+            buttons=[
+                [(core.label("confirm"), cb.COMMENT_CONFIRM.pack(comment))],
+                [(core.label("discard"), cb.COMMENT_DISCARD.pack(comment))],
+            ],
+        )
+
+    @act
+    async def confirm_comment(self, tx: Tx, mail: Mail, who: Who, comment_id: int) -> None:
+        """Keep a comment on the team's section, beside it in the final report."""
+        member = await self.core.member(tx, who)
+        draft = await tx.comments.draft(comment_id, member.person.id)
+        if draft is None or not self._member_check_open(member):
+            raise Refusal("errors/stale_button")
+        await tx.comments.confirm(comment_id)
+        await mail.send(who.telegram_id, "membercheck/confirmed")
+
+    @act
+    async def discard_comment(self, tx: Tx, mail: Mail, who: Who, comment_id: int) -> None:
+        member = await self.core.member(tx, who)
+        if await tx.comments.draft(comment_id, member.person.id) is None:
+            raise Refusal("errors/stale_button")
+        await tx.comments.delete(comment_id)
+        await mail.send(who.telegram_id, "workshop/discarded")
 
     @staticmethod
     def _pasting(conversation: Conversation | None, now: float) -> bool:

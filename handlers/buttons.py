@@ -50,6 +50,10 @@ PRESSES: dict[cb.Button, Press] = {
     cb.REMOVE_TEAM_CONFIRM: lambda s, p, v: s.organising.remove_team(p, v[0]),
     cb.CURRENT_SWAP: lambda s, p, v: s.privacy.switch_swap(p, v[0]),
     cb.ANNOUNCE: lambda s, p, v: s.scheduling.announce_confirmed(p, v[0]),
+    cb.RECONSENT_AGREE: lambda s, p, v: s.joining.reconsent(p, v[0], agree=True),
+    cb.RECONSENT_DECLINE: lambda s, p, v: s.joining.reconsent(p, v[0], agree=False),
+    cb.COMMENT_CONFIRM: lambda s, p, v: s.workshop.confirm_comment(p, v[0]),
+    cb.COMMENT_DISCARD: lambda s, p, v: s.workshop.discard_comment(p, v[0]),
 }
 
 

@@ -97,6 +97,21 @@ async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services(context).phases.reopen(who(update))
 
 
+async def share(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/share <Telegram user id>: make another organiser a co-organiser."""
+    await services(context).trail.share(who(update), list(context.args or []))
+
+
+async def audit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/audit: what organisers did in the current swap, and when."""
+    await services(context).trail.audit(who(update))
+
+
+async def member_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/membercheck <days>: each team reads its section of the report and may comment."""
+    await services(context).trail.member_check(who(update), list(context.args or []))
+
+
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export."""
     await services(context).export.export(who(update))
@@ -156,6 +171,9 @@ HANDLERS: dict[str, Callback] = {
     "remove": remove,
     "export": export,
     "schedule": schedule,
+    "share": share,
+    "audit": audit,
+    "membercheck": member_check,
     "remind": remind,
     "announce": announce,
     "cancel": cancel,

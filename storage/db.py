@@ -92,6 +92,28 @@ class Database:
             await self.close()
             raise
 
+    async def open_read_only(self) -> None:
+        """Open the file for reading only, beside a bot that may be running on it:
+        no lock, no migrations (the schema must be this program's)."""
+        if not Path(self.path).is_file():
+            raise DatabaseUnusable(f"{self.path} does not exist")
+        try:
+            self._conn = await aiosqlite.connect(
+                f"file:{self.path}?mode=ro", uri=True, isolation_level=None
+            )
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute("PRAGMA busy_timeout = 5000")
+            version = await self.schema_version()
+        except sqlite3.Error as exc:
+            await self.close()
+            raise DatabaseUnusable(f"{self.path} {_refusal(exc) or f'failed: {exc}'}") from None
+        if version != len(MIGRATIONS):
+            await self.close()
+            raise DatabaseUnusable(
+                f"{self.path} has schema version {version}, this program {len(MIGRATIONS)}:"
+                " start the bot once to bring it up to date"
+            )
+
     async def close(self) -> None:
         """Close the connection, then release the lock."""
         if self._conn is not None:

@@ -191,6 +191,15 @@ class ConsentStore(Store):
             (person_id, team_id),
         )
 
+    async def latest_agreed(self, person_id: int, team_id: int) -> str | None:
+        """The version of the information sheet a person last agreed to, in a team."""
+        row = await self._one(
+            "SELECT sheet_version FROM consents WHERE person_id = ? AND team_id = ?"
+            " AND decision = 'agreed' ORDER BY id DESC LIMIT 1",
+            (person_id, team_id),
+        )
+        return row["sheet_version"] if row else None
+
     async def declined_count(self, team_id: int) -> int:
         row = await self._one(
             "SELECT COUNT(*) AS n FROM consents WHERE team_id = ? AND decision = 'declined'",

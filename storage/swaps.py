@@ -51,6 +51,15 @@ class SwapStore(Store):
         )
         return [_swap(r) for r in rows]
 
+    async def organised_by(self, telegram_id: int) -> list[Swap]:
+        """The swaps an organiser created or was made a co-organiser of."""
+        rows = await self._all(
+            "SELECT * FROM swaps WHERE created_by = ? OR id IN (SELECT swap_id FROM"
+            " swap_organisers WHERE telegram_id = ?) ORDER BY id",
+            (telegram_id, telegram_id),
+        )
+        return [_swap(r) for r in rows]
+
     async def set_phase(self, swap_id: int, phase: Phase) -> None:
         await self._run("UPDATE swaps SET phase = ? WHERE id = ?", (phase.value, swap_id))
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.core import sheet_version
 from bot.model import Role
+from bot.text import Prompts
 from bot.standin import BotAPIStandIn, TestUser
 from storage.db import Database
 from tests.support.bot import ORGANISER_ID, RunningBot
@@ -21,6 +23,7 @@ async def seed_swap(
     The first person of each team is its lead. Each person is a stand-in user who
     has started the bot, so the bot may write to them.
     """
+    version = sheet_version(Prompts())
     db = Database(db_path)
     await db.open()
     users = []
@@ -43,7 +46,7 @@ async def seed_swap(
                 await tx.memberships.create(
                     person.id, team.id, swap.id, role, invites[team.id, role].id
                 )
-                await tx.consents.record(person.id, team.id, role, "agreed", "seeded")
+                await tx.consents.record(person.id, team.id, role, "agreed", version)
                 users.append(user)
     finally:
         await db.close()

@@ -1,0 +1,121 @@
+"""The research trail: ``/share`` (co-organisers), ``/audit`` (what organisers
+did, and when), and ``/membercheck`` (each team reads how it is represented in
+the report, and may comment before it is final).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.core import Core, Mail, Refusal, Who, act
+from bot.export import Export
+from bot.model import Phase
+from bot.text import Html, markdown_to_telegram
+from storage.tx import Tx
+
+log = logging.getLogger(__name__)
+
+MEMBER_CHECK_DAYS = (1, 60)
+
+
+class Trail:
+    """``/share``, ``/audit`` and ``/membercheck``."""
+
+    def __init__(self, core: Core, exporter: Export) -> None:
+        self.core = core
+        self.exporter = exporter
+
+    @act
+    async def share(self, tx: Tx, mail: Mail, who: Who, words: list[str]) -> None:
+        """Make another organiser a co-organiser of the current swap."""
+        swap = await self.core.current_swap(tx, who)
+        if len(words) != 1 or not words[0].isascii() or not words[0].isdigit():
+            raise Refusal("trail/share_usage")
+        other = int(words[0])
+        if other not in self.core.organiser_ids:
+            raise Refusal("trail/share_not_organiser", id=other)
+        if other == swap.created_by or not await tx.shares.add(swap.id, other, who.telegram_id):
+            raise Refusal("trail/share_already", title=swap.title)
+        await tx.audit.record(swap.id, who.telegram_id, "co-organiser added", str(other))
+        await mail.send(who.telegram_id, "trail/shared", title=swap.title)
+        await mail.send(other, "trail/shared_with_you", title=swap.title, name=who.name)
+
+    @act
+    async def audit(self, tx: Tx, mail: Mail, who: Who) -> None:
+        """The trail of the current swap: who did what, and when."""
+        swap = await self.core.current_swap(tx, who)
+        lines = []
+        for event in await tx.audit.of_swap(swap.id):
+            by = event["by_telegram_id"]
+            actor = (
+                self.core.label("audit_you")
+                if by == who.telegram_id
+                else self.core.label("audit_someone")
+                if by is None
+                else self.core.label("audit_organiser", id=by)
+            )
+            lines.append(
+                self.core.html(
+                    "trail/audit_line",
+                    at=self.core.local_time(event["at"]),
+                    actor=actor,
+                    event=event["event"],
+                    detail=event["detail"],
+                )
+            )
+        await mail.send(
+            who.telegram_id,
+            "trail/audit",
+            title=swap.title,
+            lines=Html("\n".join(lines)) if lines else self.core.html("trail/audit_empty"),
+        )
+
+    @act
+    async def member_check(self, tx: Tx, mail: Mail, who: Who, words: list[str]) -> None:
+        """Send each team its own section of the report; take comments for N days."""
+        swap = await self.core.current_swap(tx, who)
+        if swap.phase is not Phase.CLOSED:
+            raise Refusal("trail/membercheck_not_closed", title=swap.title)
+        low, high = MEMBER_CHECK_DAYS
+        if (
+            len(words) != 1
+            or not words[0].isascii()
+            or not words[0].isdigit()
+            or not low <= int(words[0]) <= high
+        ):
+            raise Refusal("trail/membercheck_usage", low=low, high=high)
+        until = self.core.clock() + timedelta(days=int(words[0]))
+        await tx.swaps.update_settings(swap.id, member_check_until=until.isoformat())
+        bulk = Mail(tx, self.core.prompts, bulk=True)
+        count = 0
+        # The sections quote people's words: a withdrawal before they go stops them.
+        ids = [c.id for c in await tx.contributions.confirmed(swap_id=swap.id)]
+        for team in await tx.teams.of_swap(swap.id):
+            section = Html(
+                markdown_to_telegram(await self.exporter.team_section(tx, swap, team.id))
+            )
+            for _, person in await tx.memberships.of_team(team.id):
+                await bulk.send(
+                    person.telegram_id,
+                    "trail/membercheck_section",
+                    title=swap.title,
+                    section=section,
+                    until=self.core.local_when(until),
+                    quotes=ids,
+                )
+                count += 1
+        await tx.audit.record(
+            swap.id,
+            who.telegram_id,
+            "member check",
+            f"sent to {count} people, comments until {until:%Y-%m-%d %H:%M}",
+        )
+        log.info("Member check of swap %d sent to %d people", swap.id, count)
+        await mail.send(
+            who.telegram_id,
+            "trail/membercheck_sent",
+            title=swap.title,
+            count=count,
+            until=self.core.local_when(until),
+        )

@@ -1,0 +1,78 @@
+"""``python -m bot purge --swap ID``: a closed swap's data, removed for good.
+
+Everything of the swap goes (its teams, memberships, contributions, consents,
+timetable, audit, comments: the schema's cascades), then everyone who belonged
+to no other swap, with every message to their chat. ``secure_delete`` zeroes
+the freed pages and a truncating checkpoint empties the WAL, so the file keeps
+no readable copy. It works beside a running bot: SQLite's own locking keeps
+the two apart, and the bot's file lock is not needed for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
+
+
+class PurgeError(Exception):
+    """The purge cannot be done; the message is one line for a person."""
+
+
+def _purge(path: Path, swap_id: int) -> dict[str, int]:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT phase, title FROM swaps WHERE id = ?", (swap_id,)).fetchone()
+            if row is None:
+                raise PurgeError(f"there is no swap {swap_id}")
+            if row[0] != "closed":
+                raise PurgeError(f"swap {swap_id} ({row[1]}) is not closed: close it first")
+            people = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT person_id FROM memberships WHERE swap_id = ?", (swap_id,)
+                )
+            ]
+            counts = {
+                "contributions": conn.execute(
+                    "SELECT COUNT(*) FROM contributions WHERE swap_id = ?", (swap_id,)
+                ).fetchone()[0]
+            }
+            conn.execute("DELETE FROM contributions WHERE swap_id = ?", (swap_id,))
+            conn.execute("DELETE FROM swaps WHERE id = ?", (swap_id,))
+            gone = 0
+            for person in people:
+                left = conn.execute(
+                    "SELECT COUNT(*) FROM memberships WHERE person_id = ?", (person,)
+                ).fetchone()[0]
+                if left:
+                    continue
+                chat = conn.execute(
+                    "SELECT telegram_id FROM people WHERE id = ?", (person,)
+                ).fetchone()[0]
+                conn.execute("DELETE FROM outbox WHERE chat_id = ?", (chat,))
+                conn.execute("DELETE FROM conversations WHERE telegram_id = ?", (chat,))
+                conn.execute("DELETE FROM people WHERE id = ?", (person,))
+                gone += 1
+            counts["people"] = gone
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return counts
+
+
+async def purge(path: str | Path, swap_id: int) -> dict[str, int]:
+    """Remove a closed swap for good; return how many contributions and people went."""
+    if not Path(path).is_file():
+        raise PurgeError(f"there is no database at {path} (DATABASE_PATH)")
+    try:
+        return await asyncio.to_thread(_purge, Path(path), swap_id)
+    except sqlite3.Error as exc:
+        raise PurgeError(f"could not purge: {exc}") from None
