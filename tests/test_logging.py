@@ -7,14 +7,20 @@ import asyncio
 import json
 import sys
 
-import pytest
-
 from tests.support.bot import ORGANISER_ID, TOKEN, clean_env
-from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+from tests.support.swapflow import (
+    DILEMMAS,
+    advance,
+    create_swap,
+    join,
+    links_in,
+    set_up,
+    write_and_confirm,
+)
 
 
-@pytest.mark.parametrize("log_format", ["text", "json"])
-async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path, log_format):
+async def run_logged(standin, tmp_path, log_format: str, steps) -> str:
+    """Run ``python -m bot`` with LOG_FORMAT, play ``steps``; return what it logged."""
     log_path = tmp_path / "bot.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
@@ -32,8 +38,41 @@ async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path, 
             stderr=log,
         )
     try:
-        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia", username="olivia_r")
-        people = await set_up(standin, organiser, "Logged swap", ["North", "South"])
+        await steps()
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=30)
+    return log_path.read_text()
+
+
+async def test_log_format_json_writes_one_object_per_line(standin, tmp_path):
+    organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+
+    async def steps():
+        await create_swap(organiser, "Shipped logs", ["North", "South"])
+        await join(standin.user(first_name="Jonas"), (await member_token(organiser)))
+
+    text = await run_logged(standin, tmp_path, "json", steps)
+    entries = [json.loads(line) for line in text.splitlines() if line.strip()]
+    assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+    messages = "\n".join(e["message"] for e in entries)
+    assert "Started as @" in messages and "joined team" in messages
+    for secret in (TOKEN, "Jonas", "Olivia", "Shipped logs", str(ORGANISER_ID)):
+        assert secret not in text
+
+
+async def member_token(organiser) -> str:
+    """The member token of the last team the organiser added."""
+    last = next(m for m in reversed(organiser.texts) if "start=" in (m.text or ""))
+    return links_in(last.text)["member"]
+
+
+async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path):
+    organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia", username="olivia_r")
+    people = {}
+
+    async def steps():
+        people.update(await set_up(standin, organiser, "Logged swap", ["North", "South"]))
         await advance(organiser)
         await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
         await write_and_confirm(people["South", "member"], DILEMMAS["West"], "/propose")
@@ -42,18 +81,8 @@ async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path, 
         await member.expect(lambda m: "Confirm withdrawal" in m.button_labels())
         await member.expect_answer(await member.press("Confirm withdrawal"))
         await member.expect(lambda m: "withdrawn" in m.text)
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), timeout=30)
-    text = log_path.read_text()
-    lines = [line for line in text.splitlines() if line.strip()]
-    if log_format == "json":
-        entries = [json.loads(line) for line in lines]
-        assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
-        messages = [e["message"] for e in entries]
-    else:
-        messages = lines
-    events = "\n".join(messages)
+
+    text = await run_logged(standin, tmp_path, "text", steps)
     for event in (
         "Started as @",
         "joined team",
@@ -62,7 +91,7 @@ async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path, 
         "proposal was confirmed",
         "withdrew",
     ):
-        assert event in events, event
+        assert event in text, event
     secrets = [
         TOKEN,
         "Logged swap",
@@ -72,7 +101,7 @@ async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path, 
         "Olivia",
         str(ORGANISER_ID),
     ]
-    for user in [*people.values()]:
+    for user in people.values():
         secrets += [user.first_name, str(user.id)]
     for secret in secrets:
         assert secret not in text, f"the log holds {secret!r}"

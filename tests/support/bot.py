@@ -49,6 +49,7 @@ class RunningBot:
     ) -> None:
         self.standin = standin
         self.clock = clock
+        self.prompts_dir: str | None = None  # a folder of prompts of the test's own
         self.db_path = db_path
         self.organisers = organisers
         # The stand-in's limits decide: real ones (tests marked ``paced``) or none.
@@ -61,6 +62,7 @@ class RunningBot:
             ORGANISER_IDS=",".join(str(o) for o in sorted(self.organisers)),
             DATABASE_PATH=self.db_path,
             TELEGRAM_API_BASE_URL=self.standin.base_url,
+            PROMPTS_DIR=self.prompts_dir or "",
         )
 
     async def start(self) -> None:

@@ -7,8 +7,8 @@ import asyncio
 
 from bot.core import sheet_version
 from bot.model import Role
-from bot.text import Prompts
 from bot.standin import BotAPIStandIn, TestUser
+from bot.text import Prompts
 from storage.db import Database
 from tests.support.bot import ORGANISER_ID, RunningBot
 

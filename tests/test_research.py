@@ -1,0 +1,345 @@
+"""Issue 10: the research outputs, and the trail that shows the ethics rules held."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import shutil
+import sqlite3
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from tests.support.bot import ORGANISER_ID, RunningBot, clean_env, rows
+from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+
+HOSTILE = (
+    '<img src="https://tracker.example/x.png"> [click](javascript:alert(1)) '
+    '<script>alert(2)</script> **not bold** =HYPERLINK("https://evil.example")'
+)
+OTHER_ORGANISER = 900002
+
+
+async def finished_swap(standin, organiser, title="Research swap"):
+    """A two-team swap taken through every phase and closed, with a hostile text."""
+    people = await set_up(standin, organiser, title, ["North", "South"])
+    await advance(organiser)
+    for team in ("North", "South"):
+        await write_and_confirm(people[team, "lead"], DILEMMAS[team], "/dilemma")
+    await advance(organiser)
+    await write_and_confirm(people["North", "member"], HOSTILE)
+    await write_and_confirm(people["South", "member"], "=1+1 is how we count joint work.")
+    await write_and_confirm(people["North", "lead"], "North's view: make it count.", "/response")
+    await advance(organiser, force=True)  # South's consolidated response is missing
+    for (team, role), user in people.items():
+        await write_and_confirm(user, f"Round one, as the {team} {role} saw it.")
+    await organiser.send("/settings")
+    await organiser.expect("Settings")
+    await organiser.press("Release all rounds at once")
+    await organiser.expect("Settings")
+    await advance(organiser)
+    await advance(organiser)
+    return people
+
+
+async def export(organiser) -> dict[str, bytes]:
+    """/export, and the four files by their extension."""
+    organiser.skip_all()
+    await organiser.send("/export")
+    files = {}
+    for _ in range(4):
+        document = await organiser.expect_document(timeout=20)
+        files[document.filename.rsplit(".", 1)[1]] = document.content
+    return files
+
+
+def unneutralised(value: str) -> str:
+    return value[1:] if value.startswith("'") else value
+
+
+async def test_the_four_files_of_a_finished_swap(bot, standin, organiser):
+    people = await finished_swap(standin, organiser)
+    files = await export(organiser)
+    assert set(files) == {"md", "html", "csv", "json"}
+
+    records = json.loads(files["json"])
+    kinds = {r["kind"] for r in records}
+    assert kinds == {"dilemma", "answer", "team_response", "reflection"}
+    for record in records:
+        assert record["role"] in ("lead", "participant")
+        assert record["confirmed_at"].endswith("+00:00")
+        assert record["person"].startswith("P-")
+    # Every CSV row parses back to its JSON record.
+    text = files["csv"].decode("utf-8")
+    assert text.startswith("swap,swap_title,team,role,person,kind,round")
+    assert "\r\n" in text
+    parsed = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(parsed) == len(records)
+    for row, record in zip(parsed, records, strict=True):
+        assert {k: unneutralised(v) for k, v in row.items()} == {
+            k: "" if v is None else str(v) for k, v in record.items()
+        }
+    hostile_row = next(row for row in parsed if "HYPERLINK" in row["text"])
+    assert hostile_row["text"].startswith("<img")  # as written, not a formula
+    formula = next(row for row in parsed if "how we count joint work" in row["text"])
+    assert formula["text"].startswith("'=1+1")  # a spreadsheet shows it, never runs it
+    assert any(r["text"].startswith("=1+1") for r in records)
+
+    # No Telegram id, username or name anywhere, by default.
+    for name, content in files.items():
+        decoded = content.decode("utf-8")
+        for user in [*people.values(), organiser]:
+            assert str(user.id) not in decoded, (name, user)
+            assert user.first_name not in decoded, (name, user.first_name)
+        assert "olivia_res" not in decoded
+
+    # People's words are text, never markup.
+    page = files["html"].decode()
+    assert (
+        "<img" not in page
+        and "<script" not in page
+        and "javascript:alert" not in page.replace("[click](javascript:alert(1))", "")
+    )
+    assert "href=" not in page
+    assert "&lt;img src=" in page and "**not bold**" in page
+    assert "src=" not in page.replace("&lt;img src=", "")
+    report = files["md"].decode()
+    assert "&lt;script&gt;" in report and "\\[click\\]" in report and "\\*\\*not" in report
+
+
+async def test_the_html_report_has_every_section(bot, standin, organiser):
+    await finished_swap(standin, organiser)
+    page = (await export(organiser))["html"].decode()
+    for section in (
+        "<h1>Dilemma swap: Research swap</h1>",
+        "<h2>Team North</h2>",
+        "<h2>Team South</h2>",
+        "The dilemma North posed",
+        "Responses it received, from South",
+        "Consolidated response",
+        "Individual response 1",
+        "North's consolidated response to South's",
+        "Side by side (workshop 3)",
+        "What South said about ours",
+        "Reflections of North",
+        "Round 1:",
+        "Phase moves",
+        "forced; missing at the time: team_response",
+    ):
+        assert section in page, section
+    assert "<table>" in page and "@media print" in page and "break-before: page" in page
+    assert "http" not in page.replace("https://tracker.example/x.png", "").replace(
+        "https://evil.example", ""
+    )  # nothing fetched from anywhere
+
+
+async def test_pseudonyms_are_the_same_in_every_export_and_after_a_restart(bot, standin, organiser):
+    await finished_swap(standin, organiser)
+    first = json.loads((await export(organiser))["json"])
+    await bot.restart()
+    second = json.loads((await export(organiser))["json"])
+    assert [r["person"] for r in first] == [r["person"] for r in second]
+    assert len({r["person"] for r in first}) == 4
+
+
+async def test_after_withdrawal_none_of_the_words_remain_anywhere(bot, standin, organiser):
+    people = await finished_swap(standin, organiser)
+    member = people["North", "member"]
+    await member.send("/withdraw")
+    await member.expect(lambda m: "Confirm withdrawal" in m.button_labels())
+    await member.expect_answer(await member.press("Confirm withdrawal"))
+    await member.expect("You have withdrawn")
+    files = await export(organiser)
+    for content in files.values():
+        assert b"tracker.example" not in content
+        assert b"as the North member saw it" not in content
+        assert b"as the North lead saw it" in content
+    other = people["South", "member"]
+    await other.send("/mydata")
+    mine = await other.expect_document()
+    assert b"tracker.example" not in mine.content
+    assert await rows(
+        bot,
+        "SELECT COUNT(*) FROM outbox WHERE status != 'sent' AND"
+        " (text LIKE '%tracker.example%' OR CAST(document AS TEXT)"
+        " LIKE '%tracker.example%')",
+    ) == [(0,)]
+
+
+async def test_a_changed_information_sheet_is_agreed_again_or_withdraws(
+    bot, standin, organiser, tmp_path
+):
+    people = await set_up(standin, organiser, "Consent swap", ["North", "South"])
+    await advance(organiser)
+    await write_and_confirm(people["North", "member"], "A first candidate.", "/propose")
+    mine = tmp_path / "prompts"
+    shutil.copytree(str(resources.files("prompts")), mine)
+    sheet = mine / "join" / "information_sheet.md"
+    sheet.write_text(sheet.read_text() + "\n\nNew: your words may be quoted in a book.\n")
+    await bot.stop()
+    bot.prompts_dir = str(mine)
+    await bot.start()
+    member, lead = people["North", "member"], people["North", "lead"]
+    await member.send("A second candidate, after the change.")
+    asked = await member.expect(lambda m: "I agree" in m.button_labels())
+    assert "quoted in a book" in "".join(m.text for m in member.texts[-3:])
+    assert await rows(bot, "SELECT COUNT(*) FROM contributions WHERE text LIKE '%second%'") == [
+        (0,)
+    ]
+    await member.expect_answer(
+        await member.press_data(asked.buttons[0][0]["callback_data"], message=asked)
+    )
+    await member.expect("Thank you: you agreed")
+    await write_and_confirm(member, "A second candidate, after agreeing.")
+    await lead.send("Our dilemma, after the change.")
+    asked = await lead.expect(lambda m: "Decline" in m.button_labels())
+    await lead.press("Decline")
+    await lead.expect("declined the changed information sheet")
+    assert await rows(
+        bot,
+        "SELECT COUNT(*) FROM memberships m JOIN people p"
+        " ON p.id = m.person_id WHERE p.telegram_id = ?",
+        lead.id,
+    ) == [(0,)]
+    versions = await rows(
+        bot, "SELECT DISTINCT sheet_version FROM consents WHERE decision = 'agreed'"
+    )
+    assert len(versions) == 2
+
+
+async def test_member_check_comments_go_beside_the_section(bot, standin, organiser):
+    people = await finished_swap(standin, organiser)
+    await organiser.send("/membercheck 7")
+    await organiser.expect("comments are taken until")
+    member = people["South", "member"]
+    section = await member.expect("How your team appears")
+    assert "Team South" in section.text and "North" in section.text
+    await member.send("Our view on records was put more strongly than we meant.")
+    await member.expect(lambda m: "Confirm" in m.button_labels())
+    await member.expect_answer(await member.press("Confirm"))
+    await member.expect("kept beside")
+    report = (await export(organiser))["md"].decode()
+    south = report.split("## Team South")[1]
+    assert "put more strongly than we meant" in south
+    assert "Comments of South" in south
+
+
+async def test_co_organisers_and_the_audit(standin, organiser, tmp_path):
+    bot = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID, OTHER_ORGANISER})
+    await bot.start()
+    try:
+        people = await set_up(standin, organiser, "Shared swap", ["North", "South"])
+        colleague = standin.user(user_id=OTHER_ORGANISER, first_name="Omar")
+        await colleague.send("/start")
+        await colleague.expect(lambda m: True)
+        await organiser.send(f"/share {OTHER_ORGANISER}")
+        await organiser.expect("now shared")
+        await colleague.expect("co-organiser of Shared swap")
+        await colleague.send("/swaps")
+        await colleague.expect("Shared swap")
+        await colleague.press("Shared swap")
+        await colleague.expect(lambda m: "Shared swap" in m.text and not m.buttons)
+        await advance(colleague)
+        await organiser.send("/revoke")
+        await organiser.expect(lambda m: m.buttons)
+        await organiser.press("member link: North")
+        await organiser.expect("start=")
+        await organiser.send("/settings reminders 3h")
+        await organiser.expect("Done")
+        await organiser.send("/schedule response 2099-01-10 17:00")
+        await organiser.expect("Timetable")
+        await organiser.send("/announce Room 4 tomorrow.")
+        await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()))
+        await organiser.expect_answer(await organiser.press("Confirm and send"))
+        await organiser.expect("on its way")
+        await export(organiser)
+        member = people["South", "member"]
+        await member.send("/withdraw")
+        await member.expect(lambda m: "Confirm withdrawal" in m.button_labels())
+        await member.expect_answer(await member.press("Confirm withdrawal"))
+        await member.expect("You have withdrawn")
+        await organiser.send("/audit")
+        audit = await organiser.expect("Audit of Shared swap")
+        for event in (
+            "co-organiser added",
+            "transition",
+            "link revoked",
+            "setting",
+            "schedule",
+            "announcement",
+            "export",
+            "withdrawal",
+        ):
+            assert event in audit.text, event
+        assert f"organiser {OTHER_ORGANISER} · transition" in audit.text
+        assert member.first_name not in audit.text and str(member.id) not in audit.text
+    finally:
+        await bot.stop()
+
+
+async def run(cwd: Path, *args: str, **settings: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=clean_env(**settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode()
+
+
+async def test_export_from_the_command_line_while_the_bot_runs(bot, standin, organiser, tmp_path):
+    await finished_swap(standin, organiser)
+    [(swap_id,)] = await rows(bot, "SELECT id FROM swaps")
+    code, output = await run(
+        tmp_path, "export", "--swap", str(swap_id), "--out", "out", DATABASE_PATH=bot.db_path
+    )
+    assert code == 0, output
+    written = {p.suffix for p in (tmp_path / "out").iterdir()}
+    assert written == {".md", ".html", ".csv", ".json"}
+    records = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
+    assert json.loads((await export(organiser))["json"]) == records
+    code, output = await run(
+        tmp_path, "export", "--swap", "99", "--out", "out", DATABASE_PATH=bot.db_path
+    )
+    assert code == 2 and "no swap 99" in output
+
+
+@pytest.mark.parametrize("running", [True, False])
+async def test_purge_leaves_nothing_of_the_swap(bot, standin, organiser, tmp_path, running):
+    await finished_swap(standin, organiser, title="Purged swap")
+    [(swap_id,)] = await rows(bot, "SELECT id FROM swaps")
+    if not running:
+        await bot.stop()
+    code, output = await run(tmp_path, "purge", "--swap", str(swap_id), DATABASE_PATH=bot.db_path)
+    assert code == 0, output
+    if running:
+        await bot.stop()
+    with sqlite3.connect(bot.db_path) as conn:
+        for table in (
+            "swaps",
+            "teams",
+            "memberships",
+            "contributions",
+            "people",
+            "consents",
+            "transitions",
+            "allocations",
+            "audit",
+            "comments",
+            "schedule",
+        ):
+            assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
+    conn.close()
+    for path in Path(bot.db_path).parent.glob("swap.sqlite3*"):
+        data = path.read_bytes()
+        assert b"Purged swap" not in data and b"steering groups" not in data, path.name
+    await bot.start()  # the bot fixture stops it again
