@@ -343,3 +343,29 @@ async def test_purge_leaves_nothing_of_the_swap(bot, standin, organiser, tmp_pat
         data = path.read_bytes()
         assert b"Purged swap" not in data and b"steering groups" not in data, path.name
     await bot.start()  # the bot fixture stops it again
+
+
+async def test_backup_while_the_bot_is_writing_is_a_valid_database(bot, standin, organiser,
+                                                                  tmp_path):
+    await organiser.send("/newswap Busy swap")
+    await organiser.expect("Busy swap")
+
+    async def keep_writing() -> None:
+        for n in range(30):
+            await organiser.send(f"/addteam Team {n}")
+            await organiser.expect(f"Team {n}")
+
+    writing = asyncio.create_task(keep_writing())
+    await standin.wait_for(lambda: sum("start=" in (m.text or "") for m in organiser.texts) >= 3)
+    code, output = await run(tmp_path, "backup", str(tmp_path / "copy.sqlite3"),
+                             DATABASE_PATH=bot.db_path)
+    await writing
+    assert code == 0, output
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        copied = copy.execute("SELECT COUNT(*) FROM teams").fetchone()[0]
+        invites = copy.execute("SELECT COUNT(*) FROM invites").fetchone()[0]
+    copy.close()
+    # A snapshot of one moment: every team it holds has both its links.
+    assert 3 <= copied <= 30
+    assert invites == 2 * copied
