@@ -8,12 +8,19 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -21,13 +28,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import COMMANDS, Audience, menu
+from bot.commands import COMMANDS, Audience, group_menu, menu
 from bot.config import Settings
 from bot.delivery import ChatPacer, Delivery, Limits, PacedRateLimiter
 from bot.limits import PersonLimiter
 from bot.services import Services
 from bot.text import Prompts
 from handlers import buttons, commands, errors, gate, messages
+from handlers import groups as team_groups
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -44,7 +52,12 @@ def build_application(
     test gives its own.
     """
     limits = limits or Limits()
-    pacer = ChatPacer(rate=limits.chat_per_second, burst=limits.chat_burst)
+    pacer = ChatPacer(
+        rate=limits.chat_per_second,
+        burst=limits.chat_burst,
+        group_limit=limits.group_per_minute,
+        group_window=limits.group_window,
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -75,10 +88,18 @@ def register(application: Application) -> None:
     # stops here, so nothing is recorded twice.
     application.add_handler(TypeHandler(Update, gate.skip_handled), group=-1)
 
+    groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
     # Group 0: exactly one of these answers each update.
     for command in COMMANDS:
+        chats = (
+            private | groups
+            if command.in_private and command.in_groups
+            else private
+            if command.in_private
+            else groups
+        )
         application.add_handler(
-            CommandHandler(command.name, commands.HANDLERS[command.name], filters=private)
+            CommandHandler(command.name, commands.HANDLERS[command.name], filters=chats)
         )
     application.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown))
     application.add_handler(CallbackQueryHandler(buttons.pressed))
@@ -89,8 +110,14 @@ def register(application: Application) -> None:
             filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, messages.edited
         )
     )
+    # In a group (privacy mode: the bot sees commands and replies to it only),
+    # anything else is answered with the way to the private chat.
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, team_groups.migrated))
     application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, messages.group)
+        MessageHandler(groups & (filters.COMMAND | filters.REPLY), team_groups.elsewhere)
+    )
+    application.add_handler(
+        ChatMemberHandler(team_groups.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_error_handler(errors.on_error)
 
@@ -111,7 +138,13 @@ async def _post_init(application: Application) -> None:
         settings.zone,
         application.bot_data["clock"],
     )
-    delivery = Delivery(db, application.bot, pacer=application.bot_data["pacer"])
+    delivery = Delivery(
+        db,
+        application.bot,
+        pacer=application.bot_data["pacer"],
+        on_group_lost=services.groups.lost,
+        on_group_moved=services.groups.migrated,
+    )
     db.on_outbox(delivery.wake)
     application.bot_data.update(services=services, delivery=delivery)
     await delivery.start()
@@ -179,6 +212,10 @@ async def _set_commands(application: Application, prompts: Prompts, settings: Se
         await bot.set_my_commands(
             [BotCommand(c, descriptions[c]) for c in menu(Audience.MEMBER)],
             scope=BotCommandScopeDefault(),
+        )
+        await bot.set_my_commands(
+            [BotCommand(c, descriptions[c]) for c in group_menu()],
+            scope=BotCommandScopeAllGroupChats(),
         )
         for organiser in sorted(settings.organiser_ids):
             await bot.set_my_commands(

@@ -99,6 +99,7 @@ RECONSENT_AGREE = Button("rca", (ID,))  # a membership, to a changed information
 RECONSENT_DECLINE = Button("rcd", (ID,))
 COMMENT_CONFIRM = Button("cmok", (ID,))  # a member-check comment
 COMMENT_DISCARD = Button("cmdr", (ID,))
+GROUP_LINK = Button("grp", (ID,))  # a group link waiting for the lead's Confirm
 
 ALL: tuple[Button, ...] = (
     AGREE,
@@ -126,6 +127,7 @@ ALL: tuple[Button, ...] = (
     RECONSENT_DECLINE,
     COMMENT_CONFIRM,
     COMMENT_DISCARD,
+    GROUP_LINK,
 )
 
 

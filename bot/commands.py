@@ -40,6 +40,8 @@ class Command:
     name: str
     audience: frozenset[Audience]
     phases: frozenset[Phase] = _EVERY_PHASE
+    in_private: bool = True  # where it is taken: a private chat...
+    in_groups: bool = False  # ...and/or a team's group
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -68,12 +70,19 @@ COMMANDS: tuple[Command, ...] = (
     Command("cancel", _EVERYONE),
     Command("mydata", _TEAM),
     Command("withdraw", _TEAM),
+    Command("linkgroup", frozenset({Audience.LEAD}), in_private=False, in_groups=True),
+    Command("unlinkgroup", frozenset({Audience.LEAD}), in_groups=True),
 )
 
 
 def menu(audience: Audience) -> list[str]:
     """The names Telegram's command menu shows this audience, in table order."""
     return [c.name for c in COMMANDS if audience in c.audience]
+
+
+def group_menu() -> list[str]:
+    """The names Telegram's command menu shows in groups."""
+    return [c.name for c in COMMANDS if c.in_groups]
 
 
 def offered(audience: Audience, phase: Phase | None = None) -> list[str]:

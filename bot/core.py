@@ -237,6 +237,10 @@ class Core:
     def is_organiser(self, who: Who) -> bool:
         return who.telegram_id in self.organiser_ids
 
+    def link_private(self) -> str:
+        """A link that opens a private chat with the bot."""
+        return f"https://t.me/{self.bot_username}"
+
     def link(self, token: str) -> str:
         return f"https://t.me/{self.bot_username}?start={token}"
 

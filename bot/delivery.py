@@ -28,13 +28,22 @@ import logging
 import random
 import re
 import time
+from collections import deque
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter
 
 from bot.model import ChatStatus
@@ -72,7 +81,8 @@ class Limits:
     overall_per_second: float = 28  # Telegram: about 30
     chat_burst: float = 2  # Telegram tolerates short bursts in one chat...
     chat_per_second: float = 1  # ...but not more than about one a second
-    group_per_minute: float = 19  # Telegram: 20
+    group_per_minute: float = 19  # Telegram: 20 in any minute...
+    group_window: float = 60.0  # ...the minute (a test may shrink it)
 
     @classmethod
     def unpaced(cls) -> Limits:
@@ -86,20 +96,45 @@ class Limits:
 
 
 class ChatPacer:
-    """A token bucket per chat: ``burst`` messages at once, then ``rate`` per second."""
+    """The pace of each chat. A private chat: a token bucket, ``burst`` messages at
+    once, then ``rate`` a second. A group (a negative id): at most ``group_limit``
+    messages in any ``group_window`` seconds, a sliding window, because Telegram
+    counts a group's 20 a minute that way (a bucket would let 20 go, then 20 more
+    as it refills within the same minute)."""
 
-    def __init__(self, rate: float = 1.0, burst: float = 2.0) -> None:
+    def __init__(
+        self,
+        rate: float = 1.0,
+        burst: float = 2.0,
+        group_limit: float = 19,
+        group_window: float = 60.0,
+    ) -> None:
         self.rate = rate
         self.burst = burst
+        self.group_limit = int(group_limit)
+        self.group_window = group_window
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
+        self._groups: dict[int, deque[float]] = {}  # group -> times of its recent sends
+
+    def _window(self, chat_id: int, now: float) -> deque[float]:
+        sent = self._groups.setdefault(chat_id, deque())
+        while sent and sent[0] <= now - self.group_window:
+            sent.popleft()
+        return sent
 
     def wait_for(self, chat_id: int, now: float) -> float:
         """Seconds until a message to ``chat_id`` may go (0 if now)."""
+        if chat_id < 0:
+            sent = self._window(chat_id, now)
+            return 0.0 if len(sent) < self.group_limit else sent[0] + self.group_window - now
         tokens, at = self._buckets.get(chat_id, (self.burst, now))
         tokens = min(self.burst, tokens + (now - at) * self.rate)
         return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
     def take(self, chat_id: int, now: float) -> None:
+        if chat_id < 0:
+            self._window(chat_id, now).append(now)
+            return
         tokens, at = self._buckets.get(chat_id, (self.burst, now))
         tokens = min(self.burst, tokens + (now - at) * self.rate)
         self._buckets[chat_id] = (tokens - 1, now)
@@ -126,8 +161,9 @@ class PacedRateLimiter(AIORateLimiter):
         super().__init__(
             overall_max_rate=limits.overall_per_second,
             overall_time_period=1,
-            group_max_rate=limits.group_per_minute,
-            group_time_period=60,
+            # Groups are paced by ChatPacer's sliding window, which the worker looks
+            # at before a send: a limiter here would only block the worker.
+            group_max_rate=0,
             max_retries=2,
         )
         self.pacer = pacer
@@ -142,7 +178,7 @@ class PacedRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> Any:
         chat_id = data.get("chat_id")
-        if isinstance(chat_id, int) and chat_id > 0:
+        if isinstance(chat_id, int):
             self.pacer.take(chat_id, time.monotonic())
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
@@ -165,6 +201,8 @@ class Delivery:
         concurrency: int = 1,
         pacer: ChatPacer | None = None,
         max_backoff: float = 300.0,
+        on_group_lost: Callable[[int, str], Awaitable[None]] | None = None,
+        on_group_moved: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> None:
         # One send at a time by default. After a crash, every message Telegram had
         # accepted but whose acceptance was not yet written down goes out again, and
@@ -175,6 +213,10 @@ class Delivery:
         # at the price of one more possible duplicate per extra send in flight.
         self.db = db
         self.bot = bot
+        # What to do when a team's group is lost ("removed", "no_rights") or moved
+        # (it became a supergroup): the service that knows about teams decides.
+        self.on_group_lost = on_group_lost
+        self.on_group_moved = on_group_moved
         self.concurrency = concurrency
         self.pacer = pacer or ChatPacer()
         self.max_backoff = max_backoff
@@ -346,12 +388,19 @@ class Delivery:
                 else exc.retry_after.total_seconds()
             )
             await self._later(row, float(wait), f"429 retry after {wait}")
+        except ChatMigrated as exc:
+            # The group became a supergroup: its team, and what is owed to it,
+            # follow it to the new id; the message goes again there.
+            if self.on_group_moved is not None:
+                await self.on_group_moved(chat_id, exc.new_chat_id)
         except Forbidden as exc:
             await self._unreachable(chat_id, str(exc))
         except BadRequest as exc:
             text = str(exc).lower()
             if "chat not found" in text or "user not found" in text:
                 await self._unreachable(chat_id, str(exc))
+            elif chat_id < 0 and "rights" in text:
+                await self._unreachable(chat_id, str(exc), reason="no_rights")
             elif "parse entities" in text:
                 log.error("Telegram could not parse outbox message %s: %s", row["id"], exc)
                 await self._resend_plain(row)
@@ -444,7 +493,16 @@ class Delivery:
         async with self.db.transaction() as tx:
             await tx.outbox.retry_later(row["id"], time.time() + seconds, error)
 
-    async def _unreachable(self, chat_id: int, error: str) -> None:
+    async def _unreachable(self, chat_id: int, error: str, reason: str = "removed") -> None:
+        if chat_id < 0:
+            # A group that no longer takes the bot's messages: they are dropped
+            # (the team's members got their own copies), and the link ends.
+            async with self.db.transaction() as tx:
+                count = await tx.outbox.fail_chat(chat_id, error)
+            if self.on_group_lost is not None:
+                await self.on_group_lost(chat_id, reason)
+            log.info("A group cannot be reached (%s); %d messages set aside", reason, count)
+            return
         status = ChatStatus.BLOCKED if "blocked" in error.lower() else ChatStatus.NOT_STARTED
         async with self.db.transaction() as tx:
             count = await tx.outbox.fail_chat(chat_id, error)

@@ -118,6 +118,8 @@ class Team:
     swap_id: int
     name: str
     position: int
+    group_chat_id: int | None = None  # the team's Telegram group, once its lead linked it
+    group_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

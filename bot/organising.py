@@ -471,6 +471,9 @@ class Organising:
                     people=Html("\n".join(lines)),
                     team_progress=team_line,
                     declined=core.html("status/declined", count=declined) if declined else "",
+                    group=core.html("status/group", group=team.group_title or "")
+                    if team.group_chat_id
+                    else "",
                 )
             )
         if any(unreachable.values()):

@@ -327,16 +327,18 @@ class Phases:
         )
         for team in teams:
             people = members[team.id]
+            # The team's group, if linked, gets what is shared with the whole team.
+            group = team.group_chat_id
             if first_time:
-                await self._announce(tx, mail, moved, target, people)
+                await self._announce(tx, mail, moved, target, people, group)
             if target is Phase.RESPONSE:
-                await self._deliver_dilemma(tx, mail, moved, team, people, only_new=True)
+                await self._deliver_dilemma(tx, mail, moved, team, people, True, group)
             if target is Phase.REFLECTION and entered:
-                await self._deliver_returns(tx, mail, moved, team, people, only_new=True)
+                await self._deliver_returns(tx, mail, moved, team, people, True, group)
             if target is Phase.REFLECTION and previous_rounds == 0:
-                await self._side_by_side(tx, mail, moved, team, people)
+                await self._side_by_side(tx, mail, moved, team, people, group)
             for round_ in new_rounds:
-                await self._send_round(mail, people, round_)
+                await self._send_round(mail, people, round_, group)
         if new_rounds:
             what.append(
                 self.core.html(
@@ -355,7 +357,15 @@ class Phases:
 
     # -- what each phase delivers -------------------------------------------
 
-    async def _announce(self, tx: Tx, mail: Mail, swap: Swap, phase: Phase, people: People) -> None:
+    async def _announce(
+        self,
+        tx: Tx,
+        mail: Mail,
+        swap: Swap,
+        phase: Phase,
+        people: People,
+        group: int | None = None,
+    ) -> None:
         """The prompt that opens a phase, worded for each role, with its dates."""
         dates = await self.dates(tx, swap, phase)
         for membership, person in people:
@@ -365,9 +375,24 @@ class Phases:
                 title=swap.title,
                 dates=dates,
             )
+        if group is not None and phase is not Phase.SETUP:
+            await mail.send(
+                group,
+                f"group/phase_{phase.value}",
+                title=swap.title,
+                dates=dates,
+                link=self.core.link_private(),
+            )
 
     async def _deliver_dilemma(
-        self, tx: Tx, mail: Mail, swap: Swap, team: Team, people: People, only_new: bool
+        self,
+        tx: Tx,
+        mail: Mail,
+        swap: Swap,
+        team: Team,
+        people: People,
+        only_new: bool,
+        group: int | None = None,
     ) -> None:
         """Give a team the dilemma it is to work on (workshop 2)."""
         recipients = await tx.allocations.get(swap.id)
@@ -400,11 +425,28 @@ class Phases:
                 else "",
                 contribution_id=dilemma.id,
             )
+        if group is not None:
+            await mail.send(
+                group,
+                "phase/dilemma_for_you",
+                team=poser.name,
+                text=dilemma.text,
+                updated=self.core.html("phase/updated_note") if updated else "",
+                lead=self.core.html("group/answer_in_private", link=self.core.link_private()),
+                contribution_id=dilemma.id,
+            )
         if only_new:
             await tx.contributions.mark_delivered([dilemma.id])
 
     async def _deliver_returns(
-        self, tx: Tx, mail: Mail, swap: Swap, team: Team, people: People, only_new: bool
+        self,
+        tx: Tx,
+        mail: Mail,
+        swap: Swap,
+        team: Team,
+        people: People,
+        only_new: bool,
+        group: int | None = None,
     ) -> None:
         """Give a team the responses to its own dilemma: consolidated first."""
         recipients = await tx.allocations.get(swap.id)
@@ -431,9 +473,10 @@ class Phases:
             else:
                 number += 1
                 key, params = "phase/returned_answer", {"number": number}
-            for _, person in people:
+            chats = [person.telegram_id for _, person in people]
+            for chat in chats + ([group] if group is not None else []):
                 await mail.send(
-                    person.telegram_id,
+                    chat,
                     key,
                     team=receiver.name,
                     text=item.text,
@@ -456,7 +499,13 @@ class Phases:
         return names
 
     async def _side_by_side(
-        self, tx: Tx, mail: Mail, swap: Swap, team: Team, people: People
+        self,
+        tx: Tx,
+        mail: Mail,
+        swap: Swap,
+        team: Team,
+        people: People,
+        group: int | None = None,
     ) -> None:
         """What we said about theirs, beside what they said about ours."""
         recipients = await tx.allocations.get(swap.id)
@@ -468,9 +517,10 @@ class Phases:
         said_by_us = await tx.contributions.team_response(team.id, theirs.id)
         said_by_them = await tx.contributions.team_response(ours_to.id, team.id)
         none = self.core.label("nothing_yet")
-        for _, person in people:
+        chats = [person.telegram_id for _, person in people]
+        for chat in chats + ([group] if group is not None else []):
             await mail.send(
-                person.telegram_id,
+                chat,
                 "reflection/side_by_side",
                 their_team=theirs.name,
                 partner=ours_to.name,
@@ -479,10 +529,20 @@ class Phases:
                 quotes=[c.id for c in (said_by_us, said_by_them) if c],
             )
 
-    async def _send_round(self, mail: Mail, people: People, round_: int) -> None:
+    async def _send_round(
+        self, mail: Mail, people: People, round_: int, group: int | None = None
+    ) -> None:
         for _, person in people:
             await mail.send(
                 person.telegram_id, f"reflection/round_{round_}", context={"round": round_}
+            )
+        if group is not None:
+            await mail.send(
+                group,
+                "group/round",
+                round=round_,
+                question=self.core.label(f"round_{round_}"),
+                link=self.core.link_private(),
             )
 
     async def catch_up(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import Core, Mail, Refusal, Who, act
 from bot.export import Export
+from bot.groups import Groups
 from bot.guide import Guide
 from bot.joining import Joining
 from bot.model import Waiting
@@ -35,6 +36,7 @@ class Services:
     guide: Guide
     scheduling: Scheduling
     trail: Trail
+    groups: Groups
 
     @classmethod
     def build(
@@ -60,6 +62,7 @@ class Services:
             guide=Guide(core, phases),
             scheduling=Scheduling(core, phases),
             trail=Trail(core, export),
+            groups=Groups(core),
         )
 
     async def text(self, who: Who, text: str, reply_to: int | None) -> None:

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.model import Kind
+from handlers import groups as team_groups
 from handlers.common import services, who
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -174,6 +175,8 @@ HANDLERS: dict[str, Callback] = {
     "share": share,
     "audit": audit,
     "membercheck": member_check,
+    "linkgroup": team_groups.link,
+    "unlinkgroup": team_groups.unlink,
     "remind": remind,
     "announce": announce,
     "cancel": cancel,

@@ -24,8 +24,3 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: the bot takes new messages only, and says so."""
     await services(context).tell(who(update), "errors/edit_not_taken")
-
-
-async def group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command in a group: the bot works in private chats only."""
-    await services(context).tell(who(update), "errors/private_only")

@@ -233,4 +233,19 @@ MIGRATIONS: list[str] = [
     CREATE INDEX comments_team ON comments(team_id, status);
     ALTER TABLE swaps ADD COLUMN member_check_until TEXT
     """,
+    # 5: team groups. A team may link its Telegram group, which then receives
+    # what is shared with the whole team; a link waits for the lead's Confirm.
+    """
+    ALTER TABLE teams ADD COLUMN group_chat_id INTEGER;
+    ALTER TABLE teams ADD COLUMN group_title TEXT;
+    CREATE UNIQUE INDEX teams_group ON teams(group_chat_id) WHERE group_chat_id IS NOT NULL;
+    CREATE TABLE group_links (
+        id INTEGER PRIMARY KEY,
+        team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        chat_id INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        requested_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
 ]

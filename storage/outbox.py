@@ -60,6 +60,14 @@ class OutboxStore(Store):
             )
         return outbox_id
 
+    async def move_chat(self, old: int, new: int) -> int:
+        """Messages still owed to a group that became a supergroup go to its new id."""
+        return await self._count(
+            "UPDATE outbox SET chat_id = ?, not_before = 0 WHERE chat_id = ?"
+            " AND status = 'pending'",
+            (new, old),
+        )
+
     async def forget_chat(self, chat_id: int) -> None:
         """Delete every message to a chat, sent or not: previews, receipts and
         prompts that may quote a person's words, and the times that could tie

@@ -132,7 +132,14 @@ class OrganiserStore(Store):
 
 
 def _team(row: aiosqlite.Row) -> Team:
-    return Team(id=row["id"], swap_id=row["swap_id"], name=row["name"], position=row["position"])
+    return Team(
+        id=row["id"],
+        swap_id=row["swap_id"],
+        name=row["name"],
+        position=row["position"],
+        group_chat_id=row["group_chat_id"],
+        group_title=row["group_title"],
+    )
 
 
 class TeamStore(Store):
@@ -158,6 +165,41 @@ class TeamStore(Store):
             (swap_id, name),
         )
         return _team(row) if row else None
+
+    async def link_group(self, team_id: int, chat_id: int | None, title: str | None) -> None:
+        """Give a team its group (replacing any other), or take it away (None)."""
+        if chat_id is not None:
+            await self._run(
+                "UPDATE teams SET group_chat_id = NULL, group_title = NULL WHERE group_chat_id = ?",
+                (chat_id,),
+            )
+        await self._run(
+            "UPDATE teams SET group_chat_id = ?, group_title = ? WHERE id = ?",
+            (chat_id, title, team_id),
+        )
+
+    async def by_group(self, chat_id: int) -> Team | None:
+        row = await self._one("SELECT * FROM teams WHERE group_chat_id = ?", (chat_id,))
+        return _team(row) if row else None
+
+    async def move_group(self, old: int, new: int) -> None:
+        """The group became a supergroup with a new id."""
+        await self._run("UPDATE teams SET group_chat_id = ? WHERE group_chat_id = ?", (new, old))
+
+    async def add_group_link(self, team_id: int, chat_id: int, title: str, by: int) -> int:
+        return await self._run(
+            "INSERT INTO group_links (team_id, chat_id, title, requested_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (team_id, chat_id, title, by, self.now),
+        )
+
+    async def group_link(self, link_id: int) -> tuple[int, int, str, int] | None:
+        """(team id, chat id, title, requested by) of a link waiting for Confirm."""
+        row = await self._one("SELECT * FROM group_links WHERE id = ?", (link_id,))
+        return (row["team_id"], row["chat_id"], row["title"], row["requested_by"]) if row else None
+
+    async def drop_group_link(self, link_id: int) -> None:
+        await self._run("DELETE FROM group_links WHERE id = ?", (link_id,))
 
     async def rename(self, team_id: int, name: str) -> None:
         await self._run("UPDATE teams SET name = ? WHERE id = ?", (name, team_id))

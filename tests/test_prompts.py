@@ -39,6 +39,7 @@ FOLDERS = (
     "schedule",
     "reminder",
     "announce",
+    "group",
 )
 KEY_SHAPE = re.compile(rf"^(?:{'|'.join(FOLDERS)})/[a-z0-9_]+$")
 
@@ -93,6 +94,8 @@ PROMPT_FSTRINGS: dict[str, list[str]] = {
         f"schedule/time_{r}" for r in ("malformed", "impossible", "skipped", "past")
     ],
     "schedule/bad_{}": ["schedule/bad_offsets", "schedule/bad_quiet"],
+    "group/phase_{}": [f"group/phase_{p}" for p in ("dilemma", "response", "reflection", "closed")],
+    "group/lost_{}": ["group/lost_removed", "group/lost_no_rights"],
     "export/caption_{}": [f"export/caption_{x}" for x in ("md", "html", "csv", "json")],
     "reminder/lead_{}": ["reminder/lead_dilemma", "reminder/lead_team_response"],
     "reminder/{}": ["reminder/response", "reminder/reflection"],
@@ -141,7 +144,7 @@ INDIRECT_PARAMS = {
 # Files rendered into one line of a list or sentence: one line of Markdown.
 ONE_LINE = re.compile(
     r"^(missing/.*|organiser/what_.*|organiser/swap_line|organiser/advanced_forced"
-    r"|status/(person|nobody_yet|declined|not_yet|contributed_.*|team_.*_(done|missing))"
+    r"|status/(person|nobody_yet|declined|group|not_yet|contributed_.*|team_.*_(done|missing))"
     r"|help/organiser_(current|no_swap|also_member)|phase/author"
     r"|workshop/names_(shared|hidden)_note|workshop/will_replace|workshop/replaced_draft"
     r"|organiser/(person|team)_line|privacy/swap_line|privacy/delivered_.*"

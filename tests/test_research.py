@@ -345,8 +345,9 @@ async def test_purge_leaves_nothing_of_the_swap(bot, standin, organiser, tmp_pat
     await bot.start()  # the bot fixture stops it again
 
 
-async def test_backup_while_the_bot_is_writing_is_a_valid_database(bot, standin, organiser,
-                                                                  tmp_path):
+async def test_backup_while_the_bot_is_writing_is_a_valid_database(
+    bot, standin, organiser, tmp_path
+):
     await organiser.send("/newswap Busy swap")
     await organiser.expect("Busy swap")
 
@@ -357,8 +358,9 @@ async def test_backup_while_the_bot_is_writing_is_a_valid_database(bot, standin,
 
     writing = asyncio.create_task(keep_writing())
     await standin.wait_for(lambda: sum("start=" in (m.text or "") for m in organiser.texts) >= 3)
-    code, output = await run(tmp_path, "backup", str(tmp_path / "copy.sqlite3"),
-                             DATABASE_PATH=bot.db_path)
+    code, output = await run(
+        tmp_path, "backup", str(tmp_path / "copy.sqlite3"), DATABASE_PATH=bot.db_path
+    )
     await writing
     assert code == 0, output
     with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:

@@ -469,6 +469,66 @@ class BotAPIStandIn:
         self.timeline.append((user.id, "user", text if text is not None else sticker_emoji or "👍"))
         return self._push_update({"message": message})
 
+    def _group_message(self, user: TestUser, group: TestGroup, text: str) -> dict:
+        """A message ``user`` sent in ``group``, pushed as an update."""
+        message: dict[str, Any] = {
+            "message_id": group._allocate_message_id(),
+            "from": user.user_json(),
+            "chat": group.chat_json(),
+            "date": int(time.time()),
+            "text": text,
+        }
+        entities = find_entities(text)
+        if entities:
+            message["entities"] = entities
+        self.timeline.append((group.id, "user", text))
+        return self._push_update({"message": message})
+
+    def remove_bot(self, group: TestGroup, by: TestUser) -> None:
+        """Someone removes the bot from a group: Telegram tells it (my_chat_member)."""
+        group.bot_status = "kicked"
+        self._push_group_member_update(group, by, "member", "kicked")
+
+    def restrict_bot(self, group: TestGroup, by: TestUser) -> None:
+        """The bot may no longer post in a group."""
+        group.bot_status = "restricted"
+
+    def migrate(self, group: TestGroup, by: TestUser) -> TestGroup:
+        """The group becomes a supergroup with a new id; Telegram says so in the old one."""
+        supergroup = self.group(group.title, chat_id=-1_000_000_000_000 + group.id)
+        supergroup.kind = "supergroup"
+        group.bot_status, group.migrated_to = "migrated", supergroup.id
+        self._push_update(
+            {
+                "message": {
+                    "message_id": group._allocate_message_id(),
+                    "from": by.user_json(),
+                    "chat": group.chat_json(),
+                    "date": int(time.time()),
+                    "migrate_to_chat_id": supergroup.id,
+                }
+            }
+        )
+        return supergroup
+
+    def _push_group_member_update(self, group: TestGroup, by: TestUser, old: str, new: str) -> None:
+        bot = self.bot_user
+        self._push_update(
+            {
+                "my_chat_member": {
+                    "chat": group.chat_json(),
+                    "from": by.user_json(),
+                    "date": int(time.time()),
+                    "old_chat_member": {"user": bot, "status": old},
+                    "new_chat_member": {
+                        "user": bot,
+                        "status": new,
+                        **({"until_date": 0} if new == "kicked" else {}),
+                    },
+                }
+            }
+        )
+
     def _user_edit(self, user: TestUser, message_id: int, text: str) -> dict:
         """Change the text of a message ``user`` sent, and push ``edited_message``."""
         original = self._user_messages.get((user.id, message_id))
@@ -715,6 +775,19 @@ class BotAPIStandIn:
         chat = self._chats.get(_maybe_int(raw))
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
+        if isinstance(chat, TestGroup):
+            if chat.bot_status == "kicked":
+                raise ApiError(403, "Forbidden: bot was kicked from the group chat")
+            if chat.bot_status == "migrated":
+                raise ApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    migrate_to_chat_id=chat.migrated_to,
+                )
+            if chat.bot_status == "restricted":
+                raise ApiError(
+                    400, "Bad Request: not enough rights to send text messages to the chat"
+                )
         if isinstance(chat, TestUser):
             if chat.blocked:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")

@@ -186,6 +186,10 @@ class TestUser(_Chat):
         """Edit a message she sent earlier (given as the update ``send`` returned)."""
         return self._standin._user_edit(self, update["message"]["message_id"], text)
 
+    async def send_in(self, group: TestGroup, text: str) -> dict:
+        """Send a message in a group (the bot sees it: a command, in privacy mode)."""
+        return self._standin._group_message(self, group, text)
+
     async def send_sticker(self, emoji: str = "👍") -> dict:
         """Send a sticker (no text) to the bot; return the update dict."""
         return self._standin._user_message(self, sticker_emoji=emoji)
@@ -247,6 +251,12 @@ class TestGroup(_Chat):
     def __repr__(self) -> str:
         return f"TestGroup(id={self.id}, title={self.title!r})"
 
+    # What the bot may do here: "member", "kicked" (removed), "restricted" (may not
+    # post), or "migrated" (the group became a supergroup: ``migrated_to``).
+    bot_status = "member"
+    migrated_to: int | None = None
+    kind = "group"
+
     def chat_json(self) -> dict:
         """Telegram Chat dict of the group."""
-        return {"id": self.id, "title": self.title, "type": "group"}
+        return {"id": self.id, "title": self.title, "type": self.kind}

@@ -1,0 +1,173 @@
+"""Issue 13: a team's group chat sees what the team shares, and nothing personal."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.delivery import Limits
+from bot.standin import BotAPIStandIn
+from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, RunningBot, rows
+from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+
+
+async def link(standin, lead, group) -> None:
+    """The lead sends /linkgroup in the group and confirms in private."""
+    await lead.send_in(group, f"/linkgroup@{BOT_USERNAME}")
+    await lead.expect(lambda m: "Confirm link" in m.button_labels())
+    await lead.expect_answer(await lead.press("Confirm link"))
+    await group.expect("now team")
+
+
+async def test_a_lead_links_and_unlinks_the_team_group(bot, standin, organiser):
+    people = await set_up(standin, organiser, "Grouped swap", ["North", "South"])
+    group = standin.group("North office")
+    member = people["North", "member"]
+    await member.send_in(group, "/linkgroup")
+    refused = await member.expect("Only a team's lead")
+    assert not refused.buttons
+    assert await rows(bot, "SELECT COUNT(*) FROM teams WHERE group_chat_id IS NOT NULL") == [(0,)]
+    lead = people["North", "lead"]
+    await link(standin, lead, group)
+    assert await rows(
+        bot, "SELECT name, group_title FROM teams WHERE group_chat_id = ?", group.id
+    ) == [("North", "North office")]
+    await organiser.send("/status")
+    status = await organiser.expect("Grouped swap")
+    assert "Group linked: North office" in status.text
+    await member.send_in(group, "/unlinkgroup")
+    await member.expect("Only the lead")
+    await lead.send_in(group, "/unlinkgroup")
+    await group.expect("no longer team North's group")
+    assert await rows(bot, "SELECT COUNT(*) FROM teams WHERE group_chat_id IS NOT NULL") == [(0,)]
+    # Anything else in the group gets the way to the private chat.
+    await member.send_in(group, "/help")
+    pointer = await group.expect("private chat")
+    assert f"t.me/{BOT_USERNAME}" in pointer.text
+
+
+async def test_the_group_gets_what_the_team_shares_and_nothing_personal(bot, standin, organiser):
+    people = await set_up(standin, organiser, "Shared swap", ["North", "South"])
+    group = standin.group("North office")
+    await link(standin, people["North", "lead"], group)
+    await advance(organiser)
+    await group.expect("Workshop 1 has begun")
+    await write_and_confirm(
+        people["North", "member"], "A private candidate from North.", "/propose"
+    )
+    await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
+    await write_and_confirm(people["South", "lead"], DILEMMAS["South"], "/dilemma")
+    await advance(organiser)
+    await group.expect(DILEMMAS["South"][:40])
+    await write_and_confirm(people["North", "member"], "North's own answer, kept private.")
+    await write_and_confirm(people["South", "member"], "South answers North's dilemma.")
+    await write_and_confirm(people["North", "lead"], "North's consolidated view.", "/response")
+    await write_and_confirm(people["South", "lead"], "South's consolidated view.", "/response")
+    await advance(organiser)
+    await group.expect("South's consolidated view")
+    await group.expect("South answers North's dilemma")
+    await group.expect("Side by side")
+    await group.expect("Reflection, round 1")
+    shown = "\n".join(m.text for m in group.texts)
+    for private in (
+        "A private candidate from North",
+        "North's own answer, kept private",
+        DILEMMAS["North"][:40],
+    ):
+        assert private not in shown
+    assert all(not m.buttons for m in group.messages)
+    for user in people.values():
+        assert user.first_name not in shown
+
+
+async def test_a_group_becoming_a_supergroup_is_followed(bot, standin, organiser):
+    people = await set_up(standin, organiser, "Moving swap", ["North", "South"])
+    group = standin.group("North office")
+    await link(standin, people["North", "lead"], group)
+    supergroup = standin.migrate(group, people["North", "lead"])
+    await advance(organiser)
+    await supergroup.expect("Workshop 1 has begun")
+    assert await rows(bot, "SELECT group_chat_id FROM teams WHERE name = 'North'") == [
+        (supergroup.id,)
+    ]
+
+
+async def test_a_group_that_migrates_before_the_bot_hears_of_it_is_followed(
+    bot, standin, organiser
+):
+    people = await set_up(standin, organiser, "Late news swap", ["North", "South"])
+    group = standin.group("North office")
+    await link(standin, people["North", "lead"], group)
+    # Telegram refuses the old id with migrate_to_chat_id before the service message
+    # reaches the bot: the send itself finds the new id.
+    supergroup = standin.group("North office (super)")
+    group.bot_status, group.migrated_to = "migrated", supergroup.id
+    await advance(organiser)
+    await supergroup.expect("Workshop 1 has begun")
+
+
+@pytest.mark.parametrize("what", ["removed", "restricted"])
+async def test_a_lost_group_ends_the_link_and_the_lead_is_told(bot, standin, organiser, what):
+    people = await set_up(standin, organiser, "Lost swap", ["North", "South"])
+    group = standin.group("North office")
+    lead = people["North", "lead"]
+    await link(standin, lead, group)
+    if what == "removed":
+        standin.remove_bot(group, people["North", "member"])
+        told = await lead.expect("no longer in your team's group")
+    else:
+        standin.restrict_bot(group, people["North", "member"])
+        await advance(organiser)  # the next thing for the group finds it cannot post
+        told = await lead.expect("may not post")
+    assert "North office" in told.text
+    assert await rows(bot, "SELECT COUNT(*) FROM teams WHERE group_chat_id IS NOT NULL") == [(0,)]
+    await people["North", "member"].expect(lambda m: m.text)  # members unaffected
+
+
+async def test_a_busy_group_stays_within_its_limit_and_holds_up_no_one(tmp_path):
+    """Telegram's 20 a minute per group, scaled down in time: 2 in any 2 seconds."""
+    standin = BotAPIStandIn(
+        token=TOKEN,
+        bot_username=BOT_USERNAME,
+        global_capacity=10_000,
+        global_rate=10_000,
+        chat_capacity=10_000,
+        chat_rate=10_000,
+        group_limit=2,
+        group_window=2.0,
+    )
+    await standin.start()
+    limits = Limits(
+        overall_per_second=10_000,
+        chat_burst=10_000,
+        chat_per_second=10_000,
+        group_per_minute=2,
+        group_window=2.0,
+    )
+    bot = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID}, limits=limits)
+    await bot.start()
+    try:
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        people = await set_up(standin, organiser, "Busy swap", ["North", "South"])
+        group = standin.group("North office")
+        await link(standin, people["North", "lead"], group)
+        await advance(organiser)
+        for team in ("North", "South"):
+            await write_and_confirm(people[team, "lead"], DILEMMAS[team], "/dilemma")
+        await advance(organiser)
+        for n in range(3):
+            await write_and_confirm(people["South", "member"], f"South's answer {n}.")
+        await write_and_confirm(people["South", "lead"], "South's consolidated view.", "/response")
+        await write_and_confirm(people["North", "lead"], "North's consolidated view.", "/response")
+        await advance(organiser)  # the group is owed: opening, 4 returns, side by side, round
+        member = people["North", "member"]
+        await member.send("/help")
+        await member.expect("/cancel")
+        helped_at = len(standin.sent)
+        await group.expect("Reflection, round 1", timeout=30)
+        assert standin.limit_violations == []
+        # The private answer did not wait for the group's turn to come round again.
+        last_group_message = max(i for i, m in enumerate(standin.sent) if m.chat_id == group.id)
+        assert helped_at <= last_group_message
+    finally:
+        await bot.stop()
+        await standin.stop()
