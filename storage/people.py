@@ -79,6 +79,23 @@ def _membership(row: aiosqlite.Row) -> Membership:
     )
 
 
+# Memberships with their people, for the lists that need both.
+_WITH_PEOPLE = (
+    "SELECT m.*, p.telegram_id, p.display_name, p.pseudonym, p.chat_status,"
+    " p.id AS pid FROM memberships m JOIN people p ON p.id = m.person_id"
+)
+
+
+def _joined_person(row: aiosqlite.Row) -> Person:
+    return Person(
+        row["pid"],
+        row["telegram_id"],
+        row["display_name"],
+        row["pseudonym"],
+        ChatStatus(row["chat_status"]),
+    )
+
+
 class MembershipStore(Store):
     async def create(
         self, person_id: int, team_id: int, swap_id: int, role: Role, invite_id: int
@@ -113,24 +130,10 @@ class MembershipStore(Store):
 
     async def of_team(self, team_id: int) -> list[tuple[Membership, Person]]:
         rows = await self._all(
-            "SELECT m.*, p.telegram_id, p.display_name, p.pseudonym, p.chat_status,"
-            " p.id AS pid FROM memberships m JOIN people p ON p.id = m.person_id"
-            " WHERE m.team_id = ? ORDER BY m.role, m.id",
+            _WITH_PEOPLE + " WHERE m.team_id = ? ORDER BY m.role, m.id",
             (team_id,),
         )
-        return [
-            (
-                _membership(r),
-                Person(
-                    r["pid"],
-                    r["telegram_id"],
-                    r["display_name"],
-                    r["pseudonym"],
-                    ChatStatus(r["chat_status"]),
-                ),
-            )
-            for r in rows
-        ]
+        return [(_membership(r), _joined_person(r)) for r in rows]
 
     async def delete(self, membership_id: int) -> None:
         await self._run("DELETE FROM memberships WHERE id = ?", (membership_id,))
@@ -142,24 +145,10 @@ class MembershipStore(Store):
     async def joined_by(self, invite_id: int) -> list[tuple[Membership, Person]]:
         """Who joined through this invite link."""
         rows = await self._all(
-            "SELECT m.*, p.telegram_id, p.display_name, p.pseudonym, p.chat_status,"
-            " p.id AS pid FROM memberships m JOIN people p ON p.id = m.person_id"
-            " WHERE m.invite_id = ? ORDER BY m.id",
+            _WITH_PEOPLE + " WHERE m.invite_id = ? ORDER BY m.id",
             (invite_id,),
         )
-        return [
-            (
-                _membership(r),
-                Person(
-                    r["pid"],
-                    r["telegram_id"],
-                    r["display_name"],
-                    r["pseudonym"],
-                    ChatStatus(r["chat_status"]),
-                ),
-            )
-            for r in rows
-        ]
+        return [(_membership(r), _joined_person(r)) for r in rows]
 
 
 class ConsentStore(Store):

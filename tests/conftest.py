@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.standin import BotAPIStandIn
-from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, RunningBot
+from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, UNPACED, RunningBot
 
 
 def pytest_configure(config) -> None:
@@ -26,15 +26,7 @@ async def standin(request):
     if request.node.get_closest_marker("paced"):
         server = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME)
     else:
-        server = BotAPIStandIn(
-            token=TOKEN,
-            bot_username=BOT_USERNAME,
-            global_capacity=10_000,
-            global_rate=10_000,
-            chat_capacity=10_000,
-            chat_rate=10_000,
-            group_limit=10_000,
-        )
+        server = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, **UNPACED)
     server.paced = request.node.get_closest_marker("paced") is not None
     await server.start()
     yield server

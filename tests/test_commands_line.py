@@ -3,15 +3,12 @@ processes of the installed package."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import sqlite3
-import sys
 from importlib import resources
-from pathlib import Path
 
 from storage.migrations import MIGRATIONS
-from tests.support.bot import ORGANISER_ID, TOKEN, clean_env
+from tests.support.bot import ORGANISER_ID, TOKEN, run_cli
 from tests.support.swapflow import create_swap
 
 PHASE_OPENINGS = (
@@ -22,23 +19,8 @@ PHASE_OPENINGS = (
 )
 
 
-async def run(cwd: Path, *args: str, **settings: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=cwd,
-        env=clean_env(**settings),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
-    return process.returncode or 0, out.decode()
-
-
 async def test_rehearse_writes_every_person_s_transcript_the_page_and_the_export(tmp_path):
-    code, output = await run(tmp_path, "rehearse", "out")
+    code, output = await run_cli(tmp_path, "rehearse", "out")
     assert code == 0, output
     for phase in ("setup", "workshop 1", "workshop 2", "workshop 3", "closed"):
         assert f"{phase}:" in output
@@ -67,7 +49,7 @@ async def test_rehearse_uses_the_organiser_s_own_prompts(tmp_path):
     opening.write_text(
         "**Our first workshop starts now: {title}**\n\n" + opening.read_text().split("\n", 2)[2]
     )
-    code, output = await run(tmp_path, "rehearse", "out", "--prompts", str(mine))
+    code, output = await run_cli(tmp_path, "rehearse", "out", "--prompts", str(mine))
     assert code == 0, output
     assert (
         "Our first workshop starts now"
@@ -76,13 +58,13 @@ async def test_rehearse_uses_the_organiser_s_own_prompts(tmp_path):
 
 
 async def test_without_a_token_the_bot_suggests_the_rehearsal(tmp_path):
-    code, output = await run(tmp_path)
+    code, output = await run_cli(tmp_path)
     assert code == 2
     assert "python -m bot rehearse" in output
 
 
 async def test_check_passes_a_good_configuration_and_calls_get_me(standin, tmp_path):
-    code, output = await run(
+    code, output = await run_cli(
         tmp_path,
         "check",
         TELEGRAM_BOT_TOKEN=TOKEN,
@@ -102,7 +84,7 @@ async def test_check_reports_each_problem_and_fails(tmp_path):
     shutil.copytree(str(resources.files("prompts")), mine)
     (mine / "join" / "declined.md").write_text("Goodbye {name_of_someone}.")
     (mine / "organiser" / "welcome.md").unlink()
-    code, output = await run(
+    code, output = await run_cli(
         tmp_path, "check", DATABASE_PATH=str(tmp_path / "notes.txt"), PROMPTS_DIR=str(mine)
     )
     assert code == 1
@@ -119,7 +101,7 @@ async def test_check_rehearses_pending_migrations_without_applying_them(tmp_path
         conn.executescript(MIGRATIONS[0])
         conn.execute("PRAGMA user_version = 1")
     conn.close()
-    code, output = await run(tmp_path, "check", DATABASE_PATH=str(old))
+    code, output = await run_cli(tmp_path, "check", DATABASE_PATH=str(old))
     assert f"{len(MIGRATIONS) - 1} migration(s) pending; they apply cleanly" in output
     with sqlite3.connect(old) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
@@ -136,12 +118,12 @@ async def test_check_rehearses_pending_migrations_without_applying_them(tmp_path
 async def test_backup_copies_the_database_of_a_running_bot(bot, organiser, tmp_path):
     await create_swap(organiser, "Backed up", ["North", "South"])
     copy = tmp_path / "copy.sqlite3"
-    code, output = await run(tmp_path, "backup", str(copy), DATABASE_PATH=bot.db_path)
+    code, output = await run_cli(tmp_path, "backup", str(copy), DATABASE_PATH=bot.db_path)
     assert code == 0, output
     with sqlite3.connect(copy) as conn:
         assert conn.execute("SELECT title FROM swaps").fetchall() == [("Backed up",)]
         assert conn.execute("SELECT COUNT(*) FROM teams").fetchone()[0] == 2
     conn.close()
-    code, output = await run(tmp_path, "backup", str(copy), DATABASE_PATH=bot.db_path)
+    code, output = await run_cli(tmp_path, "backup", str(copy), DATABASE_PATH=bot.db_path)
     assert code == 2
     assert "already exists" in output

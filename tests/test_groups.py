@@ -6,7 +6,7 @@ import pytest
 
 from bot.delivery import Limits
 from bot.standin import BotAPIStandIn
-from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, RunningBot, rows
+from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, UNPACED, RunningBot, rows
 from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
 
@@ -126,14 +126,7 @@ async def test_a_lost_group_ends_the_link_and_the_lead_is_told(bot, standin, org
 async def test_a_busy_group_stays_within_its_limit_and_holds_up_no_one(tmp_path):
     """Telegram's 20 a minute per group, scaled down in time: 2 in any 2 seconds."""
     standin = BotAPIStandIn(
-        token=TOKEN,
-        bot_username=BOT_USERNAME,
-        global_capacity=10_000,
-        global_rate=10_000,
-        chat_capacity=10_000,
-        chat_rate=10_000,
-        group_limit=2,
-        group_window=2.0,
+        token=TOKEN, bot_username=BOT_USERNAME, **{**UNPACED, "group_limit": 2}, group_window=2.0
     )
     await standin.start()
     limits = Limits(

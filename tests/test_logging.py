@@ -15,6 +15,7 @@ from tests.support.swapflow import (
     join,
     links_in,
     set_up,
+    withdraw,
     write_and_confirm,
 )
 
@@ -77,10 +78,7 @@ async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path):
         await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
         await write_and_confirm(people["South", "member"], DILEMMAS["West"], "/propose")
         member = people["South", "member"]
-        await member.send("/withdraw")
-        await member.expect(lambda m: "Confirm withdrawal" in m.button_labels())
-        await member.expect_answer(await member.press("Confirm withdrawal"))
-        await member.expect(lambda m: "withdrawn" in m.text)
+        await withdraw(member)
 
     text = await run_logged(standin, tmp_path, "text", steps)
     for event in (

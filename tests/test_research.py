@@ -8,14 +8,13 @@ import io
 import json
 import shutil
 import sqlite3
-import sys
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from tests.support.bot import ORGANISER_ID, RunningBot, clean_env, rows
-from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+from tests.support.bot import ORGANISER_ID, RunningBot, rows, run_cli
+from tests.support.swapflow import DILEMMAS, advance, set_up, withdraw, write_and_confirm
 
 HOSTILE = (
     '<img src="https://tracker.example/x.png"> [click](javascript:alert(1)) '
@@ -149,10 +148,7 @@ async def test_pseudonyms_are_the_same_in_every_export_and_after_a_restart(bot, 
 async def test_after_withdrawal_none_of_the_words_remain_anywhere(bot, standin, organiser):
     people = await finished_swap(standin, organiser)
     member = people["North", "member"]
-    await member.send("/withdraw")
-    await member.expect(lambda m: "Confirm withdrawal" in m.button_labels())
-    await member.expect_answer(await member.press("Confirm withdrawal"))
-    await member.expect("You have withdrawn")
+    await withdraw(member)
     files = await export(organiser)
     for content in files.values():
         assert b"tracker.example" not in content
@@ -258,10 +254,7 @@ async def test_co_organisers_and_the_audit(standin, organiser, tmp_path):
         await organiser.expect("on its way")
         await export(organiser)
         member = people["South", "member"]
-        await member.send("/withdraw")
-        await member.expect(lambda m: "Confirm withdrawal" in m.button_labels())
-        await member.expect_answer(await member.press("Confirm withdrawal"))
-        await member.expect("You have withdrawn")
+        await withdraw(member)
         await organiser.send("/audit")
         audit = await organiser.expect("Audit of Shared swap")
         for event in (
@@ -281,25 +274,10 @@ async def test_co_organisers_and_the_audit(standin, organiser, tmp_path):
         await bot.stop()
 
 
-async def run(cwd: Path, *args: str, **settings: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=cwd,
-        env=clean_env(**settings),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode or 0, out.decode()
-
-
 async def test_export_from_the_command_line_while_the_bot_runs(bot, standin, organiser, tmp_path):
     await finished_swap(standin, organiser)
     [(swap_id,)] = await rows(bot, "SELECT id FROM swaps")
-    code, output = await run(
+    code, output = await run_cli(
         tmp_path, "export", "--swap", str(swap_id), "--out", "out", DATABASE_PATH=bot.db_path
     )
     assert code == 0, output
@@ -307,7 +285,7 @@ async def test_export_from_the_command_line_while_the_bot_runs(bot, standin, org
     assert written == {".md", ".html", ".csv", ".json"}
     records = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     assert json.loads((await export(organiser))["json"]) == records
-    code, output = await run(
+    code, output = await run_cli(
         tmp_path, "export", "--swap", "99", "--out", "out", DATABASE_PATH=bot.db_path
     )
     assert code == 2 and "no swap 99" in output
@@ -319,7 +297,9 @@ async def test_purge_leaves_nothing_of_the_swap(bot, standin, organiser, tmp_pat
     [(swap_id,)] = await rows(bot, "SELECT id FROM swaps")
     if not running:
         await bot.stop()
-    code, output = await run(tmp_path, "purge", "--swap", str(swap_id), DATABASE_PATH=bot.db_path)
+    code, output = await run_cli(
+        tmp_path, "purge", "--swap", str(swap_id), DATABASE_PATH=bot.db_path
+    )
     assert code == 0, output
     if running:
         await bot.stop()
@@ -358,7 +338,7 @@ async def test_backup_while_the_bot_is_writing_is_a_valid_database(
 
     writing = asyncio.create_task(keep_writing())
     await standin.wait_for(lambda: sum("start=" in (m.text or "") for m in organiser.texts) >= 3)
-    code, output = await run(
+    code, output = await run_cli(
         tmp_path, "backup", str(tmp_path / "copy.sqlite3"), DATABASE_PATH=bot.db_path
     )
     await writing

@@ -10,21 +10,17 @@ from pathlib import Path
 
 from tests.support.bot import rows
 from tests.support.fanout import wait_drained
-from tests.support.swapflow import DILEMMAS, advance, create_swap, join, set_up, write_and_confirm
+from tests.support.swapflow import (
+    DILEMMAS,
+    advance,
+    create_swap,
+    join,
+    set_up,
+    withdraw,
+    write_and_confirm,
+)
 
 SECRET = "Marmalade-otter-4711 is what our panel keeps quiet about"
-
-
-async def withdraw(user, choose: str | None = None):
-    """/withdraw, optionally choose a swap, then confirm; return the final answer."""
-    await user.send("/withdraw")
-    if choose:
-        await user.expect(lambda m: any(choose in b for b in m.button_labels()))
-        await user.press(choose)
-    ask = await user.expect(lambda m: "Confirm withdrawal" in m.button_labels())
-    await user.expect_answer(await user.press("Confirm withdrawal"))
-    done = await user.expect(lambda m: "You have withdrawn" in m.text)
-    return ask, done
 
 
 async def test_unsent_messages_quoting_withdrawn_words_are_not_sent(bot, standin, organiser):

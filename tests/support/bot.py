@@ -3,8 +3,11 @@ ways to look into its database."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from telegram import Update
 
@@ -128,3 +131,31 @@ async def execute(bot: RunningBot, sql: str, *params) -> None:
     elsewhere (an older version, another tool) would be."""
     async with bot.db.transaction() as tx:
         await tx.people.conn.execute(sql, params)
+
+
+async def run_cli(cwd: Path, *args: str, **settings: str) -> tuple[int, str]:
+    """``python -m bot <args>`` as a real process in a clean environment: its exit code
+    and everything it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=clean_env(**settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    return process.returncode or 0, out.decode()
+
+
+# A stand-in without Telegram's pacing (its limits so high that no test waits on
+# them, still enforced): for every test that is not about pacing.
+UNPACED = {
+    "global_capacity": 10_000,
+    "global_rate": 10_000,
+    "chat_capacity": 10_000,
+    "chat_rate": 10_000,
+    "group_limit": 10_000,
+}

@@ -98,3 +98,15 @@ async def join(user, token: str) -> None:
     await user.expect(lambda m: any("I agree" in b for b in m.button_labels()))
     await user.press("I agree")
     await user.expect(lambda m: "consent" in m.text.lower() or "agreed" in m.text.lower())
+
+
+async def withdraw(user, choose: str | None = None):
+    """/withdraw, optionally choose a swap, then confirm; return the final answer."""
+    await user.send("/withdraw")
+    if choose:
+        await user.expect(lambda m: any(choose in b for b in m.button_labels()))
+        await user.press(choose)
+    ask = await user.expect(lambda m: "Confirm withdrawal" in m.button_labels())
+    await user.expect_answer(await user.press("Confirm withdrawal"))
+    done = await user.expect(lambda m: "You have withdrawn" in m.text)
+    return ask, done
