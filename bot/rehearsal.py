@@ -21,6 +21,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from telegram import Update
@@ -179,7 +180,18 @@ class Rehearsal:
                 await self.send(person, f"/start {links[role]}")
                 await self.press(person, "I agree")
         await self.send(organiser, "/status")
-        self.say("setup: 2 teams, 6 people joined and agreed")
+        # A timetable a week ahead, so that everyone's messages show their dates.
+        today = datetime.now(UTC).date()
+        for what, days, hour in [
+            ("workshop 1", 1, "10:00"),
+            ("dilemma", 2, "17:00"),
+            ("workshop 2", 3, "10:00"),
+            ("response", 4, "17:00"),
+            ("workshop 3", 5, "10:00"),
+            ("reflection", 5, "16:00"),
+        ]:
+            await self.send(organiser, f"/schedule {what} {today + timedelta(days=days)} {hour}")
+        self.say("setup: 2 teams, 6 people joined and agreed; a week's timetable set")
 
         await self.advance()
         north_lead, north_member, _ = self.team("Northshire")
