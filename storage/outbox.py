@@ -85,18 +85,21 @@ class OutboxStore(Store):
     async def due(
         self, now: float, limit: int, exclude_chats: Iterable[int] = ()
     ) -> list[aiosqlite.Row]:
-        """Pending messages that may go now, oldest first, the first one per chat."""
+        """Pending messages that may go now: the next one of each chat.
+
+        Within a chat, replies to the person acting now go before a fan-out's
+        bulk still queued for them (a preview does not wait behind the phase
+        material), and otherwise messages go in the order they were owed, the
+        parts of a long message among them. Across chats, replies go first too.
+        """
         chats = list(exclude_chats)
         pending = "status = 'pending'"
         if chats:
             pending += f" AND chat_id NOT IN ({','.join('?' * len(chats))})"
-        # Only each chat's oldest pending message, so that a chat's messages
-        # are sent in order even when several chats are served at once.
         return await self._all(
-            "SELECT * FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox"
-            f" WHERE {pending} GROUP BY chat_id) AND not_before <= ?"
-            # Replies to people acting now go before a fan-out's bulk.
-            " ORDER BY priority, id LIMIT ?",
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY chat_id"
+            f" ORDER BY priority, id) AS turn FROM outbox WHERE {pending})"
+            " WHERE turn = 1 AND not_before <= ? ORDER BY priority, id LIMIT ?",
             (*chats, now, limit),
         )
 
