@@ -169,13 +169,14 @@ TIMETABLE = "timetable"
 TIMETABLE_NAP = 3600.0
 
 
-def _wake_timetable(application: Application) -> None:
-    """Run the timetable's due jobs now; it then sleeps until the next falls due."""
+def _wake_timetable(application: Application, delay: float = 0) -> None:
+    """Run the timetable's due jobs after ``delay``; it then sleeps until the next
+    falls due. Any wake-up already waiting is replaced: one is enough."""
     queue = application.job_queue
     assert queue is not None
     for job in queue.get_jobs_by_name(TIMETABLE):
         job.schedule_removal()
-    queue.run_once(_timetable, when=0, name=TIMETABLE)
+    queue.run_once(_timetable, when=delay, name=TIMETABLE)
 
 
 async def _timetable(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -193,8 +194,7 @@ async def _timetable(context: ContextTypes.DEFAULT_TYPE) -> None:
             if due is None
             else min(TIMETABLE_NAP, max(0.5, (due - scheduling.core.clock()).total_seconds()))
         )
-    assert context.job_queue is not None
-    context.job_queue.run_once(_timetable, when=delay, name=TIMETABLE)
+    _wake_timetable(context.application, delay)
 
 
 async def _expire_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:

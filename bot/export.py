@@ -338,10 +338,11 @@ class Export:
         team = await tx.teams.get(team_id)
         assert team is not None
         heading = self.core.prompts.raw("export/team", team=md_text(team.name)).strip()
-        sections = report.split("\n\n## ")
-        for section in sections[1:]:
-            if ("## " + section).startswith(heading):
-                return "## " + section.split("\n\n## ")[0]
+        # The report's parts, each from its "## " heading line to the next one.
+        parts = re.split(r"\n\n(?=## )", report)
+        for part in parts:
+            if part.split("\n", 1)[0].strip() == heading:
+                return part
         return heading
 
 

@@ -53,6 +53,8 @@ class Groups:
         if team is None:
             await self._answer(tx, mail, who, chat_id, "group/link_not_lead", group=title)
             return
+        if await self._taken(tx, mail, who, chat_id, team):
+            return
         link = await tx.teams.add_group_link(team.id, chat_id, title, who.telegram_id)
         replaces = (
             self.core.html("group/link_replaces", old=team.group_title)
@@ -72,6 +74,14 @@ class Groups:
         )
         await mail.send(chat_id, "group/link_asked", team=team.name)
 
+    async def _taken(self, tx: Tx, mail: Mail, who: Who, chat_id: int, team: Team) -> bool:
+        """A group is one team's: another team's lead cannot take it over."""
+        owner = await tx.teams.by_group(chat_id)
+        if owner is None or owner.id == team.id:
+            return False
+        await mail.send(who.telegram_id, "group/linked_elsewhere")
+        return True
+
     @act
     async def link_confirmed(self, tx: Tx, mail: Mail, who: Who, link_id: int) -> None:
         """The lead confirmed: the group is the team's from now on."""
@@ -80,13 +90,17 @@ class Groups:
         if link is None or team is None or link[0] != team.id or link[3] != who.telegram_id:
             raise Refusal("errors/stale_button")
         _, chat_id, title, _ = link
+        if await self._taken(tx, mail, who, chat_id, team):
+            await tx.teams.drop_group_link(link_id)
+            return
         previous = team.group_chat_id
         await tx.teams.link_group(team.id, chat_id, title)
         await tx.teams.drop_group_link(link_id)
         if previous not in (None, chat_id):
             assert previous is not None
             await mail.send(previous, "group/unlinked_here", team=team.name)
-        await tx.audit.record(team.swap_id, who.telegram_id, "group linked", team.name)
+        # A lead is a participant: the audit names organisers only.
+        await tx.audit.record(team.swap_id, None, "group linked", f"by the lead of {team.name}")
         log.info("Team %d linked a group", team.id)
         await mail.send(who.telegram_id, "group/linked", group=title, team=team.name)
         await mail.send(chat_id, "group/linked_here", team=team.name, link=self.core.link_private())
@@ -106,7 +120,7 @@ class Groups:
             return
         group = team.group_chat_id
         await tx.teams.link_group(team.id, None, None)
-        await tx.audit.record(team.swap_id, who.telegram_id, "group unlinked", team.name)
+        await tx.audit.record(team.swap_id, None, "group unlinked", f"by the lead of {team.name}")
         await mail.send(who.telegram_id, "group/unlinked", team=team.name)
         await mail.send(group, "group/unlinked_here", team=team.name)
 
@@ -137,9 +151,8 @@ class Groups:
     async def migrated(self, old: int, new: int) -> None:
         """The group became a supergroup: follow it to its new id."""
         async with self.core.db.transaction() as tx:
-            team = await tx.teams.by_group(old)
-            if team is None:
-                return
-            await tx.teams.move_group(old, new)
+            # What is owed to the group follows it, linked or not (a pointer to the
+            # private chat, say), so nothing is retried at the old id for ever.
             moved = await tx.outbox.move_chat(old, new)
-        log.info("Team %d's group became a supergroup; %d messages follow it", team.id, moved)
+            await tx.teams.move_group(old, new)
+        log.info("A group became a supergroup; %d messages follow it", moved)

@@ -35,6 +35,13 @@ _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
 
+_SETTING_VALUES = {
+    "allocation": {a.value for a in Allocation},
+    "reflection_release": {r.value for r in Release},
+    "share_names": {"0", "1"},
+}
+
+
 class BadName(Exception):
     """A name that cannot be used; ``reason`` says why, for the prompt."""
 
@@ -516,12 +523,12 @@ class Organising:
     @act
     async def settings(self, tx: Tx, mail: Mail, who: Who) -> None:
         """Show the current swap's settings with buttons to change them."""
-        await self._show_settings(tx, mail, who)
+        await self._show_settings(tx, mail, who, await self.core.current_swap(tx, who))
 
-    async def _show_settings(self, tx: Tx, mail: Mail, who: Who) -> None:
+    async def _show_settings(self, tx: Tx, mail: Mail, who: Who, swap: Swap) -> None:
         core = self.core
-        swap = await core.current_swap(tx, who)
-        buttons = []
+        swap = await tx.swaps.get(swap.id) or swap  # as it is now, after any change
+        buttons: Buttons = []
         if not await tx.allocations.get(swap.id):
             for allocation in Allocation:
                 if allocation != swap.allocation:
@@ -567,30 +574,24 @@ class Organising:
             buttons=buttons,
         )
 
-    async def change_setting(self, who: Who, swap_id: int, key: str, value: str) -> bool:
-        """An organiser pressed a settings button."""
-        allowed = {
-            "allocation": {a.value for a in Allocation},
-            "reflection_release": {r.value for r in Release},
-            "share_names": {"0", "1"},
-        }
-
-        async def action(tx: Tx, mail: Mail) -> None:
-            swap = await self.core.organised_swap(tx, who, swap_id)
-            if value not in allowed.get(key, ()):
-                raise Refusal("errors/stale_button")
-            # Once the dilemmas have been swapped (even if the swap was reopened
-            # since), teams have read their partner's dilemma: pairing them anew
-            # would orphan that work, so the allocation stays as it was.
-            if key == "allocation" and await tx.allocations.get(swap.id):
-                raise Refusal("organiser/allocation_fixed")
-            # People confirmed their words under the promise the preview made
-            # (names shown or not): that promise cannot change under them.
-            if key == "share_names" and swap.phase is not Phase.SETUP:
-                raise Refusal("organiser/names_fixed")
-            stored: object = int(value) if key == "share_names" else value
-            await tx.swaps.update_settings(swap.id, **{key: stored})
-            await tx.audit.record(swap.id, who.telegram_id, "setting", f"{key} = {value}")
-            await self._show_settings(tx, mail, who)
-
-        return await self.core.act(who, action)
+    @act
+    async def change_setting(
+        self, tx: Tx, mail: Mail, who: Who, swap_id: int, key: str, value: str
+    ) -> None:
+        """An organiser pressed a settings button; the settings of that swap are shown."""
+        swap = await self.core.organised_swap(tx, who, swap_id)
+        if value not in _SETTING_VALUES.get(key, ()):
+            raise Refusal("errors/stale_button")
+        # Once the dilemmas have been swapped (even if the swap was reopened
+        # since), teams have read their partner's dilemma: pairing them anew
+        # would orphan that work, so the allocation stays as it was.
+        if key == "allocation" and await tx.allocations.get(swap.id):
+            raise Refusal("organiser/allocation_fixed")
+        # People confirmed their words under the promise the preview made
+        # (names shown or not): that promise cannot change under them.
+        if key == "share_names" and swap.phase is not Phase.SETUP:
+            raise Refusal("organiser/names_fixed")
+        stored: object = int(value) if key == "share_names" else value
+        await tx.swaps.update_settings(swap.id, **{key: stored})
+        await tx.audit.record(swap.id, who.telegram_id, "setting", f"{key} = {value}")
+        await self._show_settings(tx, mail, who, swap)

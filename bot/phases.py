@@ -457,10 +457,10 @@ class Phases:
         answers = await tx.contributions.confirmed(
             team_id=receiver.id, kind=Kind.ANSWER, about_team_id=team.id
         )
-        items = ([consolidated] if consolidated else []) + answers
-        if only_new:
-            items = [c for c in items if c.delivered_at is None]
-        if not items and only_new and not consolidated:
+        everything = ([consolidated] if consolidated else []) + answers
+        # After /reopen only what is new goes; "nothing came back" only if nothing did.
+        items = [c for c in everything if c.delivered_at is None] if only_new else everything
+        if not everything and only_new:
             for _, person in people:
                 await mail.send(person.telegram_id, "phase/nothing_returned", team=receiver.name)
             return

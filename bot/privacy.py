@@ -154,6 +154,7 @@ class Privacy:
             await mail.send(
                 who.telegram_id,
                 "privacy/invitation_dropped" if conversation else "privacy/nothing_stored",
+                forget_when_sent=not self.core.is_organiser(who),
             )
             return
         memberships = await tx.memberships.of_person(person.id)
@@ -280,6 +281,8 @@ class Privacy:
             count=len(items),
             swaps=", ".join(titles.values()),
             delivered=delivered,
+            # Someone with no record left keeps none: not even this message's times.
+            forget_when_sent=await tx.people.by_telegram_id(who.telegram_id) is None,
         )
 
 
@@ -301,6 +304,7 @@ async def leave(
         await tx.comments.delete_of(person.id, membership.swap_id)
         await tx.consents.detach(person.id, membership.team_id)
         await tx.memberships.delete(membership.id)
+    await tx.teams.drop_group_links_of(person.telegram_id)
     await tx.conversations.clear(person.telegram_id)
     remaining = await tx.memberships.of_person(person.id)
     if remaining:

@@ -17,6 +17,7 @@ workshop) and is otherwise dropped, and the organiser is told.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -68,6 +69,7 @@ class Scheduling:
         # Called after the timetable changed, so the application can wake up
         # at the new next due time.
         self.on_change: Callable[[], None] = lambda: None
+        self._ticking = asyncio.Lock()
 
     def jobs(self, swap: Swap, entries: list[Entry]) -> list[Job]:
         return plan(entries, offsets_of(swap), quiet_of(swap), self.core.zone)
@@ -321,7 +323,15 @@ class Scheduling:
         return soonest
 
     async def tick(self) -> int:
-        """Run every job that is due and has not run; return how many ran."""
+        """Run every job that is due and has not run; return how many ran.
+
+        One tick at a time: the record of each job already keeps it from running
+        twice, and this keeps two ticks from doing the same reading twice.
+        """
+        async with self._ticking:
+            return await self._tick()
+
+    async def _tick(self) -> int:
         now = self.core.clock()
         ran = 0
         async with self.core.db.read() as tx:
@@ -342,9 +352,15 @@ class Scheduling:
         return ran
 
     async def _run(self, tx: Tx, mail: Mail, swap_id: int, job: Job, now: datetime) -> int:
-        """Run one job, in the transaction that records it; 0 if it had already run."""
+        """Run one job, in the transaction that records it; 0 if it had already run.
+
+        The record comes first: a second run of the same job (another tick, a
+        crash and a restart) finds it and sends nothing.
+        """
         swap = await tx.swaps.get(swap_id)
         assert swap is not None
+        if not await tx.schedule.mark_fired(swap.id, job.key, "running"):
+            return 0
         at = job.entry.instant(self.core.zone)
         outcome = "skipped: not this phase"
         if job.kind == "reminder":
@@ -371,11 +387,14 @@ class Scheduling:
                     )
                 outcome = f"sent to {len(people)}"
         elif job.kind == "auto_advance" and swap.phase is job.entry.phase:
+            # In the name of whoever set the deadline, if they still organise the swap
+            # (the export goes to them when it closes); else of its creator.
             by = await tx.schedule.set_by(swap.id, job.entry.what) or swap.created_by
+            if not await self.core.may_organise(tx, Who(by, ""), swap):
+                by = swap.created_by
             moved = await self.phases.close_at_deadline(tx, mail, swap, by)
             outcome = "advanced" if moved else "blocked: something was missing"
-        if not await tx.schedule.mark_fired(swap.id, job.key, outcome):
-            return 0
+        await tx.schedule.set_outcome(swap.id, job.key, outcome)
         if outcome.startswith("dropped"):
             await mail.send(
                 swap.created_by,

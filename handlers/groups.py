@@ -45,5 +45,8 @@ async def membership_changed(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The group became a supergroup, with a new id."""
     message = update.effective_message
-    assert message is not None and message.migrate_to_chat_id is not None
+    # Telegram posts two notes: "moved to" in the old group (the one to act on)
+    # and "moved from" in the new supergroup.
+    if message is None or message.migrate_to_chat_id is None:
+        return
     await services(context).groups.migrated(message.chat.id, message.migrate_to_chat_id)

@@ -67,6 +67,11 @@ class ScheduleStore(Store):
             > 0
         )
 
+    async def set_outcome(self, swap_id: int, key: str, outcome: str) -> None:
+        await self._run(
+            "UPDATE fired SET outcome = ? WHERE swap_id = ? AND key = ?", (outcome, swap_id, key)
+        )
+
     async def add_announcement(self, swap_id: int, text: str, by: int) -> int:
         return await self._run(
             "INSERT INTO announcements (swap_id, text, by_telegram_id, created_at)"

@@ -198,6 +198,10 @@ class TeamStore(Store):
         row = await self._one("SELECT * FROM group_links WHERE id = ?", (link_id,))
         return (row["team_id"], row["chat_id"], row["title"], row["requested_by"]) if row else None
 
+    async def drop_group_links_of(self, telegram_id: int) -> None:
+        """Forget the group links a person asked for and never confirmed."""
+        await self._run("DELETE FROM group_links WHERE requested_by = ?", (telegram_id,))
+
     async def drop_group_link(self, link_id: int) -> None:
         await self._run("DELETE FROM group_links WHERE id = ?", (link_id,))
 

@@ -164,3 +164,20 @@ async def test_a_busy_group_stays_within_its_limit_and_holds_up_no_one(tmp_path)
     finally:
         await bot.stop()
         await standin.stop()
+
+
+async def test_another_team_cannot_take_over_a_linked_group(bot, standin, organiser):
+    people = await set_up(standin, organiser, "Contested swap", ["North", "South"])
+    group = standin.group("Shared office")
+    await link(standin, people["North", "lead"], group)
+    south_lead = people["South", "lead"]
+    await south_lead.send_in(group, "/linkgroup")
+    await south_lead.expect("already another team's group")
+    assert await rows(bot, "SELECT name FROM teams WHERE group_chat_id = ?", group.id) == [
+        ("North",)
+    ]
+    # A lead's actions are in the audit without the lead.
+    await organiser.send("/audit")
+    audit = await organiser.expect("Audit of")
+    assert "group linked" in audit.text
+    assert str(people["North", "lead"].id) not in audit.text

@@ -351,3 +351,17 @@ async def test_backup_while_the_bot_is_writing_is_a_valid_database(
     # A snapshot of one moment: every team it holds has both its links.
     assert 3 <= copied <= 30
     assert invites == 2 * copied
+
+
+async def test_each_team_gets_its_own_part_whatever_the_names(bot, standin, organiser):
+    people = await set_up(standin, organiser, "Named swap", ["North East", "North"])
+    await advance(organiser)
+    await write_and_confirm(people["North East", "lead"], "North East's own dilemma.", "/dilemma")
+    await write_and_confirm(people["North", "lead"], "North's own dilemma.", "/dilemma")
+    for _ in range(5):
+        await advance(organiser, force=True)
+    await organiser.send("/membercheck 3")
+    await organiser.expect("comments are taken until")
+    section = await people["North", "member"].expect("How your team appears")
+    assert "North's own dilemma" in section.text
+    assert "The dilemma North East posed" not in section.text

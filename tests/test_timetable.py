@@ -17,6 +17,7 @@ import pytest
 
 from bot.timetable import Entry, Quiet, Unclear, parse_when, plan
 from tests.support.bot import ORGANISER_ID, TOKEN, FakeClock, RunningBot, clean_env, rows
+from tests.support.fanout import wait_drained
 from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
 LONDON = ZoneInfo("Europe/London")
@@ -309,3 +310,16 @@ async def test_a_real_process_sends_a_reminder_across_a_restart(standin, tmp_pat
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=30)
+
+
+async def test_two_ticks_at_once_run_each_job_once(bot, standin, organiser, clock):
+    people = await in_workshop_2(standin, organiser)
+    await organiser.send("/schedule response 2027-02-04 17:00")
+    await organiser.expect("Timetable")
+    clock.set(utc("2027-02-03T17:00"))
+    await asyncio.gather(tick(bot), tick(bot), tick(bot))
+    member = people["North", "member"]
+    await member.expect("A reminder")
+    await wait_drained(bot)
+    assert len(reminders(member)) == 1
+    assert await rows(bot, "SELECT COUNT(*) FROM fired WHERE key LIKE 'remind:%'") == [(1,)]

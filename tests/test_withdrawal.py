@@ -176,3 +176,11 @@ async def test_a_person_in_two_swaps_chooses_where_to_act_and_what_to_leave(
         pat.id,
     ) == [("Spring swap",)]
     assert await rows(bot, "SELECT COUNT(*) FROM contributions") == [(1,)]
+
+
+async def test_the_withdrawal_receipt_leaves_no_row_with_the_person_s_chat(bot, standin, organiser):
+    people = await set_up(standin, organiser, "Receipt swap", ["North", "South"])
+    member = people["North", "member"]
+    await withdraw(member)
+    await wait_drained(bot)
+    assert await rows(bot, "SELECT COUNT(*) FROM outbox WHERE chat_id = ?", member.id) == [(0,)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from tests.support.bot import rows
 from tests.support.fanout import wait_drained
 from tests.support.swapflow import DILEMMAS, advance, create_swap, join, set_up, write_and_confirm
 
@@ -174,3 +175,41 @@ async def test_delivered_messages_keep_no_copy_of_peoples_words(bot, standin, or
         )
         == 1
     )
+
+
+async def test_after_a_reopen_nobody_is_told_that_nothing_came_back_when_it_did(
+    bot, standin, organiser
+):
+    people = await set_up(standin, organiser, "Reopened swap", ["North", "South"])
+    await advance(organiser)
+    for team in ("North", "South"):
+        await write_and_confirm(people[team, "lead"], DILEMMAS[team], "/dilemma")
+    await advance(organiser)
+    await write_and_confirm(people["South", "member"], "South's one answer to North.")
+    await advance(organiser, force=True)  # no consolidated responses
+    north = people["North", "member"]
+    await north.expect("South's one answer to North")
+    await organiser.send("/reopen")
+    await organiser.expect("workshop 2")
+    await advance(organiser, force=True)
+    await wait_drained(bot)
+    assert not any("did not send responses" in m.text for m in north.texts)
+
+
+async def test_a_stale_settings_button_shows_the_swap_it_changed(bot, standin, organiser):
+    await organiser.send("/newswap First")
+    await organiser.expect("First")
+    await organiser.send("/settings")
+    first = await organiser.expect("Settings for First")
+    await organiser.send("/newswap Second")
+    await organiser.expect("Second")
+    data = next(
+        b["callback_data"] for row in first.buttons for b in row if "all rounds" in b["text"]
+    )
+    await organiser.press_data(data, message=first)
+    shown = await organiser.expect(lambda m: "Settings for" in m.text)
+    assert "Settings for First" in shown.text
+    assert await rows(bot, "SELECT title, reflection_release FROM swaps ORDER BY id") == [
+        ("First", "all_at_once"),
+        ("Second", "one_at_a_time"),
+    ]
