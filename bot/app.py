@@ -30,7 +30,7 @@ from telegram.ext import (
 
 from bot.commands import COMMANDS, Audience, group_menu, menu
 from bot.config import Settings
-from bot.delivery import ChatPacer, Delivery, Limits, PacedRateLimiter
+from bot.delivery import Delivery, Limits, PacedRateLimiter, Pacer
 from bot.limits import PersonLimiter
 from bot.services import Services
 from bot.text import Prompts
@@ -52,16 +52,11 @@ def build_application(
     test gives its own.
     """
     limits = limits or Limits()
-    pacer = ChatPacer(
-        rate=limits.chat_per_second,
-        burst=limits.chat_burst,
-        group_limit=limits.group_per_minute,
-        group_window=limits.group_window,
-    )
+    pacer = Pacer(limits)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
-        .rate_limiter(PacedRateLimiter(pacer, limits))
+        .rate_limiter(PacedRateLimiter(pacer))
         .connection_pool_size(32)
         .pool_timeout(30)
         .post_init(_post_init)
@@ -146,6 +141,7 @@ async def _post_init(application: Application) -> None:
         on_group_moved=services.groups.migrated,
     )
     db.on_outbox(delivery.wake)
+    services.core.refusals = lambda: delivery.refused
     application.bot_data.update(services=services, delivery=delivery)
     await delivery.start()
     await _set_commands(application, prompts, settings)

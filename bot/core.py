@@ -223,6 +223,9 @@ class Core:
         # What time it is, as an aware UTC datetime; tests of the timetable give
         # their own, so that a week passes without waiting for it.
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        # How many times Telegram refused a send with 429 since the start (the
+        # delivery worker's count, for /status).
+        self.refusals: Callable[[], int] = lambda: 0
 
     def local_when(self, moment: datetime) -> str:
         """An instant as people read it, in the configured time zone."""

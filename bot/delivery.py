@@ -34,7 +34,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile
+from telegram import InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -44,7 +44,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter
+from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.model import ChatStatus
 from storage.db import Database
@@ -71,101 +71,99 @@ def _backoff(failures: int) -> float:
 
 @dataclass(frozen=True)
 class Limits:
-    """How fast the bot writes: Telegram's limits, with a little to spare.
+    """How fast the bot writes: Telegram's limits, as sliding windows, with a little
+    to spare. Telegram counts in windows (30 in any second overall, a short burst
+    but no more than about one a second per chat, 20 in any minute per group), so
+    a token bucket that refills while it sends would overdraw them.
 
     A parameter of the application so that tests which are not about pacing
     can run without waiting a second per message; the bot itself always runs
     with the defaults.
     """
 
-    overall_per_second: float = 28  # Telegram: about 30
-    chat_burst: float = 2  # Telegram tolerates short bursts in one chat...
-    chat_per_second: float = 1  # ...but not more than about one a second
+    overall_per_second: float = 28  # Telegram: 30 in any second
+    chat_per_window: float = 3  # Telegram tolerates 3 at once in a chat...
+    chat_window: float = 3.0  # ...but no more than 3 in any 3 seconds
     group_per_minute: float = 19  # Telegram: 20 in any minute...
-    group_window: float = 60.0  # ...the minute (a test may shrink it)
+    group_window: float = 60.0  # ...the minute (a test may shrink any window)
+    # Windows are counted from when a send starts; Telegram counts from when it
+    # arrives, a little later. This much more between sends to one chat covers it.
+    margin: float = 0.25
 
     @classmethod
     def unpaced(cls) -> Limits:
         """No pacing worth the name: for tests about something else."""
-        return cls(
-            overall_per_second=10_000,
-            chat_burst=10_000,
-            chat_per_second=10_000,
-            group_per_minute=10_000,
-        )
+        return cls(overall_per_second=10_000, chat_per_window=10_000, group_per_minute=10_000)
 
 
-class ChatPacer:
-    """The pace of each chat. A private chat: a token bucket, ``burst`` messages at
-    once, then ``rate`` a second. A group (a negative id): at most ``group_limit``
-    messages in any ``group_window`` seconds, a sliding window, because Telegram
-    counts a group's 20 a minute that way (a bucket would let 20 go, then 20 more
-    as it refills within the same minute)."""
+class Pacer:
+    """The bot's recent sends, overall and per chat, as sliding windows.
 
-    def __init__(
-        self,
-        rate: float = 1.0,
-        burst: float = 2.0,
-        group_limit: float = 19,
-        group_window: float = 60.0,
-    ) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.group_limit = int(group_limit)
-        self.group_window = group_window
-        self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
-        self._groups: dict[int, deque[float]] = {}  # group -> times of its recent sends
+    The delivery worker asks ``wait_for`` before it starts a send, and takes its
+    place at once (``take``), so its sends never wait in the rate limiter and a
+    chat or group waiting for its window never holds up the others. Calls the
+    handlers make (answering a button, removing it) take their place too.
+    """
 
-    def _window(self, chat_id: int, now: float) -> deque[float]:
-        sent = self._groups.setdefault(chat_id, deque())
-        while sent and sent[0] <= now - self.group_window:
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._overall: deque[float] = deque()
+        self._chats: dict[int, deque[float]] = {}
+
+    def _limit(self, chat_id: int) -> tuple[int, float]:
+        if chat_id < 0:
+            return int(self.limits.group_per_minute), self.limits.group_window + self.limits.margin
+        return int(self.limits.chat_per_window), self.limits.chat_window + self.limits.margin
+
+    @staticmethod
+    def _prune(sent: deque[float], span: float, now: float) -> deque[float]:
+        while sent and sent[0] <= now - span:
             sent.popleft()
         return sent
 
+    def overall_wait(self, now: float) -> float:
+        """Seconds until one more message fits in the overall second."""
+        sent = self._prune(self._overall, 1.0, now)
+        limit = int(self.limits.overall_per_second)
+        return 0.0 if len(sent) < limit else sent[-limit] + 1.0 - now
+
     def wait_for(self, chat_id: int, now: float) -> float:
         """Seconds until a message to ``chat_id`` may go (0 if now)."""
-        if chat_id < 0:
-            sent = self._window(chat_id, now)
-            return 0.0 if len(sent) < self.group_limit else sent[0] + self.group_window - now
-        tokens, at = self._buckets.get(chat_id, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.rate)
-        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+        limit, span = self._limit(chat_id)
+        sent = self._prune(self._chats.get(chat_id, deque()), span, now)
+        chat_wait = 0.0 if len(sent) < limit else sent[-limit] + span - now
+        return max(chat_wait, self.overall_wait(now))
 
-    def take(self, chat_id: int, now: float) -> None:
-        if chat_id < 0:
-            self._window(chat_id, now).append(now)
+    def take(self, chat_id: int | None, now: float) -> None:
+        """Count a message sent now (to a chat, or an API call with none)."""
+        self._overall.append(now)
+        if chat_id is None:
             return
-        tokens, at = self._buckets.get(chat_id, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.rate)
-        self._buckets[chat_id] = (tokens - 1, now)
-        if len(self._buckets) > 10_000:
-            # Forget chats whose buckets are full again: they are as good as new.
-            self._buckets = {
-                c: (t, a)
-                for c, (t, a) in self._buckets.items()
-                if t + (now - a) * self.rate < self.burst
+        self._chats.setdefault(chat_id, deque()).append(now)
+        if len(self._chats) > 10_000:
+            # Forget chats with nothing in their window: they are as good as new.
+            self._chats = {
+                c: d for c, d in self._chats.items() if self._prune(d, self._limit(c)[1], now)
             }
 
 
-class PacedRateLimiter(AIORateLimiter):
-    """``AIORateLimiter`` (overall and group limits), and every call to a private
-    chat counted against that chat's pace.
+# The delivery worker's calls carry this, so the rate limiter knows they have
+# already taken their place in the windows.
+PACED = "paced by the delivery worker"
 
-    Counted, not waited for: the delivery worker looks at the pacer before it
-    starts a send, so its sends never need to wait here; and a handler's own
-    call (removing the buttons someone pressed) must not wait on a chat's pace,
-    because updates are handled one at a time and everyone else would wait too.
+
+class PacedRateLimiter(AIORateLimiter):
+    """Every call the bot makes counted in the ``Pacer``'s windows.
+
+    The worker's sends have taken their place before they start (``PACED``). Any
+    other call (a handler answering a button press) waits only for the overall
+    window, never for a chat's: updates are handled one at a time, and one
+    person's chat must not hold up everyone else. A 429 is not retried here: it
+    reaches the worker, which waits what Telegram asks and counts it.
     """
 
-    def __init__(self, pacer: ChatPacer, limits: Limits) -> None:
-        super().__init__(
-            overall_max_rate=limits.overall_per_second,
-            overall_time_period=1,
-            # Groups are paced by ChatPacer's sliding window, which the worker looks
-            # at before a send: a limiter here would only block the worker.
-            group_max_rate=0,
-            max_retries=2,
-        )
+    def __init__(self, pacer: Pacer) -> None:
+        super().__init__(overall_max_rate=0, group_max_rate=0, max_retries=0)
         self.pacer = pacer
 
     async def process_request(
@@ -175,14 +173,16 @@ class PacedRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Any,
     ) -> Any:
-        chat_id = data.get("chat_id")
-        if isinstance(chat_id, int):
-            self.pacer.take(chat_id, time.monotonic())
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+        if rate_limit_args != PACED:
+            # Time fills the window up again, not an event: sleeping is the wait.
+            while (wait := self.pacer.overall_wait(time.monotonic())) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(wait)
+            chat_id = data.get("chat_id")
+            self.pacer.take(chat_id if isinstance(chat_id, int) else None, time.monotonic())
+        # AIORateLimiter reads rate_limit_args as a number of retries: none, here.
+        return await super().process_request(callback, args, kwargs, endpoint, data, None)
 
 
 def _plain(html_text: str) -> str:
@@ -196,10 +196,10 @@ class Delivery:
     def __init__(
         self,
         db: Database,
-        bot: Bot,
+        bot: ExtBot,
         *,
         concurrency: int = 1,
-        pacer: ChatPacer | None = None,
+        pacer: Pacer | None = None,
         max_backoff: float = 300.0,
         on_group_lost: Callable[[int, str], Awaitable[None]] | None = None,
         on_group_moved: Callable[[int, int], Awaitable[None]] | None = None,
@@ -218,7 +218,7 @@ class Delivery:
         self.on_group_lost = on_group_lost
         self.on_group_moved = on_group_moved
         self.concurrency = concurrency
-        self.pacer = pacer or ChatPacer()
+        self.pacer = pacer or Pacer()
         self.max_backoff = max_backoff
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task] = {}  # chat -> the send under way
@@ -231,6 +231,7 @@ class Delivery:
         # and nothing new is sent until they are recorded.
         self._unrecorded: dict[int, int] = {}
         self._record_failures = 0  # failed tries in a row to record them
+        self.refused = 0  # 429s since the start: the pacing aims at none
         self._record_at = 0.0  # monotonic time of the next try
 
     def wake(self) -> None:
@@ -354,10 +355,13 @@ class Delivery:
         for row in rows:
             if started == free:
                 break
+            if (wait := self.pacer.overall_wait(now)) > 0:
+                return min(soonest, wait)  # the second is full: nobody else goes either
             wait = self.pacer.wait_for(row["chat_id"], now)
             if wait > 0:
                 soonest = min(soonest, wait)
                 continue
+            self.pacer.take(row["chat_id"], time.monotonic())
             self._inflight[row["chat_id"]] = asyncio.create_task(self._send(dict(row)))
             started += 1
         return soonest
@@ -386,6 +390,12 @@ class Delivery:
                 exc.retry_after
                 if isinstance(exc.retry_after, (int, float))
                 else exc.retry_after.total_seconds()
+            )
+            self.refused += 1
+            log.warning(
+                "Telegram asked the bot to slow down (429, %d so far); waiting %ss",
+                self.refused,
+                wait,
             )
             await self._later(row, float(wait), f"429 retry after {wait}")
         except ChatMigrated as exc:
@@ -435,6 +445,7 @@ class Delivery:
                 caption=text,
                 parse_mode=parse_mode,
                 reply_markup=markup,
+                rate_limit_args=PACED,
             )
         else:
             message = await self.bot.send_message(
@@ -443,6 +454,7 @@ class Delivery:
                 parse_mode=parse_mode,
                 reply_markup=markup,
                 link_preview_options=None,
+                rate_limit_args=PACED,
             )
         return message.message_id
 

@@ -442,6 +442,9 @@ class Organising:
             title=swap.title,
             phase=self.core.label(f"phase_{swap.phase.value}"),
             body=body,
+            refusals=self.core.html("status/refusals", count=self.core.refusals())
+            if self.core.refusals() and self.core.is_organiser(who)
+            else "",
         )
 
     async def render_status(self, tx: Tx, swap: Swap, teams: list) -> Html:

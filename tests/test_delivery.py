@@ -22,8 +22,8 @@ from collections import Counter
 
 import pytest
 
-from bot.standin import utf16_len
-from tests.support.bot import ORGANISER_ID
+from bot.standin import BotAPIStandIn, utf16_len
+from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN
 from tests.support.fanout import (
     OPENING,
     everyone_has_it,
@@ -158,3 +158,23 @@ async def test_a_long_dilemma_arrives_whole_in_parts_telegram_accepts(standin, t
         assert part.rstrip()[-1] in ".?!:" or part.rstrip().endswith("As you work on it"), (
             f"a part ends mid-sentence: {part[-80:]!r}"
         )
+
+
+async def test_a_fan_out_never_passes_telegram_s_limits_read_as_rolling_windows(tmp_path):
+    """30 in any second, 3 in any 3 seconds per chat: no burst after a pause passes."""
+    standin = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, rolling=True)
+    await standin.start()
+    try:
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        bot, users = await seeded_bot(standin, tmp_path, 150)
+        try:
+            await open_workshop(organiser, 150)
+            await standin.wait_for(lambda: everyone_has_it(users), timeout=60)
+            await organiser.expect("on their way", timeout=30)
+            await wait_drained(bot)
+        finally:
+            await bot.stop()
+        assert standin.limit_violations == []
+        assert Counter(openings(user) for user in users) == {1: 150}
+    finally:
+        await standin.stop()

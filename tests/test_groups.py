@@ -131,8 +131,7 @@ async def test_a_busy_group_stays_within_its_limit_and_holds_up_no_one(tmp_path)
     await standin.start()
     limits = Limits(
         overall_per_second=10_000,
-        chat_burst=10_000,
-        chat_per_second=10_000,
+        chat_per_window=10_000,
         group_per_minute=2,
         group_window=2.0,
     )

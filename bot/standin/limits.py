@@ -62,7 +62,13 @@ class SlidingWindow:
 
 
 class FloodControl:
-    """All flood limits of one bot: a global bucket plus one limiter per chat."""
+    """All flood limits of one bot: a global bucket plus one limiter per chat.
+
+    With ``rolling``, the global limit and each private chat's are sliding windows
+    instead of buckets (``global_capacity`` in any second; ``chat_capacity`` in any
+    ``chat_capacity / chat_rate`` seconds): the strictest reading of Telegram's
+    limits, which no burst after a refill can pass.
+    """
 
     def __init__(
         self,
@@ -72,6 +78,7 @@ class FloodControl:
         chat_rate: float = 1,
         group_limit: int = 20,
         group_window: float = 60,
+        rolling: bool = False,
     ) -> None:
         self.global_capacity = global_capacity
         self.global_rate = global_rate
@@ -79,7 +86,8 @@ class FloodControl:
         self.chat_rate = chat_rate
         self.group_limit = group_limit
         self.group_window = group_window
-        self._global: TokenBucket | None = None
+        self.rolling = rolling
+        self._global: TokenBucket | SlidingWindow | None = None
         self._chats: dict[int, TokenBucket | SlidingWindow] = {}
 
     def _chat_limiter(self, chat_id: int, now: float) -> TokenBucket | SlidingWindow:
@@ -88,6 +96,10 @@ class FloodControl:
             # Negative ids are groups and channels; positive ids are private chats.
             if chat_id < 0:
                 limiter = SlidingWindow(self.group_limit, self.group_window)
+            elif self.rolling:
+                limiter = SlidingWindow(
+                    int(self.chat_capacity), self.chat_capacity / self.chat_rate
+                )
             else:
                 limiter = TokenBucket(self.chat_capacity, self.chat_rate, now)
             self._chats[chat_id] = limiter
@@ -99,7 +111,11 @@ class FloodControl:
         Nothing is taken when the message is refused, so refusals don't extend the wait.
         """
         if self._global is None:
-            self._global = TokenBucket(self.global_capacity, self.global_rate, now)
+            self._global = (
+                SlidingWindow(int(self.global_capacity), self.global_capacity / self.global_rate)
+                if self.rolling
+                else TokenBucket(self.global_capacity, self.global_rate, now)
+            )
         limiters = [self._chat_limiter(chat_id, now)]
         if counts_globally:
             limiters.append(self._global)

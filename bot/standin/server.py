@@ -168,6 +168,8 @@ class BotAPIStandIn:
         chat_rate: float = 1,
         group_limit: int = 20,
         group_window: float = 60,
+        rolling: bool = False,
+        latency: float = 0.0,
         first_update_id: int = 1000,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -182,8 +184,16 @@ class BotAPIStandIn:
         self.port = port
         self._clock = clock
         self._flood = FloodControl(
-            global_capacity, global_rate, chat_capacity, chat_rate, group_limit, group_window
+            global_capacity,
+            global_rate,
+            chat_capacity,
+            chat_rate,
+            group_limit,
+            group_window,
+            rolling,
         )
+        # Seconds each answer takes, as a real network's round trip would (benchmarks).
+        self.latency = latency
 
         # Record of everything, for tests to inspect.
         self.calls: list[tuple[str, dict]] = []
@@ -647,6 +657,8 @@ class BotAPIStandIn:
     # ------------------------------------------------------------------ HTTP layer
 
     async def _handle(self, request: web.Request) -> web.Response:
+        if self.latency and request.match_info.get("method", "").lower() != "getupdates":
+            await asyncio.sleep(self.latency)
         if request.match_info["token"] != self.token:
             return web.json_response(ApiError(401, "Unauthorized").body(), status=401)
         raw_method = request.match_info["method"]
