@@ -3,16 +3,15 @@
 Messages are written to the outbox in the same transaction as the change that
 owes them; this worker sends them, oldest first and in order within each chat.
 A row is marked sent only after Telegram accepted it, so a crash can at worst
-send the message that was in flight once more. If writing that down fails (a
-full disk, say), the worker remembers the delivery and retries the record, never
-the send.
+send the messages that were in flight once more (a window of at most
+``MAX_WINDOW``, sized from the round trip, never two to one chat). If writing a
+delivery down fails (a full disk, say), the worker remembers it and retries the
+record, never the send.
 
-Pacing: ``PacedRateLimiter`` keeps every call the bot makes (these sends, and
-the handlers' edits) under Telegram's overall and group limits, as
-``AIORateLimiter`` does, and under the per-chat limit (about one message a
-second, with a small burst) that ``AIORateLimiter`` does not know about. This
-worker looks at the same per-chat pacer to pick a chat that may be written to
-now, so it never waits on one.
+Pacing: ``Pacer`` counts every call the bot makes in sliding windows, as
+Telegram does (overall, per chat, per group). This worker starts a send only
+when the windows have room, and takes its place at once, so it never waits on a
+chat, and a chat or group waiting for its window holds up no one else.
 
 Nothing that goes wrong inside the worker stops it: a failure is logged and the
 loop tries again after a pause that doubles up to a cap, and a loop that ends
@@ -25,6 +24,7 @@ import asyncio
 import html
 import json
 import logging
+import math
 import random
 import re
 import time
@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 # The longest the worker sleeps with nothing to wake it: a safety net only, as
 # new rows and finished sends wake it at once.
 IDLE_WAIT = 5.0
+
+# The most sends in flight at once (see ``Delivery.window``).
+MAX_WINDOW = 8
 
 # Seconds for Telegram's flood budgets to refill completely after a burst.
 BUDGET_REFILL = 1.0
@@ -198,27 +201,28 @@ class Delivery:
         db: Database,
         bot: ExtBot,
         *,
-        concurrency: int = 1,
+        max_window: int = MAX_WINDOW,
         pacer: Pacer | None = None,
         max_backoff: float = 300.0,
         on_group_lost: Callable[[int, str], Awaitable[None]] | None = None,
         on_group_moved: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> None:
-        # One send at a time by default. After a crash, every message Telegram had
-        # accepted but whose acceptance was not yet written down goes out again, and
-        # any send in flight may be such a message: one at a time, at most one
-        # message arrives twice. One at a time still reaches the overall limit while
-        # a send and its commit take under 1/30 s (a few milliseconds against a
-        # nearby Bot API server); over a slower link a higher concurrency is faster,
-        # at the price of one more possible duplicate per extra send in flight.
+        # A window of sends in flight, sized from the measured round trip: one
+        # while a send takes under about 1.5/28 s (one at a time then reaches the
+        # overall limit), more over a slower link (Telegram's own is about 100 ms
+        # from Europe), never more than ``max_window`` and never two to one chat.
+        # The bound after a crash: every send in flight may be one Telegram
+        # accepted and nobody wrote down, so at most ``max_window`` messages (one
+        # per send in flight) arrive twice.
         self.db = db
         self.bot = bot
         # What to do when a team's group is lost ("removed", "no_rights") or moved
         # (it became a supergroup): the service that knows about teams decides.
         self.on_group_lost = on_group_lost
         self.on_group_moved = on_group_moved
-        self.concurrency = concurrency
+        self.max_window = max_window
         self.pacer = pacer or Pacer()
+        self._round_trip: float | None = None  # seconds a send takes, smoothed
         self.max_backoff = max_backoff
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task] = {}  # chat -> the send under way
@@ -340,7 +344,7 @@ class Delivery:
             # that refused it would likely refuse the next one too, and every
             # delivery not written down is one that a crash would send twice.
             return max(0.0, min(soonest, self._record_at - now))
-        free = self.concurrency - len(self._inflight)
+        free = self.window() - len(self._inflight)
         if free <= 0:
             return soonest
         if now < self._quiet_until:
@@ -381,10 +385,22 @@ class Delivery:
         finally:
             self._done(row["chat_id"])
 
+    def window(self) -> int:
+        """How many sends may be in flight: enough to reach the overall limit."""
+        if self._round_trip is None:
+            return 1
+        need = self._round_trip * self.pacer.limits.overall_per_second
+        return 1 if need <= 1.5 else min(self.max_window, math.ceil(need))
+
     async def _attempt(self, row: dict) -> None:
         chat_id = row["chat_id"]
+        started = time.monotonic()
         try:
             message_id = await self._call(row)
+            took = time.monotonic() - started
+            self._round_trip = (
+                took if self._round_trip is None else 0.8 * self._round_trip + 0.2 * took
+            )
         except RetryAfter as exc:
             wait = (
                 exc.retry_after

@@ -248,4 +248,49 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     )
     """,
+    # 6: outbox ids are never used twice. Without AUTOINCREMENT, SQLite gives a new
+    # row the id of the newest row deleted (a withdrawal deletes a person's rows),
+    # and a send still in flight for the deleted row would then record the new row
+    # as sent: a message lost. The table is rebuilt with AUTOINCREMENT; the quotes
+    # that point at it are kept aside and put back.
+    """
+    CREATE TABLE outbox_next (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        reply_markup TEXT,
+        document_name TEXT,
+        document BLOB,
+        contribution_id INTEGER REFERENCES contributions(id) ON DELETE CASCADE,
+        context TEXT,
+        priority INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before REAL NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        message_id INTEGER,
+        error TEXT,
+        forget_when_sent INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO outbox_next (id, chat_id, text, reply_markup, document_name, document,
+        contribution_id, context, priority, status, attempts, not_before, created_at,
+        sent_at, message_id, error, forget_when_sent)
+        SELECT id, chat_id, text, reply_markup, document_name, document, contribution_id,
+        context, priority, status, attempts, not_before, created_at, sent_at, message_id,
+        error, forget_when_sent FROM outbox;
+    CREATE TEMP TABLE quotes_kept AS SELECT outbox_id, contribution_id FROM outbox_quotes;
+    DROP TRIGGER contributions_take_unsent_quotes;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_next RENAME TO outbox;
+    CREATE INDEX outbox_pending ON outbox(status, id);
+    CREATE TRIGGER contributions_take_unsent_quotes BEFORE DELETE ON contributions
+    BEGIN
+        DELETE FROM outbox WHERE status != 'sent' AND id IN
+            (SELECT outbox_id FROM outbox_quotes WHERE contribution_id = OLD.id);
+    END;
+    INSERT INTO outbox_quotes (outbox_id, contribution_id)
+        SELECT outbox_id, contribution_id FROM quotes_kept;
+    DROP TABLE quotes_kept
+    """,
 ]

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.delivery import MAX_WINDOW
 from bot.standin import BotAPIStandIn
-from tests.support.bot import ORGANISER_ID, TOKEN, clean_env, rows
+from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, clean_env, rows
 from tests.support.fanout import (
     OPENING,
     everyone_has_it,
@@ -179,3 +180,37 @@ async def test_updates_delivered_again_change_nothing(bot, standin, organiser):
     assert [m.chat_id for m in standin.sent[sent:]] == [organiser.id]
     assert len(standin.callback_answers) == answers
     assert sum(len(m.edits) for m in standin.sent) == edits
+
+
+async def test_a_hard_kill_at_100_ms_latency_duplicates_at_most_the_window(tmp_path):
+    """Over a slow link several sends are in flight; a kill -9 may repeat each of them
+    once, and nothing more: the bound is the window (``MAX_WINDOW``)."""
+    standin = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, rolling=True, latency=0.1)
+    await standin.start()
+    try:
+        db_path = tmp_path / "swap.sqlite3"
+        users = await seed_swap(str(db_path), standin, 150)
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+
+        def served() -> int:
+            return sum(1 for m in standin.sent if OPENING in (m.text or ""))
+
+        first = await _start_bot(standin, tmp_path, db_path, "first.log")
+        try:
+            await open_workshop(organiser, 150)
+            await standin.wait_for(lambda: served() >= 40, timeout=60)
+        finally:
+            first.kill()
+            await first.wait()
+        assert served() < 150, "the fan-out ended before the kill; the test proves nothing"
+        second = await _start_bot(standin, tmp_path, db_path, "second.log")
+        try:
+            await standin.wait_for(lambda: everyone_has_it(users), timeout=90)
+        finally:
+            second.terminate()
+            await asyncio.wait_for(second.wait(), timeout=30)
+        duplicates = sum(openings(user) - 1 for user in users)
+        assert duplicates <= MAX_WINDOW, f"{duplicates} people received the opening twice"
+        assert standin.limit_violations == []
+    finally:
+        await standin.stop()

@@ -189,3 +189,58 @@ async def test_phase_and_outbox_order(db):
         assert [(r["chat_id"], r["text"]) for r in due] == [(100, "a0"), (200, "b0")]
         due = await tx.outbox.due(now=1e12, limit=10, exclude_chats=[100])
         assert [(r["chat_id"], r["text"]) for r in due] == [(200, "b0")]
+
+
+async def test_an_outbox_id_is_never_given_twice(db):
+    """A send in flight for a deleted row must not record a new row that took its id."""
+    async with db.transaction() as tx:
+        first = await tx.outbox.add(100, "first")
+        last = await tx.outbox.add(200, "last, soon deleted")
+        await tx.outbox.forget_chat(200)
+        fresh = await tx.outbox.add(300, "new")
+    assert fresh > last > first
+
+
+async def test_the_outbox_rebuild_keeps_rows_and_quotes(tmp_path):
+    """Migration 6 rebuilds the outbox: a file from before it keeps every row."""
+    import sqlite3
+
+    from storage.db import Database
+    from storage.migrations import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        for script in MIGRATIONS[:5]:
+            conn.executescript(script)
+        conn.execute("PRAGMA user_version = 5")
+        conn.execute(
+            "INSERT INTO swaps (id, title, created_by, created_at) VALUES (1, 's', 1, 't')"
+        )
+        conn.execute(
+            "INSERT INTO teams (id, swap_id, name, position, created_at) VALUES (1, 1, 'T', 1, 't')"
+        )
+        conn.execute(
+            "INSERT INTO people (id, telegram_id, display_name, pseudonym, created_at)"
+            " VALUES (1, 5, 'n', 'P-1', 't')"
+        )
+        conn.execute(
+            "INSERT INTO contributions (id, swap_id, team_id, person_id, kind, text,"
+            " status, created_at) VALUES (1, 1, 1, 1, 'answer', 'words', 'confirmed', 't')"
+        )
+        conn.execute("INSERT INTO outbox (id, chat_id, text, created_at) VALUES (7, 5, 'x', 't')")
+        conn.execute("INSERT INTO outbox_quotes VALUES (7, 1)")
+    conn.close()
+    database = Database(path)
+    await database.open()
+    try:
+        async with database.conn.execute("SELECT id, text FROM outbox") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [(7, "x")]
+        async with database.conn.execute("SELECT * FROM outbox_quotes") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [(7, 1)]
+        async with database.transaction() as tx:
+            await tx.contributions.delete(1)  # the trigger still finds the quoting row
+        async with database.conn.execute("SELECT COUNT(*) FROM outbox") as cur:
+            assert (await cur.fetchone())[0] == 0
+    finally:
+        await database.close()
