@@ -44,7 +44,8 @@ class PersonStore(Store):
                 )
             return await self.get(existing.id)  # type: ignore[return-value]
         # A pseudonymous id for research exports, unrelated to the Telegram id.
-        pseudonym = "P-" + secrets.token_hex(4).upper()
+        # 48 random bits: among thousands of people, two alike is out of reach.
+        pseudonym = "P-" + secrets.token_hex(6).upper()
         person_id = await self._run(
             "INSERT INTO people (telegram_id, display_name, pseudonym, created_at)"
             " VALUES (?, ?, ?, ?)",
