@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 
-from tests.support.bot import ORGANISER_ID, TOKEN, clean_env
+from tests.support.bot import ORGANISER_ID, TOKEN, start_bot_process
 from tests.support.swapflow import (
     DILEMMAS,
     advance,
@@ -23,21 +22,7 @@ from tests.support.swapflow import (
 async def run_logged(standin, tmp_path, log_format: str, steps) -> str:
     """Run ``python -m bot`` with LOG_FORMAT, play ``steps``; return what it logged."""
     log_path = tmp_path / "bot.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=clean_env(
-                TELEGRAM_BOT_TOKEN=TOKEN,
-                ORGANISER_IDS=str(ORGANISER_ID),
-                TELEGRAM_API_BASE_URL=standin.base_url,
-                LOG_FORMAT=log_format,
-            ),
-            stdout=log,
-            stderr=log,
-        )
+    process = await start_bot_process(standin, tmp_path, log_path, LOG_FORMAT=log_format)
     try:
         await steps()
     finally:

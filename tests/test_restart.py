@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.delivery import MAX_WINDOW
 from bot.standin import BotAPIStandIn
-from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, clean_env, rows
+from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, rows, start_bot_process
 from tests.support.fanout import (
     OPENING,
     everyone_has_it,
@@ -34,21 +33,7 @@ async def _start_bot(
     standin: BotAPIStandIn, folder: Path, db_path: Path, log_name: str
 ) -> asyncio.subprocess.Process:
     """``python -m bot`` against the stand-in, on the given SQLite file."""
-    with (folder / log_name).open("wb") as log:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=folder,
-            env=clean_env(
-                TELEGRAM_BOT_TOKEN=TOKEN,
-                ORGANISER_IDS=str(ORGANISER_ID),
-                TELEGRAM_API_BASE_URL=standin.base_url,
-                DATABASE_PATH=str(db_path),
-            ),
-            stdout=log,
-            stderr=log,
-        )
+    return await start_bot_process(standin, folder, folder / log_name, DATABASE_PATH=str(db_path))
 
 
 async def test_a_hard_kill_during_a_fan_out_loses_nothing(standin, tmp_path):

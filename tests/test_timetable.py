@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.timetable import Entry, Quiet, Unclear, parse_when, plan
-from tests.support.bot import ORGANISER_ID, TOKEN, FakeClock, RunningBot, clean_env, rows
+from tests.support.bot import ORGANISER_ID, FakeClock, RunningBot, rows, start_bot_process
 from tests.support.fanout import wait_drained
 from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
@@ -268,23 +267,9 @@ async def test_a_real_process_sends_a_reminder_across_a_restart(standin, tmp_pat
     """The real ``python -m bot`` and the real clock: a deadline a few minutes ahead,
     a reminder offset that falls due within seconds, and a restart in between."""
     db_path = tmp_path / "swap.sqlite3"
-    env = {
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "ORGANISER_IDS": str(ORGANISER_ID),
-        "TELEGRAM_API_BASE_URL": standin.base_url,
-        "DATABASE_PATH": str(db_path),
-    }
 
     async def start() -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=clean_env(**env),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        return await start_bot_process(standin, tmp_path, DATABASE_PATH=str(db_path))
 
     process = await start()
     try:

@@ -133,6 +133,33 @@ async def execute(bot: RunningBot, sql: str, *params) -> None:
         await tx.people.conn.execute(sql, params)
 
 
+async def start_bot_process(
+    standin: BotAPIStandIn, cwd: Path, log: Path | None = None, **settings: str
+) -> asyncio.subprocess.Process:
+    """``python -m bot`` serving against the stand-in, as the test's organiser's bot,
+    its output written to ``log`` (or dropped)."""
+    env = clean_env(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        ORGANISER_IDS=str(ORGANISER_ID),
+        TELEGRAM_API_BASE_URL=standin.base_url,
+        **settings,
+    )
+    if log is None:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=cwd,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    with log.open("wb") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=cwd, env=env, stdout=out, stderr=out
+        )
+
+
 async def run_cli(cwd: Path, *args: str, **settings: str) -> tuple[int, str]:
     """``python -m bot <args>`` as a real process in a clean environment: its exit code
     and everything it printed."""
