@@ -1,0 +1,339 @@
+"""``python -m benchmarks``: figures for capacity, each beside its aim, and as JSON.
+
+Never part of the test suite: the machines are shared and noisy, so nothing is
+asserted; every figure is measured in the same run as its baseline. It starts
+the real bot (``python -m bot``) against the Bot API stand-in, which counts
+Telegram's limits as rolling windows and can add a round trip (``--latency``).
+
+- fan-out to 300 and 1,000 people at 0 ms and 100 ms a call: messages a second as
+  a fraction of 30, and 429s; beside it python-telegram-bot's own
+  ``AIORateLimiter`` sending as many messages (what a developer would pick);
+- reply time (p50, p95) for someone writing while a 1,000-person fan-out runs;
+- CPU per update for a mixed workload (join, consent, write, preview, confirm),
+  beside a bare python-telegram-bot bot answering each message;
+- resident memory with 2,000 members, start-up time, export of 1,000 contributions.
+
+``--scale 10`` multiplies the work, so that a cost growing faster than it shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
+
+from benchmarks.fanout import fan_out  # noqa: E402
+from bot.model import Kind  # noqa: E402
+from bot.standin import BotAPIStandIn  # noqa: E402
+from storage.db import Database  # noqa: E402
+from tests.support.bot import ORGANISER_ID, TOKEN  # noqa: E402
+from tests.support.fanout import open_workshop, seed_swap  # noqa: E402
+
+TELEGRAM_RATE = 30.0
+BARE_BOT = Path(__file__).with_name("bare_bot.py")
+
+
+def environment(standin: BotAPIStandIn, db_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "ORGANISER_IDS": str(ORGANISER_ID),
+        "TELEGRAM_API_BASE_URL": standin.base_url,
+        "DATABASE_PATH": str(db_path),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def baseline_fan_out(people: int, latency: float) -> dict:
+    """python-telegram-bot's AIORateLimiter sending ``people`` messages at once."""
+    async with BotAPIStandIn(token=TOKEN, rolling=True, latency=latency) as standin:
+        users = [standin.user(first_name=f"Reader{n}") for n in range(people)]
+        for user in users:
+            user.started = True
+        bot = ExtBot(TOKEN, base_url=standin.base_url, rate_limiter=AIORateLimiter())
+        async with bot:
+            started = time.perf_counter()
+            results = await asyncio.gather(
+                *(bot.send_message(u.id, "A line of text, as a fan-out sends.") for u in users),
+                return_exceptions=True,
+            )
+            took = time.perf_counter() - started
+        delivered = sum(1 for r in results if not isinstance(r, Exception))
+        return {
+            "rate": delivered / took,
+            "429s": len(standin.limit_violations),
+            "lost": people - delivered,
+        }
+
+
+async def reply_times(people: int, folder: Path) -> dict:
+    """How long someone writing waits for an answer while a fan-out runs."""
+    async with BotAPIStandIn(token=TOKEN, rolling=True) as standin:
+        db_path = folder / "reply.sqlite3"
+        users = await seed_swap(str(db_path), standin, people)
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=folder,
+            env=environment(standin, db_path),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        waits = []
+        try:
+            await open_workshop(organiser, people)
+            writer = users[-1]
+            for _ in range(10):
+                writer.skip_all()
+                sent = time.perf_counter()
+                await writer.send("/help")
+                await writer.expect(lambda m: "/cancel" in (m.text or ""), timeout=60)
+                waits.append(time.perf_counter() - sent)
+                await asyncio.sleep(0.5)  # a person's pace, between two messages
+        finally:
+            process.terminate()
+            await process.wait()
+        return {"p50": statistics.median(waits), "p95": statistics.quantiles(waits, n=20)[18]}
+
+
+async def cpu_per_update(people: int, folder: Path, bare: bool) -> dict:
+    """CPU seconds per update: joining, agreeing, writing, confirming (or, for the
+    bare bot, the same number of messages each answered once)."""
+    async with BotAPIStandIn(token=TOKEN, enforce_limits=False) as standin:
+        db_path = folder / ("bare.sqlite3" if bare else "cpu.sqlite3")
+        command = [sys.executable, str(BARE_BOT)] if bare else [sys.executable, "-m", "bot"]
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=folder,
+            env=environment(standin, db_path),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            await standin.wait_for(
+                lambda: any(m == "getUpdates" for m, _ in standin.calls), timeout=60
+            )
+            organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+            updates = 0
+            if bare:
+                user = standin.user(first_name="Reader")
+                before = cpu_seconds(process.pid)
+                for n in range(people * 4):
+                    await user.send(f"message {n}")
+                    await user.expect(f"message {n}")
+                updates = people * 4
+            else:
+                await organiser.send("/newswap CPU")
+                await organiser.expect("CPU")
+                await organiser.send("/addteam North")
+                links = await organiser.expect("start=")
+                token = next(
+                    line.split("start=")[1].split()[0]
+                    for line in links.text.splitlines()
+                    if "member" in line.lower()
+                )
+                await organiser.send("/addteam South")
+                await organiser.expect("South")
+                await organiser.send("/advance force")
+                await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()))
+                await organiser.press("Confirm")
+                await organiser.expect("forced")
+                before = cpu_seconds(process.pid)
+                for n in range(people):
+                    user = standin.user(first_name=f"P{n}")
+                    await user.send(f"/start {token}")
+                    await user.expect(lambda m: "I agree" in " ".join(m.button_labels()))
+                    await user.press("I agree")
+                    await user.expect("Workshop 1 has begun")
+                    await user.send(f"A candidate dilemma from person {n}.")
+                    await user.expect(lambda m: "Confirm" in m.button_labels())
+                    await user.expect_answer(await user.press("Confirm"))
+                    await user.expect("confirmed")
+                    updates += 4
+            took = cpu_seconds(process.pid) - before
+        finally:
+            process.terminate()
+            await process.wait()
+        return {"per_update_ms": took / max(1, updates) * 1000}
+
+
+async def memory_and_start(people: int, folder: Path) -> dict:
+    async with BotAPIStandIn(token=TOKEN, enforce_limits=False) as standin:
+        db_path = folder / "memory.sqlite3"
+        await seed_swap(str(db_path), standin, people)
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=folder,
+            env=environment(standin, db_path),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            await standin.wait_for(
+                lambda: any(m == "getUpdates" for m, _ in standin.calls), timeout=60
+            )
+            start = time.perf_counter() - started
+            organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+            await organiser.send("/status")
+            await organiser.expect("Fan-out", timeout=60)
+            rss = resident_mb(process.pid)
+        finally:
+            process.terminate()
+            await process.wait()
+        return {"start_s": start, "rss_mb": rss}
+
+
+async def export_time(contributions: int, folder: Path) -> dict:
+    """``python -m bot export`` of a swap holding that many confirmed contributions."""
+    async with BotAPIStandIn(token=TOKEN, enforce_limits=False) as standin:
+        db_path = folder / "export.sqlite3"
+        await seed_swap(str(db_path), standin, 20)
+        db = Database(db_path)
+        await db.open()
+        try:
+            async with db.transaction() as tx:
+                [swap] = await tx.swaps.created_by(ORGANISER_ID)
+                people = [
+                    p
+                    for t in await tx.teams.of_swap(swap.id)
+                    for p in await tx.memberships.of_team(t.id)
+                ]
+                for n in range(contributions):
+                    membership, person = people[n % len(people)]
+                    item = await tx.contributions.add_draft(
+                        swap.id,
+                        membership.team_id,
+                        person.id,
+                        Kind.REFLECTION,
+                        f"Reflection {n}: what working on theirs showed us. " * 3,
+                        round=1,
+                    )
+                    await tx.contributions.confirm(item.id)
+        finally:
+            await db.close()
+        env = environment(standin, db_path)
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "export",
+            "--swap",
+            str(swap.id),
+            "--out",
+            "out",
+            cwd=folder,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await process.wait()
+        return {"export_s": time.perf_counter() - started}
+
+
+async def main() -> None:
+    # The baseline's refused sends are counted below; its own log of each is noise.
+    logging.getLogger("telegram").setLevel(logging.CRITICAL)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=1, help="multiply the work by this")
+    parser.add_argument("--json", default="benchmarks.json", help="where to write the figures")
+    args = parser.parse_args()
+    k = args.scale
+    rows: list[tuple[str, str, str]] = []
+    figures: dict[str, object] = {"scale": k}
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        for people in (300 * k, 1000 * k):
+            for latency in (0.0, 0.1):
+                place = folder / f"fan-out-{people}-{latency}"
+                place.mkdir()
+                ours = await fan_out(people, place, True, latency)
+                theirs = await baseline_fan_out(people, latency)
+                key = f"fan-out {people} at {latency * 1000:.0f} ms"
+                figures[key] = {"ours": ours, "AIORateLimiter": theirs}
+                rows.append(
+                    (
+                        key,
+                        f"{ours['rate'] / TELEGRAM_RATE:.2f} of 30/s, "
+                        f"{ours['429s']} × 429 (AIORateLimiter: "
+                        f"{theirs['rate'] / TELEGRAM_RATE:.2f}, {theirs['429s']} × 429)",
+                        "≥ 0.90, 0 × 429",
+                    )
+                )
+        reply = await reply_times(1000 * k, folder)
+        figures["reply during fan-out"] = reply
+        rows.append(
+            (
+                "reply while 1,000 fan out",
+                f"p50 {reply['p50']:.2f} s, p95 {reply['p95']:.2f} s",
+                "p95 ≤ 1 s",
+            )
+        )
+        ours_cpu = await cpu_per_update(20 * k, folder, bare=False)
+        bare_cpu = await cpu_per_update(20 * k, folder, bare=True)
+        figures["cpu per update"] = {"ours": ours_cpu, "bare": bare_cpu}
+        rows.append(
+            (
+                "CPU per update",
+                f"{ours_cpu['per_update_ms']:.1f} ms (bare bot "
+                f"{bare_cpu['per_update_ms']:.1f} ms: × "
+                f"{ours_cpu['per_update_ms'] / max(bare_cpu['per_update_ms'], 1e-6):.1f})",
+                "≤ 3 × bare",
+            )
+        )
+        memory = await memory_and_start(2000 * k, folder)
+        figures["memory and start"] = memory
+        rows.append(
+            (f"resident with {2000 * k:,} members", f"{memory['rss_mb']:.0f} MB", "≤ 150 MB")
+        )
+        rows.append(("start-up", f"{memory['start_s']:.2f} s", "—"))
+        exported = await export_time(1000 * k, folder)
+        figures["export"] = exported
+        rows.append(
+            (
+                f"export of {1000 * k:,} contributions (process)",
+                f"{exported['export_s']:.2f} s",
+                "≤ 2 s",
+            )
+        )
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  figure  (aim)")
+    for what, figure, aim in rows:
+        print(f"{what:<{width}}  {figure}  ({aim})")
+    Path(args.json).write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    print(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
