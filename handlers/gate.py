@@ -28,12 +28,13 @@ async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     # Cleared first: the fetcher's context carries the previous update's id.
     current_update_id.set(None)
     db = services(context).core.db
+    user = update.effective_user
     async with db.read() as tx:
         handled = await tx.updates.was_handled(update.update_id)
+        person = await tx.people.by_telegram_id(user.id) if user is not None else None
     if handled:
         log.info("Update %s was already handled; skipping it", update.update_id)
         raise ApplicationHandlerStop
-    user = update.effective_user
     if user is not None and not services(context).core.is_organiser(who(update)):
         verdict = context.bot_data["limiter"].check(user.id, time.monotonic())
         if verdict is not Verdict.TAKE:
@@ -41,12 +42,10 @@ async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             if verdict is Verdict.WARN:
                 await services(context).tell(who(update), "errors/slow_down")
             raise ApplicationHandlerStop
-    if user is not None:
+    if user is not None and person is not None and person.chat_status is not ChatStatus.OK:
         # Someone who blocked the bot (or never started it) is back: what they
-        # were owed goes out again.
+        # were owed goes out again. (Only then a write: most updates need none here.)
         async with db.transaction() as tx:
-            person = await tx.people.by_telegram_id(user.id)
-            if person is not None and person.chat_status is not ChatStatus.OK:
-                await tx.people.set_chat_status(user.id, ChatStatus.OK)
-                await tx.outbox.requeue_chat(user.id)
+            await tx.people.set_chat_status(user.id, ChatStatus.OK)
+            await tx.outbox.requeue_chat(user.id)
     current_update_id.set(update.update_id)

@@ -8,9 +8,14 @@ from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
 
 async def test_a_reply_overtakes_phase_material_queued_in_the_same_chat(standin, tmp_path):
-    # Each chat paced (one message in any quarter second), so that phase material queues.
+    # Each chat paced (one message in any 0.15 s, with no margin), so that phase
+    # material queues.
     limits = Limits(
-        overall_per_second=10_000, chat_per_window=1, chat_window=0.25, group_per_minute=10_000
+        overall_per_second=10_000,
+        chat_per_window=1,
+        chat_window=0.15,
+        group_per_minute=10_000,
+        margin=0,
     )
     bot = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID}, limits=limits)
     await bot.start()
