@@ -32,6 +32,8 @@ class Who:
 
     telegram_id: int
     name: str
+    # The message whose button was pressed, when the action is a press.
+    pressed: int | None = None
 
 
 class Refusal(Exception):
@@ -64,12 +66,15 @@ class Mail:
         quotes: Iterable[int] = (),
         forget_when_sent: bool = False,
         not_before: float = 0.0,
+        replace: int | None = None,
         **params: Any,
     ) -> None:
         """Owe ``chat_id`` the prompt ``key``, split as Telegram needs.
 
         ``contribution_id`` and ``quotes`` name the contributions whose words
         the message carries: if they are withdrawn before it goes, it does not.
+        ``replace`` is a message already sent to the chat (the one whose button
+        was pressed) that this one takes the place of.
         """
         await self.send_html(
             chat_id,
@@ -80,6 +85,7 @@ class Mail:
             quotes=quotes,
             forget_when_sent=forget_when_sent,
             not_before=not_before,
+            replace=replace,
         )
 
     async def send_html(
@@ -93,11 +99,33 @@ class Mail:
         quotes: Iterable[int] = (),
         forget_when_sent: bool = False,
         not_before: float = 0.0,
+        replace: int | None = None,
     ) -> None:
-        """Owe ``chat_id`` an already rendered message."""
+        """Owe ``chat_id`` an already rendered message.
+
+        With ``replace``, a message that fits in one is edited into the
+        replaced one: one edit instead of a new message and a button removal.
+        A longer one is sent, and the replaced message only loses its buttons.
+        """
         parts = split_message(html)
         markup = keyboard(buttons) if buttons else None
         quoted = list(quotes)
+        if replace is not None:
+            edit_text = parts[0] if len(parts) == 1 else ""
+            await self.tx.outbox.add(
+                chat_id,
+                edit_text,
+                markup if edit_text else None,
+                contribution_id=contribution_id if edit_text else None,
+                context=context if edit_text else None,
+                bulk=self.bulk,
+                quotes=quoted if edit_text else (),
+                forget_when_sent=forget_when_sent,
+                not_before=not_before,
+                edit_message_id=replace,
+            )
+            if edit_text:
+                return
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             await self.tx.outbox.add(

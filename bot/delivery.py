@@ -454,6 +454,12 @@ class Delivery:
         markup = None
         if row["reply_markup"]:
             markup = InlineKeyboardMarkup.de_json(json.loads(row["reply_markup"]), self.bot)
+        if row["edit_message_id"] is not None:
+            edited = await self._edit(row, text, parse_mode, markup)
+            if edited is not None:
+                return edited
+            if not text:
+                return row["edit_message_id"]
         if row["document"] is not None:
             message = await self.bot.send_document(
                 row["chat_id"],
@@ -473,6 +479,44 @@ class Delivery:
                 rate_limit_args=PACED,
             )
         return message.message_id
+
+    async def _edit(
+        self, row: dict, text: str, parse_mode: str | None, markup: InlineKeyboardMarkup | None
+    ) -> int | None:
+        """Edit a message already sent; None if it can no longer be edited.
+
+        An edit done twice (after a crash) is refused as "not modified", which
+        means it is done. A message Telegram will not edit any more (too old,
+        or deleted) is left as it is: its new words are sent as a new message.
+        """
+        chat_id, message_id = row["chat_id"], row["edit_message_id"]
+        try:
+            if text:
+                await self.bot.edit_message_text(
+                    text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=parse_mode,
+                    reply_markup=markup,
+                    link_preview_options=None,
+                    rate_limit_args=PACED,
+                )
+            else:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    reply_markup=None,
+                    rate_limit_args=PACED,
+                )
+        except BadRequest as exc:
+            reason = str(exc).lower()
+            if "not modified" in reason:
+                return message_id
+            if "message to edit not found" in reason or "can't be edited" in reason:
+                log.info("Outbox message %s could not edit its message: %s", row["id"], exc)
+                return None
+            raise
+        return message_id
 
     async def _resend_plain(self, row: dict) -> None:
         """Send a message Telegram could not parse once more, as plain text."""

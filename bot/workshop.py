@@ -416,7 +416,14 @@ class Workshop:
             ]
         ]
         if item.kind is Kind.PROPOSAL:
-            await mail.send(who.telegram_id, "workshop/proposal_confirmed", buttons=manage)
+            await mail.send(
+                who.telegram_id,
+                "workshop/proposal_confirmed",
+                text=item.text,
+                contribution_id=item.id,
+                buttons=manage,
+                replace=who.pressed,
+            )
             for membership, person in await tx.memberships.of_team(member.team.id):
                 if person.id == member.person.id:
                     continue
@@ -437,7 +444,10 @@ class Workshop:
             await mail.send(
                 who.telegram_id,
                 f"workshop/{item.kind.value}_confirmed",
+                text=item.text,
+                contribution_id=item.id,
                 buttons=[[(core.label("edit"), cb.EDIT.pack(item.id))]],
+                replace=who.pressed,
             )
             await core.tell_team(
                 tx,
@@ -453,7 +463,10 @@ class Workshop:
                 who.telegram_id,
                 f"workshop/{item.kind.value}_confirmed",
                 round=item.round or "",
+                text=item.text,
+                contribution_id=item.id,
                 buttons=manage,
+                replace=who.pressed,
             )
 
     @act

@@ -57,6 +57,9 @@ PRESSES: dict[cb.Button, Press] = {
     cb.GROUP_LINK: lambda s, p, v: s.groups.link_confirmed(p, v[0]),
 }
 
+# The buttons whose service replaces the pressed message itself.
+REPLACED = {cb.CONFIRM}
+
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Route a button press to its service; remove the buttons once they are spent."""
@@ -65,6 +68,7 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = services(context)
     person = who(update)
     done = False
+    replaced = False
     try:
         parsed = cb.parse(query.data)
         if parsed is None:
@@ -72,10 +76,12 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             button, values = parsed
             done = await PRESSES[button](s, person, values)
+            replaced = button in REPLACED
     finally:
         try:
             await query.answer()
-            if done and query.message is not None:
+            # Confirm edits the preview into its receipt, buttons and all.
+            if done and query.message is not None and not replaced:
                 await query.edit_message_reply_markup(reply_markup=None)
         except TelegramError as exc:
             # The press was handled; only the spinner or old buttons remain.

@@ -13,7 +13,10 @@ def who(update: Update) -> Who:
     """The person behind an update."""
     user = update.effective_user
     assert user is not None
-    return Who(telegram_id=user.id, name=user.full_name or user.username or str(user.id))
+    name = user.full_name or user.username or str(user.id)
+    query = update.callback_query
+    pressed = query.message.message_id if query is not None and query.message else None
+    return Who(telegram_id=user.id, name=name, pressed=pressed)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -293,4 +293,10 @@ MIGRATIONS: list[str] = [
         SELECT outbox_id, contribution_id FROM quotes_kept;
     DROP TABLE quotes_kept
     """,
+    # 7: an outbox row may edit a message already sent instead of sending a new one
+    # (Confirm turns the preview into the receipt); an empty text then means
+    # "only remove the buttons".
+    """
+    ALTER TABLE outbox ADD COLUMN edit_message_id INTEGER
+    """,
 ]

@@ -29,6 +29,7 @@ class OutboxStore(Store):
         quotes: Iterable[int] = (),
         forget_when_sent: bool = False,
         not_before: float = 0.0,
+        edit_message_id: int | None = None,
     ) -> int:
         """Owe a message; ``quotes`` are the contributions whose words it carries,
         so that it is not sent if they are withdrawn first."""
@@ -36,8 +37,8 @@ class OutboxStore(Store):
         self.chats.add(chat_id)
         outbox_id = await self._run(
             "INSERT INTO outbox (chat_id, text, reply_markup, contribution_id, context,"
-            " document_name, document, priority, forget_when_sent, not_before, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " document_name, document, priority, forget_when_sent, not_before, created_at,"
+            " edit_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 text,
@@ -50,6 +51,7 @@ class OutboxStore(Store):
                 int(forget_when_sent),
                 not_before,
                 self.now,
+                edit_message_id,
             ),
         )
         quoted = set(quotes) | ({contribution_id} if contribution_id else set())
@@ -77,7 +79,7 @@ class OutboxStore(Store):
     async def context_of(self, chat_id: int, message_id: int) -> dict | None:
         """What a message we sent was about, for a person replying to it."""
         row = await self._one(
-            "SELECT context FROM outbox WHERE chat_id = ? AND message_id = ?",
+            "SELECT context FROM outbox WHERE chat_id = ? AND message_id = ? ORDER BY id LIMIT 1",
             (chat_id, message_id),
         )
         return json.loads(row["context"]) if row and row["context"] else None

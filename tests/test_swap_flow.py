@@ -70,8 +70,11 @@ async def test_two_teams_from_newswap_to_closed(bot, standin, organiser):
 
     # Workshop 2: several answers per person, one edited; the leads' consolidated responses.
     await write_and_confirm(south_member, "Name one lead professional per family.")
-    await write_and_confirm(south_member, "Start with the family's own view of who helps.")
-    receipt = await south_member.expect(lambda m: "Withdraw" in m.button_labels())
+    receipt = await write_and_confirm(
+        south_member, "Start with the family's own view of who helps."
+    )
+    # Confirm made the preview itself the receipt: no new message, one edit.
+    assert receipt.text.startswith("Confirmed") and "Withdraw" in receipt.button_labels()
     await south_member.press_data(receipt.buttons[0][0]["callback_data"], message=receipt)
     await south_member.expect(lambda m: "own view" in m.text and not m.buttons)
     await write_and_confirm(south_member, "Ask the family who they trust most.")

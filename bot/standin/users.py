@@ -238,6 +238,18 @@ class TestUser(_Chat):
             )
         return answer
 
+    async def expect_edit(
+        self, message: SentMessage, match: Callable[[SentMessage], Any], timeout: float = 10.0
+    ) -> SentMessage:
+        """Wait until a message already sent (as it is now, after edits) matches ``match``."""
+        done = await self._standin._wait_until(lambda: match(message) or None, timeout)
+        if done is None:
+            raise AssertionError(
+                f"{self.first_name}: message {message.message_id} was not edited to match "
+                f"within {timeout}s; it reads {message.text!r}"
+            )
+        return message
+
 
 class TestGroup(_Chat):
     """A group chat the bot is a member of (negative chat id)."""

@@ -25,7 +25,8 @@ def labels(message) -> list[str]:
 
 
 async def write_and_confirm(user, text: str, command: str | None = None):
-    """Optionally send a command, then write text, check the preview, press Confirm."""
+    """Optionally send a command, write text, check the preview, press Confirm; return
+    the receipt the preview became."""
     if command:
         await user.send(command)
         await user.expect(lambda m: not m.buttons and m.text)
@@ -36,9 +37,10 @@ async def write_and_confirm(user, text: str, command: str | None = None):
         next(b["callback_data"] for row in preview.buttons for b in row if "Confirm" in b["text"]),
         message=preview,
     )
-    # The press is answered once its transaction has committed.
+    # The press is answered once its transaction has committed; then the
+    # preview itself becomes the receipt (or, if too long, loses its buttons).
     await user.expect_answer(pressed)
-    return preview
+    return await user.expect_edit(preview, lambda m: "Confirm" not in labels(m))
 
 
 async def advance(organiser, force: bool = False):

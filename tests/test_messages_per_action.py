@@ -1,0 +1,113 @@
+"""Every message saved is capacity for everyone else: Confirm edits the
+preview into its receipt instead of removing buttons and sending a receipt."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.bot import ORGANISER_ID, RunningBot, rows
+from tests.support.fanout import wait_drained
+from tests.support.swapflow import DILEMMAS, advance, labels, set_up, write_and_confirm
+
+WRITES = {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
+
+
+def writes_to(standin, chat_id: int, since: int) -> list[str]:
+    """The sends and edits the bot made to one chat since call number ``since``."""
+    return [
+        method
+        for method, params in standin.calls[since:]
+        if method in WRITES and str(params.get("chat_id")) == str(chat_id)
+    ]
+
+
+@pytest.fixture
+async def in_workshop_2(standin, tmp_path):
+    bot = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID})
+    await bot.start()
+    try:
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        people = await set_up(standin, organiser, "Counted swap", ["North", "South"])
+        await advance(organiser)
+        for team in ("North", "South"):
+            await write_and_confirm(people[team, "lead"], DILEMMAS[team], "/dilemma")
+        await advance(organiser)
+        await wait_drained(bot)
+        yield bot, people
+    finally:
+        await bot.stop()
+
+
+async def test_a_contribution_costs_one_send_and_one_edit(standin, in_workshop_2):
+    bot, people = in_workshop_2
+    member = people["South", "member"]
+    member.skip_all()
+    since = len(standin.calls)
+    receipt = await write_and_confirm(member, "Name one lead professional per family.")
+    assert writes_to(standin, member.id, since) == ["sendMessage", "editMessageText"]
+    # The preview became the receipt: it still shows the words, and now manages them.
+    assert receipt.text.startswith("Confirmed")
+    assert "Name one lead professional per family." in receipt.text
+    assert labels(receipt) == ["Edit", "Withdraw"]
+    assert [m for m in member.texts[member._cursor :] if m is not receipt] == []
+    confirmed = await rows(bot, "SELECT COUNT(*) FROM contributions WHERE status = 'confirmed'")
+    assert confirmed == [(3,)]
+
+
+async def test_a_receipt_too_long_for_one_message_is_sent_and_the_preview_loses_its_buttons(
+    standin, in_workshop_2
+):
+    _, people = in_workshop_2
+    member = people["South", "member"]
+    member.skip_all()
+    # Two parts of one long paste, joined into one draft of about 6,000 characters.
+    first, second = "Part one of a long answer. " * 140, "Part two, the end of it. " * 90
+    await member.send(first)
+    await member.send(second)
+    preview = await member.expect(lambda m: "Confirm" in labels(m), timeout=15)
+    await member.expect_answer(await member.press("Confirm"))
+    receipt = await member.expect(lambda m: "Withdraw" in labels(m))
+    await member.expect_edit(preview, lambda m: not m.buttons)
+    assert receipt is not preview
+    sent = "".join(m.text for m in member.texts[-3:])
+    assert "the end of it." in sent and "Confirmed" in sent
+
+
+async def test_a_preview_telegram_will_no_longer_edit_gets_its_receipt_as_a_new_message(
+    standin, in_workshop_2
+):
+    _, people = in_workshop_2
+    member = people["South", "member"]
+    member.skip_all()
+    standin.fail_next("editMessageText", 400, description="Bad Request: message to edit not found")
+    await member.send("Start with the family's own view of who helps.")
+    preview = await member.expect(lambda m: "Confirm" in labels(m))
+    await member.expect_answer(await member.press("Confirm"))
+    receipt = await member.expect(lambda m: "Withdraw" in labels(m))
+    assert receipt is not preview
+    assert receipt.text.startswith("Confirmed") and "own view" in receipt.text
+
+
+async def test_an_edit_made_twice_counts_as_made(standin, in_workshop_2):
+    # After a crash the same edit may go again; Telegram then answers "not
+    # modified", which means done: no new message, no retry.
+    bot, people = in_workshop_2
+    member = people["South", "member"]
+    member.skip_all()
+    standin.fail_next(
+        "editMessageText",
+        400,
+        description="Bad Request: message is not modified: specified new message content "
+        "and reply markup are exactly the same as a current content and reply markup",
+    )
+    await member.send("Ask the family who they trust most.")
+    await member.expect(lambda m: "Confirm" in labels(m))
+    await member.expect_answer(await member.press("Confirm"))
+    await wait_drained(bot)
+    edits = await rows(
+        bot,
+        "SELECT status, attempts, error FROM outbox WHERE edit_message_id IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1",
+    )
+    assert edits == [("sent", 1, None)]
+    assert not any("Withdraw" in labels(m) for m in member.texts[member._cursor :])
