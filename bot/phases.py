@@ -548,11 +548,13 @@ class Phases:
     async def catch_up(
         self, tx: Tx, mail: Mail, person: Person, membership: Membership, team: Team, swap: Swap
     ) -> None:
-        """A late joiner gets what their team was already sent, and the current prompts."""
+        """A late joiner gets what their team was already sent, and the current prompts.
+
+        Before workshop 1 there is nothing yet: the receipt says what comes next.
+        """
         people: People = [(membership, person)]
         phase = swap.phase
         if phase is Phase.SETUP:
-            await mail.send(person.telegram_id, "phase/setup_wait", title=swap.title)
             return
         shown = Phase.REFLECTION if phase is Phase.CLOSED else phase
         await self._announce(tx, mail, swap, shown, people)

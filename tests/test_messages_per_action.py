@@ -7,7 +7,15 @@ import pytest
 
 from tests.support.bot import ORGANISER_ID, RunningBot, rows
 from tests.support.fanout import wait_drained
-from tests.support.swapflow import DILEMMAS, advance, labels, set_up, write_and_confirm
+from tests.support.swapflow import (
+    DILEMMAS,
+    advance,
+    create_swap,
+    join,
+    labels,
+    set_up,
+    write_and_confirm,
+)
 
 WRITES = {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
 
@@ -111,3 +119,24 @@ async def test_an_edit_made_twice_counts_as_made(standin, in_workshop_2):
     )
     assert edits == [("sent", 1, None)]
     assert not any("Withdraw" in labels(m) for m in member.texts[member._cursor :])
+
+
+async def test_joining_sends_the_information_sheet_and_the_receipt_and_nothing_more(
+    standin, tmp_path
+):
+    bot = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID})
+    await bot.start()
+    try:
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        tokens = await create_swap(organiser, "Joined swap", ["North", "South"])
+        person = standin.user(first_name="Nadia")
+        since = len(standin.calls)
+        await join(person, tokens["North"]["member"])
+        await wait_drained(bot)
+        sends = [m for m in writes_to(standin, person.id, since) if m.startswith("send")]
+        assert sends == ["sendMessage", "sendMessage"]
+        receipt = person.texts[-1]
+        # The receipt also says what comes next, so nobody is left wondering.
+        assert "you have joined" in receipt.text and "has not started yet" in receipt.text
+    finally:
+        await bot.stop()
