@@ -177,13 +177,13 @@ async def cpu_per_update(people: int, folder: Path, bare: bool) -> dict:
                     await user.expect("Workshop 1 has begun")
                     # Joining's own messages: the sheet, its buttons' removal, the receipt
                     # (the phase's opening, which a late joiner also gets, is not counted).
-                    joining += writes(standin, user.id, since) - 1
+                    joining += len(standin.writes_to(user.id, since)) - 1
                     since = len(standin.calls)
                     await user.send(f"A candidate dilemma from person {n}.")
                     preview = await user.expect(lambda m: "Confirm" in m.button_labels())
                     await user.expect_answer(await user.press("Confirm"))
                     await user.expect_edit(preview, lambda m: "Confirm" not in m.button_labels())
-                    contributing += writes(standin, user.id, since)
+                    contributing += len(standin.writes_to(user.id, since))
                     updates += 4
             took = cpu_seconds(process.pid) - before
         finally:
@@ -194,15 +194,6 @@ async def cpu_per_update(people: int, folder: Path, bare: bool) -> dict:
             figures["messages_per_join"] = joining / people
             figures["messages_per_contribution"] = contributing / people
         return figures
-
-
-def writes(standin: BotAPIStandIn, chat_id: int, since: int) -> int:
-    """Sends and edits to one chat since call number ``since``."""
-    return sum(
-        1
-        for method, params in standin.calls[since:]
-        if method.startswith(("send", "edit")) and str(params.get("chat_id")) == str(chat_id)
-    )
 
 
 async def memory_and_start(people: int, folder: Path) -> dict:

@@ -17,17 +17,6 @@ from tests.support.swapflow import (
     write_and_confirm,
 )
 
-WRITES = {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
-
-
-def writes_to(standin, chat_id: int, since: int) -> list[str]:
-    """The sends and edits the bot made to one chat since call number ``since``."""
-    return [
-        method
-        for method, params in standin.calls[since:]
-        if method in WRITES and str(params.get("chat_id")) == str(chat_id)
-    ]
-
 
 @pytest.fixture
 async def in_workshop_2(standin, tmp_path):
@@ -52,7 +41,7 @@ async def test_a_contribution_costs_one_send_and_one_edit(standin, in_workshop_2
     member.skip_all()
     since = len(standin.calls)
     receipt = await write_and_confirm(member, "Name one lead professional per family.")
-    assert writes_to(standin, member.id, since) == ["sendMessage", "editMessageText"]
+    assert standin.writes_to(member.id, since) == ["sendMessage", "editMessageText"]
     # The preview became the receipt: it still shows the words, and now manages them.
     assert receipt.text.startswith("Confirmed")
     assert "Name one lead professional per family." in receipt.text
@@ -133,7 +122,7 @@ async def test_joining_sends_the_information_sheet_and_the_receipt_and_nothing_m
         since = len(standin.calls)
         await join(person, tokens["North"]["member"])
         await wait_drained(bot)
-        sends = [m for m in writes_to(standin, person.id, since) if m.startswith("send")]
+        sends = [m for m in standin.writes_to(person.id, since) if m.startswith("send")]
         assert sends == ["sendMessage", "sendMessage"]
         receipt = person.texts[-1]
         # The receipt also says what comes next, so nobody is left wondering.

@@ -151,6 +151,11 @@ API_METHODS = (
     "setMyDefaultAdministratorRights",
 )
 
+# The methods that put a message in a chat or change one.
+MESSAGE_WRITES = frozenset(
+    {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
+)
+
 
 class BotAPIStandIn:
     """A fake Telegram Bot API server for one bot token."""
@@ -381,6 +386,14 @@ class BotAPIStandIn:
         self.updates.append(update)
         self._notify()
         return update
+
+    def writes_to(self, chat_id: int, since: int = 0) -> list[str]:
+        """The methods that sent or edited a message in one chat, from call ``since`` on."""
+        return [
+            method
+            for method, params in self.calls[since:]
+            if method in MESSAGE_WRITES and str(params.get("chat_id")) == str(chat_id)
+        ]
 
     def pending_updates(self) -> list[dict]:
         """Updates not yet confirmed by the bot."""
