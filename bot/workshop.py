@@ -409,21 +409,21 @@ class Workshop:
         self, tx: Tx, mail: Mail, who: Who, member: Member, item: Contribution
     ) -> None:
         core = self.core
-        manage: Buttons = [
-            [
-                (core.label("edit"), cb.EDIT.pack(item.id)),
-                (core.label("withdraw_item"), cb.WITHDRAW_ITEM.pack(item.id)),
-            ]
-        ]
+        # A team item is the team's: its author may edit it, not withdraw it alone.
+        manage: Buttons = [[(core.label("edit"), cb.EDIT.pack(item.id))]]
+        if item.kind not in _TEAM_KINDS:
+            manage[0].append((core.label("withdraw_item"), cb.WITHDRAW_ITEM.pack(item.id)))
+        # The preview whose Confirm was pressed becomes the receipt.
+        await mail.send(
+            who.telegram_id,
+            f"workshop/{item.kind.value}_confirmed",
+            round=item.round or "",
+            text=item.text,
+            contribution_id=item.id,
+            buttons=manage,
+            replace=who.pressed,
+        )
         if item.kind is Kind.PROPOSAL:
-            await mail.send(
-                who.telegram_id,
-                "workshop/proposal_confirmed",
-                text=item.text,
-                contribution_id=item.id,
-                buttons=manage,
-                replace=who.pressed,
-            )
             for membership, person in await tx.memberships.of_team(member.team.id):
                 if person.id == member.person.id:
                     continue
@@ -441,14 +441,6 @@ class Workshop:
                     buttons=adopt,
                 )
         elif item.kind in _TEAM_KINDS:
-            await mail.send(
-                who.telegram_id,
-                f"workshop/{item.kind.value}_confirmed",
-                text=item.text,
-                contribution_id=item.id,
-                buttons=[[(core.label("edit"), cb.EDIT.pack(item.id))]],
-                replace=who.pressed,
-            )
             await core.tell_team(
                 tx,
                 mail,
@@ -457,16 +449,6 @@ class Workshop:
                 except_person=member.person.id,
                 text=item.text,
                 contribution_id=item.id,
-            )
-        else:
-            await mail.send(
-                who.telegram_id,
-                f"workshop/{item.kind.value}_confirmed",
-                round=item.round or "",
-                text=item.text,
-                contribution_id=item.id,
-                buttons=manage,
-                replace=who.pressed,
             )
 
     @act
