@@ -268,8 +268,9 @@ class Privacy:
         await leave(self.core, tx, mail, person, leaving)
         for membership in leaving:
             # Who withdrew is not recorded: only that someone did.
+            count = sum(c.swap_id == membership.swap_id for c in items)
             await tx.audit.record(
-                membership.swap_id, None, "withdrawal", f"{len(items)} contributions deleted"
+                membership.swap_id, None, "withdrawal", f"{count} contributions deleted"
             )
         log.info(
             "Someone withdrew from %d swap(s), with %d contributions", len(leaving), len(items)
@@ -308,7 +309,9 @@ async def leave(
     await tx.conversations.clear(person.telegram_id)
     remaining = await tx.memberships.of_person(person.id)
     if remaining:
-        await tx.people.set_current_swap(person.id, remaining[-1].swap_id)
+        # The swap they chose to act in stays theirs, unless they just left it.
+        if await tx.people.current_swap_id(person.id) not in {m.swap_id for m in remaining}:
+            await tx.people.set_current_swap(person.id, remaining[-1].swap_id)
     else:
         await tx.outbox.forget_chat(person.telegram_id)
         await tx.people.delete(person.id)

@@ -184,3 +184,48 @@ async def test_the_withdrawal_receipt_leaves_no_row_with_the_person_s_chat(bot, 
     await withdraw(member)
     await wait_drained(bot)
     assert await rows(bot, "SELECT COUNT(*) FROM outbox WHERE chat_id = ?", member.id) == [(0,)]
+
+
+async def test_leaving_one_swap_keeps_the_swap_the_person_chose_to_act_in(bot, standin, organiser):
+    pat = standin.user(first_name="Pat")
+    for title, team in (("Spring swap", "North"), ("Summer swap", "East"), ("Autumn swap", "Up")):
+        tokens = await create_swap(organiser, title, [team, "Other"])
+        await join(pat, tokens[team]["member"])
+    await pat.send("/swaps")
+    await pat.expect(lambda m: "Spring swap" in " ".join(m.button_labels()))
+    await pat.press("Spring swap")
+    await pat.expect(lambda m: "North" in m.text and not m.buttons)
+    await withdraw(pat, choose="Autumn swap")
+    current = (
+        "SELECT s.title FROM people p JOIN swaps s ON s.id = p.current_swap_id"
+        " WHERE p.telegram_id = ?"
+    )
+    assert await rows(bot, current, pat.id) == [("Spring swap",)]
+
+
+async def test_the_audit_counts_each_swap_s_own_deleted_contributions(bot, standin, organiser):
+    first = await create_swap(organiser, "Spring swap", ["North", "South"])
+    second = await create_swap(organiser, "Autumn swap", ["East", "West"])
+    await join(standin.user(first_name="Sam"), first["South"]["lead"])
+    pat = standin.user(first_name="Pat")
+    await join(pat, first["North"]["lead"])
+    await join(pat, second["East"]["member"])
+    await organiser.send("/swaps")
+    await organiser.expect("Autumn swap")
+    await organiser.press("Spring swap")
+    await organiser.expect(lambda m: "Spring swap" in m.text and not m.buttons)
+    await advance(organiser)
+    await pat.send("/swaps")
+    await pat.expect(lambda m: "Spring swap" in " ".join(m.button_labels()))
+    await pat.press("Spring swap")
+    await pat.expect(lambda m: "North" in m.text and not m.buttons)
+    await write_and_confirm(pat, DILEMMAS["North"], "/dilemma")
+    await withdraw(pat, choose="every swap")
+    audit = (
+        "SELECT s.title, a.detail FROM audit a JOIN swaps s ON s.id = a.swap_id"
+        " WHERE a.event = 'withdrawal' ORDER BY s.title"
+    )
+    assert await rows(bot, audit) == [
+        ("Autumn swap", "0 contributions deleted"),
+        ("Spring swap", "1 contributions deleted"),
+    ]
