@@ -110,22 +110,17 @@ class Mail:
         parts = split_message(html)
         markup = keyboard(buttons) if buttons else None
         quoted = list(quotes)
-        if replace is not None:
-            edit_text = parts[0] if len(parts) == 1 else ""
+        if replace is not None and len(parts) > 1:
+            # Too long to edit in: the replaced message only loses its buttons.
             await self.tx.outbox.add(
                 chat_id,
-                edit_text,
-                markup if edit_text else None,
-                contribution_id=contribution_id if edit_text else None,
-                context=context if edit_text else None,
+                "",
                 bulk=self.bulk,
-                quotes=quoted if edit_text else (),
                 forget_when_sent=forget_when_sent,
                 not_before=not_before,
                 edit_message_id=replace,
             )
-            if edit_text:
-                return
+            replace = None
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             await self.tx.outbox.add(
@@ -138,6 +133,8 @@ class Mail:
                 quotes=quoted,
                 forget_when_sent=forget_when_sent,
                 not_before=not_before,
+                # Left only for a message of one part.
+                edit_message_id=replace,
             )
 
     async def document(
@@ -337,8 +334,10 @@ class Core:
             swap.id
         )
 
-    @property
+    @functools.cached_property
     def sheet_version(self) -> str:
+        # Prompts are read once per process (``Prompts`` keeps them), so the
+        # sheet, and its fingerprint, cannot change while it runs.
         return sheet_version(self.prompts)
 
     async def organised_swap(self, tx: Tx, who: Who, swap_id: int) -> Swap:

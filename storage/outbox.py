@@ -79,7 +79,9 @@ class OutboxStore(Store):
     async def context_of(self, chat_id: int, message_id: int) -> dict | None:
         """What a message we sent was about, for a person replying to it."""
         row = await self._one(
-            "SELECT context FROM outbox WHERE chat_id = ? AND message_id = ? ORDER BY id LIMIT 1",
+            # An edited message's context is its latest edit's.
+            "SELECT context FROM outbox WHERE chat_id = ? AND message_id = ?"
+            " ORDER BY id DESC LIMIT 1",
             (chat_id, message_id),
         )
         return json.loads(row["context"]) if row and row["context"] else None
