@@ -255,6 +255,7 @@ class Export:
                 )
             )
             receiver = recipients.get(team.id)
+            theirs = None
             if receiver is not None:
                 out.append(p.raw("export/received", partner=md_text(names[receiver])))
                 theirs = await tx.contributions.team_response(receiver, team.id)
@@ -279,7 +280,6 @@ class Export:
                     )
                 )
                 if receiver is not None:
-                    theirs = await tx.contributions.team_response(receiver, team.id)
                     out.append(
                         p.raw(
                             "export/side_by_side",
@@ -332,18 +332,19 @@ class Export:
         body = markdown.markdown(report, extensions=["tables"], output_format="html")
         return _PAGE.format(title=html.escape(swap.title), body=body)
 
-    async def team_section(self, tx: Tx, swap: Swap, team_id: int) -> str:
-        """One team's part of the report, as Markdown (for the member check)."""
+    async def team_sections(self, tx: Tx, swap: Swap) -> dict[int, str]:
+        """Each team's part of the report, as Markdown, by team id (for the member
+        check); the report is built once for them all."""
         report = await self.report(tx, swap)
-        team = await tx.teams.get(team_id)
-        assert team is not None
-        heading = self.core.prompts.raw("export/team", team=md_text(team.name)).strip()
         # The report's parts, each from its "## " heading line to the next one.
-        parts = re.split(r"\n\n(?=## )", report)
-        for part in parts:
-            if part.split("\n", 1)[0].strip() == heading:
-                return part
-        return heading
+        parts: dict[str, str] = {}
+        for part in re.split(r"\n\n(?=## )", report):
+            parts.setdefault(part.split("\n", 1)[0].strip(), part)
+        sections = {}
+        for team in await tx.teams.of_swap(swap.id):
+            heading = self.core.prompts.raw("export/team", team=md_text(team.name)).strip()
+            sections[team.id] = parts.get(heading, heading)
+        return sections
 
 
 _PAGE = """<!doctype html>

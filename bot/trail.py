@@ -91,10 +91,9 @@ class Trail:
         count = 0
         # The sections quote people's words: a withdrawal before they go stops them.
         ids = [c.id for c in await tx.contributions.confirmed(swap_id=swap.id)]
+        sections = await self.exporter.team_sections(tx, swap)
         for team in await tx.teams.of_swap(swap.id):
-            section = Html(
-                markdown_to_telegram(await self.exporter.team_section(tx, swap, team.id))
-            )
+            section = Html(markdown_to_telegram(sections[team.id]))
             for _, person in await tx.memberships.of_team(team.id):
                 await bulk.send(
                     person.telegram_id,
