@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 
@@ -20,13 +21,13 @@ class BackupError(Exception):
 def _copy(source: Path, target: Path) -> int:
     try:
         # Read-only: a backup must never change, nor create, the original.
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as original:
+        # closing(): sqlite3's own context manager ends a transaction, not the
+        # connection, and the copy must be closed before a failed one is removed.
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as original:
             original.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            with sqlite3.connect(target) as copy:
+            with closing(sqlite3.connect(target)) as copy:
                 original.backup(copy)
                 pages = copy.execute("PRAGMA page_count").fetchone()[0]
-            copy.close()
-        original.close()
     except sqlite3.DatabaseError as exc:
         target.unlink(missing_ok=True)
         raise BackupError(f"could not back up {source}: {exc}") from None
