@@ -231,9 +231,10 @@ class Delivery:
         self._failures = 0  # failures of the loop in a row
         self._quiet_until = 0.0  # monotonic time before which nothing is sent
         # Messages Telegram accepted whose acceptance could not be written down
-        # yet: outbox id -> Telegram's message id. Their rows are still pending,
-        # and nothing new is sent until they are recorded.
-        self._unrecorded: dict[int, int] = {}
+        # yet: outbox id -> (Telegram's message id, whether the row is to be
+        # forgotten). Their rows are still pending, and nothing new is sent
+        # until they are recorded.
+        self._unrecorded: dict[int, tuple[int, bool]] = {}
         self._record_failures = 0  # failed tries in a row to record them
         self.refused = 0  # 429s since the start: the pacing aims at none
         self._record_at = 0.0  # monotonic time of the next try
@@ -350,7 +351,9 @@ class Delivery:
         if now < self._quiet_until:
             return min(soonest, self._quiet_until - now)
         wall = time.time()
-        async with self.db.read() as tx:
+        # Two statements that need no common snapshot: a row deferred between
+        # them is looked at again when it falls due.
+        async with self.db.alone() as tx:
             rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight)
             deferred = await tx.outbox.next_wake(after=wall)
         if deferred is not None:
@@ -441,7 +444,7 @@ class Delivery:
             log.exception("Unexpected error delivering outbox message %s", row["id"])
             await self._later(row, self.max_backoff, "unexpected error")
         else:
-            await self._record(row["id"], message_id)
+            await self._record(row, message_id)
 
     async def _call(self, row: dict, *, plain: bool = False) -> int:
         """Send a row as HTML, or as plain text with ``plain``; return Telegram's message id.
@@ -525,31 +528,33 @@ class Delivery:
         except TelegramError as exc:
             await self._later(row, 5.0, str(exc))
             return
-        await self._record(row["id"], message_id)
+        await self._record(row, message_id)
 
-    async def _record(self, outbox_id: int, message_id: int) -> None:
-        """Write down that Telegram accepted a message.
+    async def _record(self, row: dict, message_id: int) -> None:
+        """Write down that Telegram accepted a message: one statement, which SQLite
+        makes atomic without a transaction around it.
 
         If that fails, the message must not go again: it is remembered, and the
         record, not the send, is tried again (see ``_record_owed``).
         """
+        outbox_id, forget = row["id"], bool(row["forget_when_sent"])
         try:
-            async with self.db.transaction() as tx:
-                await tx.outbox.mark_sent(outbox_id, message_id)
+            async with self.db.alone() as tx:
+                await tx.outbox.mark_sent(outbox_id, message_id, forget=forget)
         except Exception:
             log.exception("Could not record delivered outbox message %s; will try again", outbox_id)
             if not self._unrecorded:
                 self._record_failures = 1
                 self._record_at = time.monotonic() + _backoff(1)
-            self._unrecorded[outbox_id] = message_id
+            self._unrecorded[outbox_id] = (message_id, forget)
 
     async def _record_owed(self) -> None:
         """Try again to record the deliveries whose record failed, backing off if it fails."""
         owed = dict(self._unrecorded)
         try:
             async with self.db.transaction() as tx:
-                for outbox_id, message_id in owed.items():
-                    await tx.outbox.mark_sent(outbox_id, message_id)
+                for outbox_id, (message_id, forget) in owed.items():
+                    await tx.outbox.mark_sent(outbox_id, message_id, forget=forget)
         except Exception as exc:
             self._record_failures += 1
             self._record_at = time.monotonic() + _backoff(self._record_failures)

@@ -45,25 +45,17 @@ class Phases:
     # -- what is missing ----------------------------------------------------
 
     async def _progress(self, tx: Tx, swap: Swap) -> SwapProgress:
-        teams = []
-        for team in await tx.teams.of_swap(swap.id):
-            members = await tx.memberships.of_team(team.id)
-            teams.append(
-                TeamProgress(
-                    name=team.name,
-                    people=len(members),
-                    leads=sum(1 for m, _ in members if m.role is Role.LEAD),
-                    has_dilemma=bool(
-                        await tx.contributions.confirmed(team_id=team.id, kind=Kind.DILEMMA)
-                    ),
-                    has_team_response=bool(
-                        await tx.contributions.confirmed(team_id=team.id, kind=Kind.TEAM_RESPONSE)
-                    ),
-                    reflections=len(
-                        await tx.contributions.confirmed(team_id=team.id, kind=Kind.REFLECTION)
-                    ),
-                )
+        teams = [
+            TeamProgress(
+                name=team.name,
+                people=n["people"],
+                leads=n["leads"],
+                has_dilemma=n["dilemmas"] > 0,
+                has_team_response=n["team_responses"] > 0,
+                reflections=n["reflections"],
             )
+            for team, n in await tx.teams.tallies(swap.id)
+        ]
         return SwapProgress(
             phase=swap.phase,
             teams=teams,

@@ -119,17 +119,20 @@ class OutboxStore(Store):
         )
         return row["t"] if row and row["t"] is not None else None
 
-    async def mark_sent(self, outbox_id: int, message_id: int | None) -> None:
-        """Record a delivery. Its words and any file are dropped: once delivered
-        they are not needed here, and people's words should live in one place."""
+    async def mark_sent(self, outbox_id: int, message_id: int | None, *, forget: bool) -> None:
+        """Record a delivery, in one statement. Its words and any file are dropped:
+        once delivered they are not needed here, and people's words should live
+        in one place. A message to someone who keeps no record with us (they
+        declined; ``forget``, the row's ``forget_when_sent``) is not kept either:
+        its times alone could tie them to the decline."""
+        if forget:
+            await self._run("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+            return
         await self._run(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, text = '',"
             " document = NULL, attempts = attempts + 1 WHERE id = ?",
             (self.now, message_id, outbox_id),
         )
-        # A message to someone who keeps no record with us (they declined) is
-        # not kept either: its times alone could tie them to the decline.
-        await self._run("DELETE FROM outbox WHERE id = ? AND forget_when_sent = 1", (outbox_id,))
 
     async def retry_later(self, outbox_id: int, not_before: float, error: str) -> None:
         await self._run(

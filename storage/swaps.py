@@ -10,7 +10,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.model import Allocation, Invite, Phase, Release, Role, Swap, Team
+from bot.model import Allocation, Invite, Kind, Phase, Release, Role, Swap, Team
 from storage.store import Store
 
 
@@ -216,6 +216,30 @@ class TeamStore(Store):
             "SELECT * FROM teams WHERE swap_id = ? ORDER BY position", (swap_id,)
         )
         return [_team(r) for r in rows]
+
+    async def tallies(self, swap_id: int) -> list[tuple[Team, dict[str, int]]]:
+        """Each team of a swap with what the phase guards count, in one query: its
+        people and leads, and its confirmed dilemmas, team responses and reflections."""
+
+        def confirmed(kind: Kind) -> str:
+            return (
+                "(SELECT COUNT(*) FROM contributions c WHERE c.team_id = t.id"
+                f" AND c.kind = '{kind.value}' AND c.status = 'confirmed')"
+            )
+
+        rows = await self._all(
+            "SELECT t.*,"
+            " (SELECT COUNT(*) FROM memberships m WHERE m.team_id = t.id) AS people,"
+            " (SELECT COUNT(*) FROM memberships m WHERE m.team_id = t.id"
+            f" AND m.role = '{Role.LEAD.value}') AS leads,"
+            f" {confirmed(Kind.DILEMMA)} AS dilemmas,"
+            f" {confirmed(Kind.TEAM_RESPONSE)} AS team_responses,"
+            f" {confirmed(Kind.REFLECTION)} AS reflections"
+            " FROM teams t WHERE t.swap_id = ? ORDER BY t.position",
+            (swap_id,),
+        )
+        counted = ("people", "leads", "dilemmas", "team_responses", "reflections")
+        return [(_team(r), {k: r[k] for k in counted}) for r in rows]
 
 
 def _invite(row: aiosqlite.Row) -> Invite:
