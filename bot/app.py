@@ -34,6 +34,7 @@ from bot.delivery import Delivery, Limits, PacedRateLimiter, Pacer
 from bot.limits import PersonLimiter
 from bot.services import Services
 from bot.text import Prompts
+from bot.transport import AiohttpRequest
 from handlers import buttons, commands, errors, gate, messages
 from handlers import groups as team_groups
 from storage.db import Database
@@ -57,18 +58,27 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token)
         .rate_limiter(PacedRateLimiter(pacer))
-        .connection_pool_size(32)
-        .pool_timeout(30)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
+    transports: list[AiohttpRequest] = []
+    if settings.http_client == "aiohttp":
+        # Up to 8 sends in flight, and handlers answering people beside them.
+        transports = [AiohttpRequest(connection_pool_size=32, pool_timeout=30), AiohttpRequest()]
+        builder = builder.request(transports[0]).get_updates_request(transports[1])
+    else:
+        builder = builder.connection_pool_size(32).pool_timeout(30)
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     application = builder.build()
     application.bot_data.update(
-        settings=settings, pacer=pacer, limiter=PersonLimiter(), clock=clock
+        settings=settings,
+        pacer=pacer,
+        limiter=PersonLimiter(),
+        clock=clock,
+        transports=transports,
     )
     register(application)
     return application
@@ -237,3 +247,6 @@ async def _post_shutdown(application: Application) -> None:
     db: Database | None = application.bot_data.get("db")
     if db is not None:
         await db.close()
+    # A start that failed at getMe never shuts the bot down, nor so its sessions.
+    for transport in application.bot_data.get("transports", ()):
+        await transport.shutdown()

@@ -58,6 +58,7 @@ class RunningBot:
         # The stand-in's limits decide: real ones (tests marked ``paced``) or none.
         self.limits = limits or (Limits() if getattr(standin, "paced", True) else Limits.unpaced())
         self.application = None
+        self.http_client = "aiohttp"
 
     def settings(self) -> Settings:
         return Settings(
@@ -66,6 +67,7 @@ class RunningBot:
             DATABASE_PATH=self.db_path,
             TELEGRAM_API_BASE_URL=self.standin.base_url,
             PROMPTS_DIR=self.prompts_dir or "",
+            HTTP_CLIENT=self.http_client,
         )
 
     async def start(self) -> None:
