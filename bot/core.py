@@ -54,6 +54,11 @@ class Mail:
         self.prompts = prompts
         # Bulk mail (a phase's fan-out) waits behind replies to people acting now.
         self.bulk = bulk
+        # Messages already sent that a message of this mail takes the place of.
+        self.replaced: set[int] = set()
+        # Chats owed a message to be forgotten once sent: people who keep no
+        # record with us (they declined, or withdrew from everything).
+        self.forgetting: set[int] = set()
 
     async def send(
         self,
@@ -110,6 +115,10 @@ class Mail:
         parts = split_message(html)
         markup = keyboard(buttons) if buttons else None
         quoted = list(quotes)
+        if replace is not None:
+            self.replaced.add(replace)
+        if forget_when_sent:
+            self.forgetting.add(chat_id)
         if replace is not None and len(parts) > 1:
             # Too long to edit in: the replaced message only loses its buttons.
             await self.tx.outbox.add(
@@ -278,11 +287,23 @@ class Core:
     async def act(self, who: Who, action: Callable[[Tx, Mail], Awaitable[None]]) -> bool:
         """Run ``action`` in one transaction; on ``Refusal`` tell the person instead.
 
-        Returns whether the action was done (False: it was refused).
+        An action done by pressing a button also removes that message's buttons,
+        unless the action replaced the message. Returns whether the action was
+        done (False: it was refused).
         """
         try:
             async with self.db.transaction() as tx:
-                await action(tx, Mail(tx, self.prompts))
+                mail = Mail(tx, self.prompts)
+                await action(tx, mail)
+                if who.pressed is not None and who.pressed not in mail.replaced:
+                    # The pressed button is spent: the message loses its buttons.
+                    # Through the outbox, so that the edit keeps the chat's pace.
+                    await tx.outbox.add(
+                        who.telegram_id,
+                        "",
+                        edit_message_id=who.pressed,
+                        forget_when_sent=who.telegram_id in mail.forgetting,
+                    )
         except Refusal as refusal:
             async with self.db.transaction() as tx:
                 await Mail(tx, self.prompts).send(
@@ -295,13 +316,7 @@ class Core:
         """The acting person's membership in the swap they chose (``/swaps``), else
         the one they joined last; or a refusal."""
         person = await tx.people.by_telegram_id(who.telegram_id)
-        membership = None
-        if person is not None:
-            chosen = await tx.people.current_swap_id(person.id)
-            if chosen is not None:
-                membership = await tx.memberships.in_swap(person.id, chosen)
-            if membership is None:
-                membership = await tx.memberships.latest_of_person(person.id)
+        membership = await tx.memberships.acting(person.id) if person is not None else None
         if person is None or membership is None:
             raise Refusal("errors/not_joined")
         team = await tx.teams.get(membership.team_id)

@@ -351,11 +351,10 @@ class Delivery:
         if now < self._quiet_until:
             return min(soonest, self._quiet_until - now)
         wall = time.time()
-        # Two statements that need no common snapshot: a row deferred between
-        # them is looked at again when it falls due.
-        async with self.db.alone() as tx:
-            rows = await tx.outbox.due(wall, limit=free + 200, exclude_chats=self._inflight)
-            deferred = await tx.outbox.next_wake(after=wall)
+        async with self.db.alone() as tx:  # one statement
+            rows, deferred = await tx.outbox.due(
+                wall, limit=free + 200, exclude_chats=self._inflight
+            )
         if deferred is not None:
             soonest = min(soonest, deferred - wall)
         started = 0

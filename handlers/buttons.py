@@ -15,17 +15,23 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot.core import Who
+from bot.core import Mail, Who
 from bot.services import Services
 from handlers.common import services, who
+from storage.tx import Tx
 
 log = logging.getLogger(__name__)
 
 Press = Callable[[Services, Who, tuple], Awaitable[bool]]
 
 
+async def _nothing(tx: Tx, mail: Mail) -> None:
+    return None
+
+
 async def _cancel(s: Services, person: Who, values: tuple) -> bool:
-    return True
+    # Done, and nothing else to do: the pressed message only loses its buttons.
+    return await s.core.act(person, _nothing)
 
 
 PRESSES: dict[cb.Button, Press] = {
@@ -57,32 +63,24 @@ PRESSES: dict[cb.Button, Press] = {
     cb.GROUP_LINK: lambda s, p, v: s.groups.link_confirmed(p, v[0]),
 }
 
-# The buttons whose service replaces the pressed message itself.
-REPLACED = {cb.CONFIRM}
-
-
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Route a button press to its service; remove the buttons once they are spent."""
+    """Route a button press to its service, and answer it."""
     query = update.callback_query
     assert query is not None
     s = services(context)
     person = who(update)
-    done = False
-    replaced = False
     try:
         parsed = cb.parse(query.data)
         if parsed is None:
             await s.tell(person, "errors/stale_button")
         else:
             button, values = parsed
-            done = await PRESSES[button](s, person, values)
-            replaced = button in REPLACED
+            # Done, the action also owes the pressed message the loss of its
+            # buttons, or its replacement (Core.act).
+            await PRESSES[button](s, person, values)
     finally:
         try:
             await query.answer()
-            # Confirm edits the preview into its receipt, buttons and all.
-            if done and query.message is not None and not replaced:
-                await query.edit_message_reply_markup(reply_markup=None)
         except TelegramError as exc:
-            # The press was handled; only the spinner or old buttons remain.
-            log.info("Could not tidy a pressed button: %s", exc)
+            # The press was handled; only the spinner remains.
+            log.info("Could not answer a button press: %s", exc)

@@ -29,9 +29,10 @@ async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     current_update_id.set(None)
     db = services(context).core.db
     user = update.effective_user
-    async with db.read() as tx:
-        handled = await tx.updates.was_handled(update.update_id)
-        person = await tx.people.by_telegram_id(user.id) if user is not None else None
+    async with db.alone() as tx:  # one statement: no transaction needed around it
+        handled, status = await tx.updates.arrival(
+            update.update_id, user.id if user is not None else None
+        )
     if handled:
         log.info("Update %s was already handled; skipping it", update.update_id)
         raise ApplicationHandlerStop
@@ -42,7 +43,7 @@ async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             if verdict is Verdict.WARN:
                 await services(context).tell(who(update), "errors/slow_down")
             raise ApplicationHandlerStop
-    if user is not None and person is not None and person.chat_status is not ChatStatus.OK:
+    if user is not None and status is not None and status != ChatStatus.OK:
         # Someone who blocked the bot (or never started it) is back: what they
         # were owed goes out again. (Only then a write: most updates need none here.)
         async with db.transaction() as tx:

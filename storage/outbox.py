@@ -88,36 +88,31 @@ class OutboxStore(Store):
 
     async def due(
         self, now: float, limit: int, exclude_chats: Iterable[int] = ()
-    ) -> list[aiosqlite.Row]:
-        """Pending messages that may go now: the next one of each chat.
+    ) -> tuple[list[aiosqlite.Row], float | None]:
+        """Pending messages that may go now: the next one of each chat; and when
+        the earliest next message deferred beyond ``now`` falls due, if any.
 
         Within a chat, replies to the person acting now go before a fan-out's
         bulk still queued for them (a preview does not wait behind the phase
         material), and otherwise messages go in the order they were owed, the
         parts of a long message among them. Across chats, replies go first too.
+        One query, as the worker asks before every send: a chat's next message
+        deferred (a retry, the rest of a paste) comes after every due one, so
+        the limit leaves deferred ones out only while there is plenty to send.
         """
         chats = list(exclude_chats)
         pending = "status = 'pending'"
         if chats:
             pending += f" AND chat_id NOT IN ({','.join('?' * len(chats))})"
-        return await self._all(
+        rows = await self._all(
             "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY chat_id"
             f" ORDER BY priority, id) AS turn FROM outbox WHERE {pending})"
-            " WHERE turn = 1 AND not_before <= ? ORDER BY priority, id LIMIT ?",
+            " WHERE turn = 1 ORDER BY not_before > ?, priority, id LIMIT ?",
             (*chats, now, limit),
         )
-
-    async def next_wake(self, after: float) -> float | None:
-        """When the next message deferred beyond ``after`` falls due, if any.
-
-        Messages already due are left out: they are the sender's to pace, and
-        counting them would make it wake again at once, over and over.
-        """
-        row = await self._one(
-            "SELECT MIN(not_before) AS t FROM outbox WHERE status = 'pending' AND not_before > ?",
-            (after,),
-        )
-        return row["t"] if row and row["t"] is not None else None
+        ready = [r for r in rows if r["not_before"] <= now]
+        deferred = min((r["not_before"] for r in rows if r["not_before"] > now), default=None)
+        return ready, deferred
 
     async def mark_sent(self, outbox_id: int, message_id: int | None, *, forget: bool) -> None:
         """Record a delivery, in one statement. Its words and any file are dropped:
@@ -170,6 +165,17 @@ class OutboxStore(Store):
 
 
 class UpdateStore(Store):
+    async def arrival(self, update_id: int, telegram_id: int | None) -> tuple[bool, str | None]:
+        """What the gate asks of each update, in one query: whether it was handled
+        already, and the chat status of the person it is from (None if unknown)."""
+        row = await self._one(
+            "SELECT EXISTS (SELECT 1 FROM handled_updates WHERE update_id = ?) AS handled,"
+            " (SELECT chat_status FROM people WHERE telegram_id = ?) AS chat_status",
+            (update_id, telegram_id),
+        )
+        assert row is not None  # a SELECT without FROM always answers one row
+        return bool(row["handled"]), row["chat_status"]
+
     async def was_handled(self, update_id: int) -> bool:
         return (
             await self._one("SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,))

@@ -115,6 +115,17 @@ class MembershipStore(Store):
         )
         return _membership(row) if row else None
 
+    async def acting(self, person_id: int) -> Membership | None:
+        """The membership a person acts in: in the swap they chose (``/swaps``) if
+        they are in it, else the one they joined last. One query."""
+        row = await self._one(
+            "SELECT m.* FROM memberships m JOIN people p ON p.id = m.person_id"
+            " WHERE m.person_id = ?"
+            " ORDER BY m.swap_id IS p.current_swap_id DESC, m.joined_at DESC, m.id DESC LIMIT 1",
+            (person_id,),
+        )
+        return _membership(row) if row else None
+
     async def latest_of_person(self, person_id: int) -> Membership | None:
         row = await self._one(
             "SELECT * FROM memberships WHERE person_id = ? ORDER BY joined_at DESC, id DESC"

@@ -179,16 +179,24 @@ async def test_phase_and_outbox_order(db):
     async with db.transaction() as tx:
         swap = await tx.swaps.create("S", 1)
         await tx.swaps.set_phase(swap.id, Phase.DILEMMA)
+        await tx.outbox.add(300, "later", not_before=2e12)  # the oldest, but deferred
         for n in range(3):
             await tx.outbox.add(100, f"a{n}")
             await tx.outbox.add(200, f"b{n}")
     async with db.read() as tx:
         assert (await tx.swaps.get(swap.id)).phase is Phase.DILEMMA
-        due = await tx.outbox.due(now=1e12, limit=10)
-        # One row per chat at a time, each chat's oldest first.
+        due, deferred = await tx.outbox.due(now=1e12, limit=10)
+        # One row per chat at a time, each chat's oldest first; a deferred one waits.
         assert [(r["chat_id"], r["text"]) for r in due] == [(100, "a0"), (200, "b0")]
-        due = await tx.outbox.due(now=1e12, limit=10, exclude_chats=[100])
+        assert deferred == 2e12
+        due, deferred = await tx.outbox.due(now=1e12, limit=10, exclude_chats=[100])
         assert [(r["chat_id"], r["text"]) for r in due] == [(200, "b0")]
+        # A deferred row never takes the place of one that may go now.
+        due, deferred = await tx.outbox.due(now=1e12, limit=2)
+        assert [r["chat_id"] for r in due] == [100, 200]
+        assert deferred is None
+        due, deferred = await tx.outbox.due(now=3e12, limit=10)
+        assert [r["chat_id"] for r in due] == [300, 100, 200]
 
 
 async def test_an_outbox_id_is_never_given_twice(db):
