@@ -180,12 +180,12 @@ async def cpu_per_update(people: int, folder: Path, bare: bool) -> dict:
                     user = standin.user(first_name=f"P{n}")
                     since = len(standin.calls)
                     await user.send(f"/start {tokens[n // TEAM_SIZE]}")
-                    await user.expect(lambda m: "I agree" in " ".join(m.button_labels()))
+                    sheet = await user.expect(lambda m: "I agree" in " ".join(m.button_labels()))
                     await user.press("I agree")
+                    # The receipt carries the phase's opening; the sheet loses its buttons.
                     await user.expect("Workshop 1 has begun")
-                    # Joining's own messages: the sheet, its buttons' removal, the receipt
-                    # (the phase's opening, which a late joiner also gets, is not counted).
-                    joining += len(standin.writes_to(user.id, since)) - 1
+                    await user.expect_edit(sheet, lambda m: not m.buttons)
+                    joining += len(standin.writes_to(user.id, since))
                     since = len(standin.calls)
                     await user.send(f"A candidate dilemma from person {n}.")
                     preview = await user.expect(lambda m: "Confirm" in m.button_labels())

@@ -166,10 +166,8 @@ class Joining:
             swap=swap.title,
             when=self.core.local_time(when),
             sheet=self.core.sheet_version,
-            # Before workshop 1, what comes next fits in the receipt: one message fewer.
-            next=self.core.html("phase/setup_wait", title=swap.title)
-            if swap.phase is Phase.SETUP
-            else "",
+            # What comes next, or the phase's opening, in the receipt: one message fewer.
+            next=await self.phases.opening(tx, swap, invite.role),
         )
         await self.phases.catch_up(tx, mail, person, membership, team, swap)
 

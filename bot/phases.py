@@ -349,6 +349,19 @@ class Phases:
 
     # -- what each phase delivers -------------------------------------------
 
+    async def opening(self, tx: Tx, swap: Swap, role: Role) -> Html:
+        """What someone joining now is to read first: before workshop 1, what comes
+        next; later, the prompt that opened the current phase for their role (a
+        closed swap's last, the reflection), with its dates."""
+        if swap.phase is Phase.SETUP:
+            return self.core.html("phase/setup_wait", title=swap.title)
+        shown = Phase.REFLECTION if swap.phase is Phase.CLOSED else swap.phase
+        return self.core.html(
+            f"phase/{shown.value}_{role.value}",
+            title=swap.title,
+            dates=await self.dates(tx, swap, shown),
+        )
+
     async def _announce(
         self,
         tx: Tx,
@@ -540,7 +553,8 @@ class Phases:
     async def catch_up(
         self, tx: Tx, mail: Mail, person: Person, membership: Membership, team: Team, swap: Swap
     ) -> None:
-        """A late joiner gets what their team was already sent, and the current prompts.
+        """A late joiner gets what their team was already sent, and the current
+        prompts beyond the phase's opening, which their receipt carries (``opening``).
 
         Before workshop 1 there is nothing yet: the receipt says what comes next.
         """
@@ -548,8 +562,6 @@ class Phases:
         phase = swap.phase
         if phase is Phase.SETUP:
             return
-        shown = Phase.REFLECTION if phase is Phase.CLOSED else phase
-        await self._announce(tx, mail, swap, shown, people)
         if phase in (Phase.RESPONSE, Phase.REFLECTION, Phase.CLOSED):
             await self._deliver_dilemma(tx, mail, swap, team, people, only_new=False)
         if phase in (Phase.REFLECTION, Phase.CLOSED):

@@ -63,6 +63,7 @@ PRESSES: dict[cb.Button, Press] = {
     cb.GROUP_LINK: lambda s, p, v: s.groups.link_confirmed(p, v[0]),
 }
 
+
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Route a button press to its service, and answer it."""
     query = update.callback_query

@@ -13,6 +13,7 @@ from tests.support.swapflow import (
     create_swap,
     join,
     labels,
+    links_in,
     set_up,
     write_and_confirm,
 )
@@ -129,3 +130,20 @@ async def test_joining_sends_the_information_sheet_and_the_receipt_and_nothing_m
         assert "you have joined" in receipt.text and "has not started yet" in receipt.text
     finally:
         await bot.stop()
+
+
+async def test_someone_joining_during_a_workshop_finds_its_opening_in_the_receipt(
+    standin, in_workshop_2
+):
+    bot, _ = in_workshop_2
+    organiser = standin.get_user(ORGANISER_ID)
+    south = next(m for m in organiser.texts if "Team South added" in m.text)
+    person = standin.user(first_name="Sol")
+    await join(person, links_in(south.text)["member"])
+    await wait_drained(bot)
+    # The receipt opens workshop 2 for them; no message of its own does.
+    [receipt] = [m for m in person.texts if "you have joined" in m.text]
+    assert "Workshop 2 has begun" in receipt.text
+    assert [m for m in person.texts if "Workshop 2 has begun" in m.text] == [receipt]
+    # What their team already had follows: the dilemma it works on.
+    assert any(DILEMMAS["North"][:40] in m.text for m in person.texts)

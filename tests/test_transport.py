@@ -38,7 +38,9 @@ async def test_a_swap_runs_the_same_over_either_client(standin, organiser, tmp_p
 async def test_unanswered_refused_and_dropped_calls_become_telegram_errors(standin):
     person = standin.user(first_name="Pat")
     person.started = True
-    async with Bot(TOKEN, base_url=standin.base_url, request=AiohttpRequest(read_timeout=0.3)) as bot:
+    async with Bot(
+        TOKEN, base_url=standin.base_url, request=AiohttpRequest(read_timeout=0.3)
+    ) as bot:
         standin.hang_next("sendMessage")
         with pytest.raises(TimedOut):
             await bot.send_message(person.id, "never answered")
