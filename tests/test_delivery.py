@@ -23,7 +23,7 @@ from collections import Counter
 import pytest
 
 from bot.standin import BotAPIStandIn, utf16_len
-from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN
+from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, RunningBot
 from tests.support.fanout import (
     OPENING,
     everyone_has_it,
@@ -174,6 +174,34 @@ async def test_a_fan_out_never_passes_telegram_s_limits_read_as_rolling_windows(
             await wait_drained(bot)
         finally:
             await bot.stop()
+        assert standin.limit_violations == []
+        assert Counter(openings(user) for user in users) == {1: 150}
+    finally:
+        await standin.stop()
+
+
+async def test_a_restart_mid_fan_out_counts_the_last_second_of_the_process_before(tmp_path):
+    """Stopped and started again at full speed, the bot would spend Telegram's budget
+    for the second twice: the new process waits a refill before its first send."""
+    standin = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, rolling=True)
+    await standin.start()
+    try:
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        first, users = await seeded_bot(standin, tmp_path, 150)
+        try:
+            await open_workshop(organiser, 150)
+            # Well into the fan-out, sending as fast as the limits allow.
+            await standin.wait_for(lambda: sum(map(openings, users)) >= 60, timeout=30)
+        finally:
+            await first.stop()
+        assert not everyone_has_it(users), "the fan-out ended first; the test proves nothing"
+        second = RunningBot(standin, first.db_path, {ORGANISER_ID})
+        await second.start()
+        try:
+            await standin.wait_for(lambda: everyone_has_it(users), timeout=60)
+            await wait_drained(second)
+        finally:
+            await second.stop()
         assert standin.limit_violations == []
         assert Counter(openings(user) for user in users) == {1: 150}
     finally:
