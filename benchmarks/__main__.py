@@ -297,14 +297,22 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=1, help="multiply the work by this")
     parser.add_argument("--json", default="benchmarks.json", help="where to write the figures")
+    parser.add_argument(
+        "--fanouts",
+        default="300,1000",
+        help="fan-out sizes before --scale, comma-separated (a long run: fewer)",
+    )
+    parser.add_argument(
+        "--latencies", default="0,0.1", help="seconds a call takes, comma-separated"
+    )
     args = parser.parse_args()
     k = args.scale
     rows: list[tuple[str, str, str]] = []
     figures: dict[str, object] = {"scale": k}
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        for people in (300 * k, 1000 * k):
-            for latency in (0.0, 0.1):
+        for people in (int(n) * k for n in args.fanouts.split(",") if n):
+            for latency in (float(x) for x in args.latencies.split(",") if x):
                 place = folder / f"fan-out-{people}-{latency}"
                 place.mkdir()
                 ours = await fan_out(people, place, True, latency)
