@@ -166,6 +166,10 @@ class Mail:
         )
 
 
+async def _nothing(tx: Tx, mail: Mail) -> None:
+    return None
+
+
 def sheet_version(prompts: Prompts) -> str:
     """A short fingerprint of the information sheet: what a person agreed to. When
     the sheet's words change, so does this, and people are asked again."""
@@ -311,6 +315,11 @@ class Core:
                 )
             return False
         return True
+
+    async def spend(self, who: Who) -> bool:
+        """An action with nothing to do but what every press does: the pressed
+        message loses its buttons (Cancel, say)."""
+        return await self.act(who, _nothing)
 
     async def member(self, tx: Tx, who: Who) -> Member:
         """The acting person's membership in the swap they chose (``/swaps``), else

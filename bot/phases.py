@@ -356,11 +356,11 @@ class Phases:
         if swap.phase is Phase.SETUP:
             return self.core.html("phase/setup_wait", title=swap.title)
         shown = Phase.REFLECTION if swap.phase is Phase.CLOSED else swap.phase
-        return self.core.html(
-            f"phase/{shown.value}_{role.value}",
-            title=swap.title,
-            dates=await self.dates(tx, swap, shown),
-        )
+        return self._opening(swap, shown, role, await self.dates(tx, swap, shown))
+
+    def _opening(self, swap: Swap, phase: Phase, role: Role, dates: Html | str) -> Html:
+        """The prompt that opens ``phase``, worded for ``role``."""
+        return self.core.html(f"phase/{phase.value}_{role.value}", title=swap.title, dates=dates)
 
     async def _announce(
         self,
@@ -374,11 +374,8 @@ class Phases:
         """The prompt that opens a phase, worded for each role, with its dates."""
         dates = await self.dates(tx, swap, phase)
         for membership, person in people:
-            await mail.send(
-                person.telegram_id,
-                f"phase/{phase.value}_{membership.role.value}",
-                title=swap.title,
-                dates=dates,
+            await mail.send_html(
+                person.telegram_id, self._opening(swap, phase, membership.role, dates)
             )
         if group is not None and phase is not Phase.SETUP:
             await mail.send(

@@ -15,23 +15,17 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot.core import Mail, Who
+from bot.core import Who
 from bot.services import Services
 from handlers.common import services, who
-from storage.tx import Tx
 
 log = logging.getLogger(__name__)
 
 Press = Callable[[Services, Who, tuple], Awaitable[bool]]
 
 
-async def _nothing(tx: Tx, mail: Mail) -> None:
-    return None
-
-
 async def _cancel(s: Services, person: Who, values: tuple) -> bool:
-    # Done, and nothing else to do: the pressed message only loses its buttons.
-    return await s.core.act(person, _nothing)
+    return await s.core.spend(person)
 
 
 PRESSES: dict[cb.Button, Press] = {

@@ -126,14 +126,6 @@ class MembershipStore(Store):
         )
         return _membership(row) if row else None
 
-    async def latest_of_person(self, person_id: int) -> Membership | None:
-        row = await self._one(
-            "SELECT * FROM memberships WHERE person_id = ? ORDER BY joined_at DESC, id DESC"
-            " LIMIT 1",
-            (person_id,),
-        )
-        return _membership(row) if row else None
-
     async def of_person(self, person_id: int) -> list[Membership]:
         rows = await self._all(
             "SELECT * FROM memberships WHERE person_id = ? ORDER BY id", (person_id,)
