@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
 
 from benchmarks.fanout import fan_out  # noqa: E402
+from benchmarks.running import polling, start  # noqa: E402
 from bot.model import Kind  # noqa: E402
 from bot.standin import BotAPIStandIn  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -50,18 +51,6 @@ TEAM_SIZE = 5
 # Seconds between a reply and the writer's next message (see reply_times).
 WRITER_PAUSE = 1.0
 BARE_BOT = Path(__file__).with_name("bare_bot.py")
-
-
-def environment(standin: BotAPIStandIn, db_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "ORGANISER_IDS": str(ORGANISER_ID),
-        "TELEGRAM_API_BASE_URL": standin.base_url,
-        "DATABASE_PATH": str(db_path),
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -105,15 +94,7 @@ async def reply_times(people: int, folder: Path) -> dict:
         db_path = folder / "reply.sqlite3"
         users = await seed_swap(str(db_path), standin, people)
         organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=folder,
-            env=environment(standin, db_path),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        process = await start(standin, db_path, folder)
         waits = []
         try:
             await open_workshop(organiser, people)
@@ -141,18 +122,10 @@ async def cpu_per_update(people: int, folder: Path, bare: bool) -> dict:
     once). Also the Bot API calls each update cost, beside the bare bot's."""
     async with BotAPIStandIn(token=TOKEN, enforce_limits=False) as standin:
         db_path = folder / ("bare.sqlite3" if bare else "cpu.sqlite3")
-        command = [sys.executable, str(BARE_BOT)] if bare else [sys.executable, "-m", "bot"]
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=folder,
-            env=environment(standin, db_path),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        bare_bot = [sys.executable, str(BARE_BOT)]
+        process = await start(standin, db_path, folder, program=bare_bot if bare else None)
         try:
-            await standin.wait_for(
-                lambda: any(m == "getUpdates" for m, _ in standin.calls), timeout=60
-            )
+            await polling(standin)
             organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
             updates = 0
             if bare:
@@ -219,20 +192,10 @@ async def memory_and_start(people: int, folder: Path) -> dict:
         db_path = folder / "memory.sqlite3"
         await seed_swap(str(db_path), standin, people)
         started = time.perf_counter()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=folder,
-            env=environment(standin, db_path),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        process = await start(standin, db_path, folder)
         try:
-            await standin.wait_for(
-                lambda: any(m == "getUpdates" for m, _ in standin.calls), timeout=60
-            )
-            start = time.perf_counter() - started
+            await polling(standin)
+            start_up = time.perf_counter() - started
             organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
             await organiser.send("/status")
             await organiser.expect("Fan-out", timeout=60)
@@ -240,7 +203,7 @@ async def memory_and_start(people: int, folder: Path) -> dict:
         finally:
             process.terminate()
             await process.wait()
-        return {"start_s": start, "rss_mb": rss}
+        return {"start_s": start_up, "rss_mb": rss}
 
 
 async def export_time(contributions: int, folder: Path) -> dict:
@@ -271,21 +234,9 @@ async def export_time(contributions: int, folder: Path) -> dict:
                     await tx.contributions.confirm(item.id)
         finally:
             await db.close()
-        env = environment(standin, db_path)
         started = time.perf_counter()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "export",
-            "--swap",
-            str(swap.id),
-            "--out",
-            "out",
-            cwd=folder,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+        process = await start(
+            standin, db_path, folder, "export", "--swap", str(swap.id), "--out", "out"
         )
         await process.wait()
         return {"export_s": time.perf_counter() - started}

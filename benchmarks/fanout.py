@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from telegram import Bot  # noqa: E402
 
+from benchmarks.running import start  # noqa: E402
 from bot.standin import BotAPIStandIn  # noqa: E402
 from tests.support.bot import ORGANISER_ID, TOKEN  # noqa: E402
 from tests.support.fanout import OPENING, open_workshop, openings, seed_swap  # noqa: E402
@@ -68,19 +68,8 @@ async def fan_out(people: int, folder: Path, rolling: bool, latency: float) -> d
             looked_at = len(standin.sent)
             return len(arrivals) >= people
 
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "ORGANISER_IDS": str(ORGANISER_ID),
-            "TELEGRAM_API_BASE_URL": standin.base_url,
-            "DATABASE_PATH": str(db_path),
-            "LOG_LEVEL": "WARNING",
-        }
         with (folder / "bot.log").open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=folder, env=env, stdout=log, stderr=log
-            )
+            process = await start(standin, db_path, folder, log=log)
         try:
             await open_workshop(organiser, people)
             confirmed = time.perf_counter()
