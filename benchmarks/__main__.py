@@ -161,9 +161,8 @@ async def cpu_per_update(people: int, folder: Path, bare: bool) -> dict:
                     await user.send(f"/start {tokens[n // TEAM_SIZE]}")
                     sheet = await user.expect(lambda m: "I agree" in " ".join(m.button_labels()))
                     await user.press("I agree")
-                    # The receipt carries the phase's opening; the sheet loses its buttons.
-                    await user.expect("Workshop 1 has begun")
-                    await user.expect_edit(sheet, lambda m: not m.buttons)
+                    # The sheet becomes the receipt, which carries the phase's opening.
+                    await user.expect_edit(sheet, lambda m: "Workshop 1 has begun" in m.text)
                     joining += len(standin.writes_to(user.id, since))
                     since = len(standin.calls)
                     await user.send(f"A candidate dilemma from person {n}.")

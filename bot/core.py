@@ -146,6 +146,22 @@ class Mail:
                 edit_message_id=replace,
             )
 
+    async def under_pressed(
+        self, chat_id: int, pressed: int | None, kept: str, html: str, **kwargs: Any
+    ) -> None:
+        """Owe ``html`` as the answer to a press on a message whose words
+        ``kept`` stay (its buttons and the question they answered go).
+
+        When both fit in one message, the pressed message is edited into them:
+        one call instead of a button removal and a new message. Otherwise
+        ``html`` is sent on its own and the pressed message loses its buttons.
+        """
+        both = below(kept, html)
+        if pressed is not None and len(split_message(both)) == 1:
+            await self.send_html(chat_id, both, replace=pressed, **kwargs)
+        else:
+            await self.send_html(chat_id, html, **kwargs)
+
     async def document(
         self,
         chat_id: int,
@@ -170,10 +186,22 @@ async def _nothing(tx: Tx, mail: Mail) -> None:
     return None
 
 
+def below(first: str, second: str) -> Html:
+    """Two rendered messages as one, a paragraph apart."""
+    return Html(f"{first}\n\n{second}")
+
+
 def sheet_version(prompts: Prompts) -> str:
     """A short fingerprint of the information sheet: what a person agreed to. When
-    the sheet's words change, so does this, and people are asked again."""
-    sheet = prompts.html("join/information_sheet", team="", role="", swap="")
+    the sheet's words change, so does this, and people are asked again.
+
+    It covers the sheet and the question under it (which says what declining
+    keeps), exactly as shown: the words of each, a paragraph apart.
+    """
+    sheet = below(
+        prompts.html("join/information_sheet", team="", role="", swap=""),
+        prompts.html("join/agree_or_decline"),
+    )
     return hashlib.sha256(sheet.encode()).hexdigest()[:12]
 
 

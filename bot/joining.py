@@ -6,7 +6,7 @@ import logging
 import re
 
 from bot import callbacks as cb
-from bot.core import Core, Mail, Refusal, Who, act
+from bot.core import Core, Mail, Refusal, Who, act, below
 from bot.model import (
     ChatStatus,
     Decision,
@@ -19,6 +19,7 @@ from bot.model import (
 )
 from bot.phases import Phases
 from bot.privacy import leave
+from bot.text import Html
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -81,17 +82,22 @@ class Joining:
         if await self._lead_taken(tx, mail, invite, team, swap, who):
             return
         await tx.conversations.set(who.telegram_id, Waiting.PENDING_JOIN, invite_id=invite.id)
-        role = self.core.label(f"role_{invite.role.value}")
-        await mail.send(
+        await mail.send_html(
             who.telegram_id,
-            "join/information_sheet",
-            team=team.name,
-            role=role,
-            swap=swap.title,
+            below(self._sheet(invite, team, swap), core.html("join/agree_or_decline")),
             buttons=[
                 [(core.label("agree"), cb.AGREE.pack(invite.id))],
                 [(core.label("decline"), cb.DECLINE.pack(invite.id))],
             ],
+        )
+
+    def _sheet(self, invite: Invite, team: Team, swap: Swap) -> Html:
+        """The information sheet for this invitation, without the question under it."""
+        return self.core.html(
+            "join/information_sheet",
+            team=team.name,
+            role=self.core.label(f"role_{invite.role.value}"),
+            swap=swap.title,
         )
 
     async def _lead_taken(
@@ -128,19 +134,26 @@ class Joining:
         swap = await tx.swaps.get(team.swap_id)
         assert swap is not None
         await tx.conversations.clear(who.telegram_id)
+        # The answer takes the place of the question under the sheet, whose
+        # words stay in the chat: what the person agreed to, or declined.
+        sheet = self._sheet(invite, team, swap)
         if not agree:
             await tx.consents.record(
                 None, team.id, invite.role, Decision.DECLINED, self.core.sheet_version
             )
-            if await tx.people.by_telegram_id(
-                who.telegram_id
-            ) is None and not self.core.is_organiser(who):
-                # Someone with no record here keeps none: not even the
-                # times of our messages, which could tie them to the decline.
+            # Someone with no record here keeps none: not even the times of
+            # our messages, which could tie them to the decline.
+            unknown = await tx.people.by_telegram_id(who.telegram_id) is None
+            forget = unknown and not self.core.is_organiser(who)
+            if forget:
                 await tx.outbox.forget_chat(who.telegram_id)
-                await mail.send(who.telegram_id, "join/declined", forget_when_sent=True)
-            else:
-                await mail.send(who.telegram_id, "join/declined")
+            await mail.under_pressed(
+                who.telegram_id,
+                who.pressed,
+                sheet,
+                self.core.html("join/declined"),
+                forget_when_sent=forget,
+            )
             log.info("Someone declined to join team %d of swap %d", team.id, swap.id)
             return
         existing = await tx.people.by_telegram_id(who.telegram_id)
@@ -157,18 +170,17 @@ class Joining:
             person.id, team.id, invite.role, Decision.AGREED, self.core.sheet_version
         )
         log.info("A %s joined team %d of swap %d", invite.role.value, team.id, swap.id)
-        role = self.core.label(f"role_{invite.role.value}")
-        await mail.send(
-            who.telegram_id,
+        receipt = self.core.html(
             "join/consented",
             team=team.name,
-            role=role,
+            role=self.core.label(f"role_{invite.role.value}"),
             swap=swap.title,
             when=self.core.local_time(when),
             sheet=self.core.sheet_version,
             # What comes next, or the phase's opening, in the receipt: one message fewer.
             next=await self.phases.opening(tx, swap, invite.role),
         )
+        await mail.under_pressed(who.telegram_id, who.pressed, sheet, receipt)
         await self.phases.catch_up(tx, mail, person, membership, team, swap)
 
     @act

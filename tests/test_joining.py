@@ -50,8 +50,13 @@ async def test_information_sheet_then_consent_receipt_with_timestamp(bot, standi
     assert await count(bot, "SELECT COUNT(*) FROM contributions") == 0
     assert await count(bot, "SELECT COUNT(*) FROM people") == 0
     await ann.press("I agree")
-    receipt = await ann.expect(lambda m: "North" in m.text and "Europe/London" in m.text)
-    assert receipt.buttons == [] or not any("I agree" in b for b in receipt.button_labels())
+    # The sheet becomes the receipt: its words stay, the question under them
+    # gives way to the answer, and its buttons are spent. No new message.
+    sent = len(ann.texts)
+    receipt = await ann.expect_edit(sheet, lambda m: "Europe/London" in m.text)
+    assert "voluntary" in receipt.text and "you have joined" in receipt.text
+    assert "Press I agree" not in receipt.text and not receipt.buttons
+    assert len(ann.texts) == sent
     async with bot.db.conn.execute(
         "SELECT decision, decided_at, sheet_version FROM consents"
     ) as cur:
@@ -65,13 +70,10 @@ async def test_declining_stores_only_the_refusal(bot, standin, organiser):
     tokens = await create_swap(organiser, "Swap", ["North", "South"])
     ben = standin.user(first_name="Ben")
     await ben.send(f"/start {tokens['South']['lead']}")
-    await ben.expect(lambda m: any("I agree" in b for b in m.button_labels()))
+    sheet = await ben.expect(lambda m: any("I agree" in b for b in m.button_labels()))
     await ben.press("Decline")
-    await ben.expect(
-        lambda m: (
-            "/start" in m.text or "change your mind" in m.text.lower() or "declin" in m.text.lower()
-        )
-    )
+    # The answer takes the place of the question under the sheet.
+    await ben.expect_edit(sheet, lambda m: "change your mind" in m.text and not m.buttons)
     assert await count(bot, "SELECT COUNT(*) FROM people") == 0
     assert await count(bot, "SELECT COUNT(*) FROM memberships") == 0
     assert (
@@ -129,7 +131,7 @@ async def test_forged_and_stale_buttons_change_nothing(bot, standin, organiser):
     await sam.expect(lambda m: "button" in m.text.lower())
     assert await count(bot, "SELECT COUNT(*) FROM memberships") == 0
     await sam.press("I agree")
-    await sam.expect(lambda m: "Europe/London" in m.text)
+    await sam.expect_edit(sheet, lambda m: "Europe/London" in m.text)
     # Pressing the spent button again (an old client) is stale, not a second consent.
     await sam.press_data("agree:2", message=sheet)
     await sam.expect(lambda m: "button" in m.text.lower())
@@ -207,10 +209,10 @@ async def test_a_restart_resumes_a_person_where_they_were(bot, standin, organise
     tokens = await create_swap(organiser, "Swap", ["North", "South"])
     rory = standin.user(first_name="Rory")
     await rory.send(f"/start {tokens['South']['member']}")
-    await rory.expect(lambda m: any("I agree" in b for b in m.button_labels()))
+    sheet = await rory.expect(lambda m: any("I agree" in b for b in m.button_labels()))
     await bot.restart()
     await rory.press("I agree")
-    await rory.expect(lambda m: "Europe/London" in m.text and "South" in m.text)
+    await rory.expect_edit(sheet, lambda m: "Europe/London" in m.text and "South" in m.text)
 
 
 async def test_organiser_input_is_validated(bot, standin, organiser):

@@ -111,9 +111,7 @@ async def test_an_edit_made_twice_counts_as_made(standin, in_workshop_2):
     assert not any("Withdraw" in labels(m) for m in member.texts[member._cursor :])
 
 
-async def test_joining_sends_the_information_sheet_and_the_receipt_and_nothing_more(
-    standin, tmp_path
-):
+async def test_joining_is_the_information_sheet_edited_into_the_receipt(standin, tmp_path):
     bot = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID})
     await bot.start()
     try:
@@ -123,9 +121,9 @@ async def test_joining_sends_the_information_sheet_and_the_receipt_and_nothing_m
         since = len(standin.calls)
         await join(person, tokens["North"]["member"])
         await wait_drained(bot)
-        sends = [m for m in standin.writes_to(person.id, since) if m.startswith("send")]
-        assert sends == ["sendMessage", "sendMessage"]
-        receipt = person.texts[-1]
+        # The sheet, then the same message edited into the receipt: one call each.
+        assert standin.writes_to(person.id, since) == ["sendMessage", "editMessageText"]
+        [receipt] = person.texts
         # The receipt also says what comes next, so nobody is left wondering.
         assert "you have joined" in receipt.text and "has not started yet" in receipt.text
     finally:

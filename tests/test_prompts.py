@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands import COMMANDS
+from bot.core import sheet_version
 from bot.model import Kind, Phase, Role
 from bot.procedure import REFLECTION_ROUNDS
 from bot.text import MESSAGE_LIMIT, Prompts, markdown_to_telegram, read_table
@@ -450,8 +451,11 @@ def test_export_parts_fill_in(prompts: Prompts, key: str):
 
 def test_the_messages_the_product_specifies():
     sheet = read("join/information_sheet")
-    for word in ("/withdraw", "/mydata", "I agree", "Decline", "voluntary"):
+    for word in ("/withdraw", "/mydata", "voluntary"):
         assert word in sheet
+    # The question under the sheet gives way to the answer once pressed.
+    question = read("join/agree_or_decline")
+    assert "I agree" in question and "Decline" in question
     added = read("organiser/team_added").splitlines()
     assert any("lead" in line.lower() and "{lead_link}" in line for line in added)
     assert any("member" in line.lower() and "{member_link}" in line for line in added)
@@ -509,3 +513,11 @@ def test_command_descriptions():
     for command, description in table.items():
         assert re.fullmatch(r"[a-z0-9_]{1,32}", command), command
         assert 3 <= len(description) <= 256, f"/{command}: {len(description)} characters"
+
+
+def test_the_sheet_keeps_the_fingerprint_people_agreed_to(prompts: Prompts):
+    """Consents carry the sheet's fingerprint; one that no longer matches asks
+    that person to agree again. Splitting the question under the sheet into
+    a prompt of its own changed no word of either, so every consent given
+    before still counts. Change this value only with the sheet's words."""
+    assert sheet_version(prompts) == "6f62a9ff81c6"

@@ -6,6 +6,8 @@ asserts on what is stored and on what the outbox owes whom.
 
 from __future__ import annotations
 
+import shutil
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -141,3 +143,57 @@ async def test_withdrawal_deletes_words_and_unsent_messages_quoting_them(service
     assert await count(db, "contributions") == 0
     async with db.read() as tx:
         assert await tx.people.by_telegram_id(member.telegram_id) is None
+
+
+async def outbox_rows(db: Database, chat_id: int) -> list[tuple[str, int | None]]:
+    """(text, message edited or None) the outbox owes a chat, oldest first."""
+    async with db.conn.execute(
+        "SELECT text, edit_message_id FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
+    ) as cur:
+        return [(r[0], r[1]) for r in await cur.fetchall()]
+
+
+async def agreeing(services: Services, db: Database, who: Who) -> list[tuple[str, int | None]]:
+    """Open North's member link, press "I agree" on message 7; what that owes."""
+    invites = await swap_with_teams(services, db)
+    invite = invites["North", Role.MEMBER]
+    await services.joining.start(who, (await tokens(db))[invite])
+    before = len(await outbox_rows(db, who.telegram_id))
+    assert await services.joining.decide(Who(who.telegram_id, who.name, 7), invite, agree=True)
+    return (await outbox_rows(db, who.telegram_id))[before:]
+
+
+async def test_agreeing_edits_the_sheet_into_the_receipt(services, db):
+    nadia = Who(301, "Nadia")
+    [(text, edited)] = await agreeing(services, db, nadia)
+    assert edited == 7
+    sheet, receipt = text.split("<b>Thank you: you have joined.</b>")
+    # The sheet's words stay above the receipt; the question under them goes.
+    assert "voluntary" in sheet and "North" in sheet and "I agree</b> to join" not in sheet
+    assert services.core.sheet_version in receipt
+
+
+async def test_a_receipt_too_long_to_join_the_sheet_follows_it(db, tmp_path):
+    mine = tmp_path / "prompts"
+    shutil.copytree(str(resources.files("prompts")), mine)
+    consented = mine / "join" / "consented.md"
+    consented.write_text(consented.read_text() + "\n\n" + "A long receipt. " * 150)
+    services = Services.build(
+        db, Prompts(mine), frozenset({ORGANISER.telegram_id}), "swap_bot", ZoneInfo("UTC")
+    )
+    nadia = Who(302, "Nadia")
+    owed_now = await agreeing(services, db, nadia)
+    # The receipt goes as a message of its own; the sheet only loses its buttons.
+    assert [(bool(text), edited) for text, edited in owed_now] == [(True, None), (False, 7)]
+    assert "you have joined" in owed_now[0][0] and "voluntary" not in owed_now[0][0]
+
+
+async def test_declining_edits_the_sheet_into_the_answer_and_keeps_nothing(services, db):
+    invites = await swap_with_teams(services, db)
+    invite = invites["South", Role.MEMBER]
+    dara = Who(303, "Dara")
+    await services.joining.start(dara, (await tokens(db))[invite])
+    assert await services.joining.decide(Who(303, "Dara", 9), invite, agree=False)
+    [(text, edited)] = await outbox_rows(db, dara.telegram_id)
+    assert edited == 9 and "voluntary" in text and "I agree</b> to join" not in text
+    assert await count(db, "people") == 0

@@ -97,9 +97,10 @@ async def create_swap(organiser, title: str, teams: list[str]) -> dict[str, dict
 async def join(user, token: str) -> None:
     """Start with a token, read the information sheet, agree, get the receipt."""
     await user.send(f"/start {token}")
-    await user.expect(lambda m: any("I agree" in b for b in m.button_labels()))
+    sheet = await user.expect(lambda m: any("I agree" in b for b in m.button_labels()))
     await user.press("I agree")
-    await user.expect(lambda m: "consent" in m.text.lower() or "agreed" in m.text.lower())
+    # The sheet becomes the receipt.
+    await user.expect_edit(sheet, lambda m: "you have joined" in m.text)
 
 
 async def withdraw(user, choose: str | None = None):
