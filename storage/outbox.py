@@ -89,8 +89,9 @@ class OutboxStore(Store):
     async def due(
         self, now: float, limit: int, exclude_chats: Iterable[int] = ()
     ) -> tuple[list[aiosqlite.Row], float | None]:
-        """Pending messages that may go now: the next one of each chat; and when
-        the earliest next message deferred beyond ``now`` falls due, if any.
+        """Pending messages that may go now: the next one of each chat (with
+        ``queued``, how many that chat has pending); and when the earliest next
+        message deferred beyond ``now`` falls due, if any.
 
         Within a chat, replies to the person acting now go before a fan-out's
         bulk still queued for them (a preview does not wait behind the phase
@@ -106,7 +107,8 @@ class OutboxStore(Store):
             pending += f" AND chat_id NOT IN ({','.join('?' * len(chats))})"
         rows = await self._all(
             "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY chat_id"
-            f" ORDER BY priority, id) AS turn FROM outbox WHERE {pending})"
+            " ORDER BY priority, id) AS turn, COUNT(*) OVER (PARTITION BY chat_id)"
+            f" AS queued FROM outbox WHERE {pending})"
             " WHERE turn = 1 ORDER BY not_before > ?, priority, id LIMIT ?",
             (*chats, now, limit),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.delivery import IDLE_WAIT
 from tests.support.bot import ORGANISER_ID, RunningBot, rows
 from tests.support.fanout import wait_drained
 from tests.support.swapflow import (
@@ -145,3 +146,28 @@ async def test_someone_joining_during_a_workshop_finds_its_opening_in_the_receip
     assert [m for m in person.texts if "Workshop 2 has begun" in m.text] == [receipt]
     # What their team already had follows: the dilemma it works on.
     assert any(DILEMMAS["North"][:40] in m.text for m in person.texts)
+
+
+async def test_the_worker_looks_at_the_outbox_once_a_message_yet_sends_all(standin, in_workshop_2):
+    """The worker looks at the outbox when rows are added and when a send ends;
+    after a send that its last look showed was all there was, it does not."""
+    bot, _ = in_workshop_2
+    looks: list[str] = []
+    await bot.db.conn.set_trace_callback(
+        lambda sql: looks.append(sql) if "ROW_NUMBER()" in sql else None
+    )
+    readers = [standin.user(first_name=f"Reader{n}") for n in range(6)]
+    for reader in readers:
+        await reader.send("/help")
+        await reader.expect("invite link")
+    await wait_drained(bot)
+    # One look for each answer (before, two: one more when its send ended).
+    assert len(looks) <= len(readers) + 1, looks
+    # A late joiner is owed two messages at once: the receipt (an edit of the
+    # sheet) and the dilemma their team works on. The first send's end looks
+    # again, for the second, at once: not at the worker's idle wake-up.
+    organiser = standin.get_user(ORGANISER_ID)
+    south = next(m for m in organiser.texts if "Team South added" in m.text)
+    sol = standin.user(first_name="Sol")
+    await join(sol, links_in(south.text)["member"])
+    await sol.expect(DILEMMAS["North"][:40], timeout=IDLE_WAIT / 2)
