@@ -54,9 +54,18 @@ BARE_BOT = Path(__file__).with_name("bare_bot.py")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of a process so far, all its threads (Linux), to the nanosecond.
+
+    That is the process's CPU clock, which Linux names by its pid (what glibc's
+    ``clock_getcpuclockid`` returns, which Python does not offer). ``/proc``'s
+    figures count hundredths of a second: too coarse for a baseline that spends
+    a tenth of a second in all.
+    """
+    try:
+        return time.clock_gettime(((~pid) << 3) | 2)
+    except OSError:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def resident_mb(pid: int) -> float:
@@ -255,6 +264,9 @@ async def main() -> None:
     parser.add_argument(
         "--latencies", default="0,0.1", help="seconds a call takes, comma-separated"
     )
+    parser.add_argument(
+        "--pairs", type=int, default=3, help="CPU measured this many times, ours and bare in turn"
+    )
     args = parser.parse_args()
     k = args.scale
     rows: list[tuple[str, str, str]] = []
@@ -287,15 +299,31 @@ async def main() -> None:
                 "p95 ≤ 1 s",
             )
         )
-        ours_cpu = await cpu_per_update(20 * k, folder, bare=False)
-        bare_cpu = await cpu_per_update(20 * k, folder, bare=True)
-        figures["cpu per update"] = {"ours": ours_cpu, "bare": bare_cpu}
+        # Ours and the bare bot in turn, a few times: the median of the ratios
+        # sets aside a pair that the shared machine disturbed.
+        pairs = []
+        for n in range(args.pairs):
+            place = folder / f"cpu-{n}"
+            place.mkdir()
+            ours_cpu = await cpu_per_update(20 * k, place, bare=False)
+            bare_cpu = await cpu_per_update(20 * k, place, bare=True)
+            ratio = ours_cpu["per_update_ms"] / max(bare_cpu["per_update_ms"], 1e-6)
+            pairs.append((ratio, ours_cpu, bare_cpu))
+        pairs.sort(key=lambda pair: pair[0])
+        ratio, ours_cpu, bare_cpu = pairs[len(pairs) // 2]
+        figures["cpu per update"] = {
+            "ours": ours_cpu,
+            "bare": bare_cpu,
+            "ratio": ratio,
+            "ratios": [pair[0] for pair in pairs],
+        }
+        spread = f", of {pairs[0][0]:.1f} to {pairs[-1][0]:.1f}" if len(pairs) > 1 else ""
         rows.append(
             (
-                "CPU per update",
-                f"{ours_cpu['per_update_ms']:.1f} ms (bare bot "
-                f"{bare_cpu['per_update_ms']:.1f} ms: × "
-                f"{ours_cpu['per_update_ms'] / max(bare_cpu['per_update_ms'], 1e-6):.1f})",
+                "CPU per update" + (f" (median of {len(pairs)} pairs)" if len(pairs) > 1 else ""),
+                f"{ours_cpu['per_update_ms']:.1f} ms, {ours_cpu['calls_per_update']:.1f} calls"
+                f" (bare bot {bare_cpu['per_update_ms']:.1f} ms,"
+                f" {bare_cpu['calls_per_update']:.1f} calls: × {ratio:.1f}{spread})",
                 "≤ 3 × bare",
             )
         )
