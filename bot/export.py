@@ -123,7 +123,7 @@ class Export:
         """Send the organiser the current swap's record as four files."""
         swap = await self.core.current_swap(tx, who)
         await self.send_to(tx, mail, who.telegram_id, swap.id)
-        await tx.audit.record(swap.id, who.telegram_id, "export", "")
+        await tx.audit.record(swap.id, who.telegram_id, "export")
 
     async def send_to(self, tx: Tx, mail: Mail, chat_id: int, swap_id: int) -> None:
         """Owe ``chat_id`` the swap's record as files."""

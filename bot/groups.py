@@ -100,7 +100,7 @@ class Groups:
             assert previous is not None
             await mail.send(previous, "group/unlinked_here", team=team.name)
         # A lead is a participant: the audit names organisers only.
-        await tx.audit.record(team.swap_id, None, "group linked", f"by the lead of {team.name}")
+        await tx.audit.record(team.swap_id, None, "group_linked", team=team.name)
         log.info("Team %d linked a group", team.id)
         await mail.send(who.telegram_id, "group/linked", group=title, team=team.name)
         await mail.send(chat_id, "group/linked_here", team=team.name, link=self.core.link_private())
@@ -120,7 +120,7 @@ class Groups:
             return
         group = team.group_chat_id
         await tx.teams.link_group(team.id, None, None)
-        await tx.audit.record(team.swap_id, None, "group unlinked", f"by the lead of {team.name}")
+        await tx.audit.record(team.swap_id, None, "group_unlinked", team=team.name)
         await mail.send(who.telegram_id, "group/unlinked", team=team.name)
         await mail.send(group, "group/unlinked_here", team=team.name)
 
@@ -136,7 +136,7 @@ class Groups:
             if team is None:
                 return
             await tx.teams.link_group(team.id, None, None)
-            await tx.audit.record(team.swap_id, None, "group lost", f"{team.name}: {reason}")
+            await tx.audit.record(team.swap_id, None, f"group_lost_{reason}", team=team.name)
             mail = Mail(tx, self.core.prompts)
             for membership, person in await tx.memberships.of_team(team.id):
                 if membership.role is Role.LEAD:

@@ -228,12 +228,7 @@ class Joining:
             None, membership.team_id, membership.role, Decision.DECLINED, self.core.sheet_version
         )
         await leave(self.core, tx, mail, person, [membership])
-        await tx.audit.record(
-            swap.id,
-            None,
-            "withdrawal",
-            f"declined the changed information sheet; {count} contributions deleted",
-        )
+        await tx.audit.record(swap.id, None, "withdrawal_sheet", count=count)
         await mail.send(
             who.telegram_id,
             "join/reconsent_declined",

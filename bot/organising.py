@@ -223,10 +223,7 @@ class Organising:
         assert team is not None
         await tx.invites.revoke(invite.id)
         await tx.audit.record(
-            team.swap_id,
-            who.telegram_id,
-            "link revoked",
-            f"{invite.role.value} link of team {team.name}",
+            team.swap_id, who.telegram_id, "link_revoked", role=invite.role.value, team=team.name
         )
         # A revoked link is usually a leaked one: the team still needs a way in.
         fresh = await tx.invites.create(team.id, invite.role)
@@ -324,7 +321,7 @@ class Organising:
         await leave(self.core, tx, mail, person, [membership])
         log.info("Someone was removed from team %d of swap %d", team.id, swap.id)
         await tx.audit.record(
-            swap.id, who.telegram_id, "removal", f"a {membership.role.value} of team {team.name}"
+            swap.id, who.telegram_id, "removal", role=membership.role.value, team=team.name
         )
         await mail.send(
             person.telegram_id,
@@ -421,7 +418,7 @@ class Organising:
                 forget_when_sent=True,
             )
         await tx.teams.delete(team.id)
-        await tx.audit.record(swap.id, who.telegram_id, "team removed", team.name)
+        await tx.audit.record(swap.id, who.telegram_id, "team_removed", team=team.name)
         await mail.send(who.telegram_id, "organiser/team_removed", team=team.name, title=swap.title)
 
     @act
@@ -596,5 +593,5 @@ class Organising:
             raise Refusal("organiser/names_fixed")
         stored: object = int(value) if key == "share_names" else value
         await tx.swaps.update_settings(swap.id, **{key: stored})
-        await tx.audit.record(swap.id, who.telegram_id, "setting", f"{key} = {value}")
+        await tx.audit.record(swap.id, who.telegram_id, "setting", name=key, value=value)
         await self._show_settings(tx, mail, who, swap)

@@ -191,10 +191,10 @@ class Phases:
         await tx.audit.record(
             swap.id,
             by,
-            "transition",
-            f"{swap.phase.value} -> {target.value}"
-            + (f" forced, missing {', '.join(m.what for m in missing)}" if missing else "")
-            + (" (automatic, at its deadline)" if automatic else ""),
+            "transition" + ("_forced" if missing else "") + ("_automatic" if automatic else ""),
+            before=swap.phase.value,
+            after=target.value,
+            missing=", ".join(m.what for m in missing),
         )
         log.info(
             "Swap %d moved from %s to %s (round %d)%s%s",
@@ -585,7 +585,7 @@ class Phases:
             swap.id, swap.phase, target, who.telegram_id, forced=False, missing=[]
         )
         await tx.audit.record(
-            swap.id, who.telegram_id, "reopen", f"{swap.phase.value} -> {target.value}"
+            swap.id, who.telegram_id, "reopen", before=swap.phase.value, after=target.value
         )
         log.info("Swap %d reopened: back from %s to %s", swap.id, swap.phase.value, target.value)
         count = 0

@@ -269,9 +269,7 @@ class Privacy:
         for membership in leaving:
             # Who withdrew is not recorded: only that someone did.
             count = sum(c.swap_id == membership.swap_id for c in items)
-            await tx.audit.record(
-                membership.swap_id, None, "withdrawal", f"{count} contributions deleted"
-            )
+            await tx.audit.record(membership.swap_id, None, "withdrawal", count=count)
         log.info(
             "Someone withdrew from %d swap(s), with %d contributions", len(leaving), len(items)
         )

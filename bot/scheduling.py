@@ -88,7 +88,7 @@ class Scheduling:
             what = self._what(words[1:])
             if not await tx.schedule.clear(swap.id, what):
                 raise Refusal("schedule/nothing_to_clear", what=self._name(what))
-            await tx.audit.record(swap.id, who.telegram_id, "schedule", f"{what} cleared")
+            await tx.audit.record(swap.id, who.telegram_id, "schedule_cleared", what=what)
             await mail.send(who.telegram_id, "schedule/cleared", what=self._name(what))
         else:
             if first == "workshop":
@@ -107,7 +107,11 @@ class Scheduling:
                 raise Refusal("schedule/phase_over", what=self._name(what))
             await tx.schedule.set(swap.id, entry, who.telegram_id)
             await tx.audit.record(
-                swap.id, who.telegram_id, "schedule", f"{what} {local}{' auto' if auto else ''}"
+                swap.id,
+                who.telegram_id,
+                "schedule_set_auto" if auto else "schedule_set",
+                what=what,
+                time=str(local),
             )
             # Reminders whose time has already passed when the deadline is set
             # are not sent: they would arrive as if late.
@@ -172,7 +176,7 @@ class Scheduling:
         except Unclear as unclear:
             raise Refusal(f"schedule/bad_{unclear.reason}") from None
         await tx.swaps.update_settings(swap.id, **{key: value})
-        await tx.audit.record(swap.id, who.telegram_id, "setting", f"{key} = {value}")
+        await tx.audit.record(swap.id, who.telegram_id, "setting", name=key, value=value)
         changed = await tx.swaps.get(swap.id)
         assert changed is not None
         # Reminders the new times put in the past are not sent late.
@@ -295,7 +299,7 @@ class Scheduling:
         for chat in people:
             await bulk.send(chat, "announce/message", title=swap.title, text=found[1])
         await tx.schedule.mark_announced(announcement)
-        await tx.audit.record(swap.id, who.telegram_id, "announcement", f"to {len(people)} people")
+        await tx.audit.record(swap.id, who.telegram_id, "announcement", count=len(people))
         log.info("An announcement went to %d people in swap %d", len(people), swap.id)
         await mail.send(who.telegram_id, "announce/sent", count=len(people), title=swap.title)
 

@@ -5,6 +5,7 @@ the report, and may comment before it is final).
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
@@ -15,6 +16,14 @@ from bot.text import Html, markdown_to_telegram
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
+
+
+class _Leave(dict):
+    """An event's details; one its words name but it lacks shows as a placeholder."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
 
 MEMBER_CHECK_DAYS = (1, 60)
 
@@ -37,7 +46,7 @@ class Trail:
             raise Refusal("trail/share_not_organiser", id=other)
         if other == swap.created_by or not await tx.shares.add(swap.id, other, who.telegram_id):
             raise Refusal("trail/share_already", title=swap.title)
-        await tx.audit.record(swap.id, who.telegram_id, "co-organiser added", str(other))
+        await tx.audit.record(swap.id, who.telegram_id, "co_organiser", id=other)
         await mail.send(who.telegram_id, "trail/shared", title=swap.title)
         await mail.send(other, "trail/shared_with_you", title=swap.title, name=who.name)
 
@@ -46,6 +55,7 @@ class Trail:
         """The trail of the current swap: who did what, and when."""
         swap = await self.core.current_swap(tx, who)
         lines = []
+        events = self.core.prompts.table("trail/events")
         for event in await tx.audit.of_swap(swap.id):
             by = event["by_telegram_id"]
             actor = (
@@ -60,8 +70,7 @@ class Trail:
                     "trail/audit_line",
                     at=self.core.local_time(event["at"]),
                     actor=actor,
-                    event=event["event"],
-                    detail=event["detail"],
+                    event=self._event(events, event["event"], event["detail"]),
                 )
             )
         await mail.send(
@@ -70,6 +79,18 @@ class Trail:
             title=swap.title,
             lines=Html("\n".join(lines)) if lines else self.core.html("trail/audit_empty"),
         )
+
+    @staticmethod
+    def _event(events: dict[str, str], key: str, detail: str) -> str:
+        """An audit event in words (``prompts/trail/events.md``). A row from
+        before the events had keys holds its words already: shown as they are."""
+        try:
+            details = json.loads(detail) if detail else {}
+        except ValueError:
+            details = None
+        if key not in events or not isinstance(details, dict):
+            return events["as_stored"].format(event=key, detail=detail)
+        return events[key].format_map(_Leave(details))
 
     @act
     async def member_check(self, tx: Tx, mail: Mail, who: Who, words: list[str]) -> None:
@@ -105,10 +126,7 @@ class Trail:
                 )
                 count += 1
         await tx.audit.record(
-            swap.id,
-            who.telegram_id,
-            "member check",
-            f"sent to {count} people, comments until {until:%Y-%m-%d %H:%M}",
+            swap.id, who.telegram_id, "member_check", count=count, until=f"{until:%Y-%m-%d %H:%M}"
         )
         log.info("Member check of swap %d sent to %d people", swap.id, count)
         await mail.send(

@@ -3,17 +3,22 @@ besides its creator, and the comments of the member check."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from storage.store import Store
 
 
 class AuditStore(Store):
-    async def record(self, swap_id: int | None, by: int | None, event: str, detail: str) -> None:
-        """Note an event; ``detail`` must never name or identify a participant."""
+    async def record(self, swap_id: int | None, by: int | None, event: str, **details: Any) -> None:
+        """Note an event: its key in ``prompts/trail/events.md`` and the values
+        its words take, kept as JSON. No detail may name or identify a participant.
+
+        (Rows from before the keys hold an event's words and a detail in words.)
+        """
         await self._run(
             "INSERT INTO audit (swap_id, by_telegram_id, event, detail, at) VALUES (?, ?, ?, ?, ?)",
-            (swap_id, by, event, detail, self.now),
+            (swap_id, by, event, json.dumps(details, sort_keys=True), self.now),
         )
 
     async def of_swap(self, swap_id: int, limit: int = 200) -> list[dict[str, Any]]:

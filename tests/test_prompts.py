@@ -521,3 +521,42 @@ def test_the_sheet_keeps_the_fingerprint_people_agreed_to(prompts: Prompts):
     a prompt of its own changed no word of either, so every consent given
     before still counts. Change this value only with the sheet's words."""
     assert sheet_version(prompts) == "6f62a9ff81c6"
+
+
+def test_every_audit_event_has_its_words(prompts: Prompts):
+    """Each key the code records in the audit is in prompts/trail/events.md,
+    and its words take only the details recorded with it."""
+    events = prompts.table("trail/events")
+    recorded: dict[str, set[str]] = {}
+    for path in Path("bot").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "record"
+                and isinstance(node.func.value, ast.Attribute)
+                and node.func.value.attr == "audit"
+            ):
+                continue
+            given = {k.arg for k in node.keywords if k.arg}
+            key = node.args[2]
+            if isinstance(key, ast.Constant):
+                keys = [key.value]
+            elif isinstance(key, ast.IfExp):  # "schedule_set_auto" if auto else ...
+                keys = [key.body.value, key.orelse.value]  # type: ignore[attr-defined]
+            elif isinstance(key, ast.JoinedStr):  # f"group_lost_{reason}"
+                keys = [f"group_lost_{reason}" for reason in ("removed", "no_rights")]
+            else:  # "transition" + "_forced" + "_automatic", as they apply
+                assert isinstance(key, ast.BinOp), ast.dump(key)
+                keys = [
+                    f"transition{forced}{automatic}"
+                    for forced in ("", "_forced")
+                    for automatic in ("", "_automatic")
+                ]
+            for name in keys:
+                recorded[name] = given
+    assert len(recorded) >= 20, sorted(recorded)
+    for key, given in recorded.items():
+        assert key in events, key
+        named = {name for _, name, _, _ in string.Formatter().parse(events[key]) if name}
+        assert named <= given, (key, named - given)

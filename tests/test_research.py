@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.bot import ORGANISER_ID, RunningBot, rows, run_cli
+from tests.support.bot import ORGANISER_ID, RunningBot, execute, rows, run_cli
 from tests.support.swapflow import DILEMMAS, advance, set_up, withdraw, write_and_confirm
 
 HOSTILE = (
@@ -268,8 +268,18 @@ async def test_co_organisers_and_the_audit(standin, organiser, tmp_path):
             "withdrawal",
         ):
             assert event in audit.text, event
-        assert f"organiser {OTHER_ORGANISER} · transition" in audit.text
+        assert f"organiser {OTHER_ORGANISER} · transition, setup → dilemma" in audit.text
+        assert "withdrawal, contributions deleted: 0" in audit.text
         assert member.first_name not in audit.text and str(member.id) not in audit.text
+        # An event recorded before events had keys shows in the words it was stored with.
+        await execute(
+            bot,
+            "INSERT INTO audit (swap_id, by_telegram_id, event, detail, at)"
+            " SELECT swap_id, NULL, 'group linked', 'by the lead of North', at FROM audit LIMIT 1",
+        )
+        await organiser.send("/audit")
+        audit = await organiser.expect("Audit of Shared swap")
+        assert "group linked: by the lead of North" in audit.text
     finally:
         await bot.stop()
 
