@@ -336,7 +336,7 @@ async def main() -> None:
         )
         rows.append(
             (
-                "messages per join (sheet, button removal, receipt)",
+                "messages per join (the sheet, then I agree edits it into the receipt)",
                 f"{ours_cpu['messages_per_join']:.1f}",
                 "sheet and receipt",
             )

@@ -21,6 +21,7 @@ anyway while the bot is running is started again.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import html
 import json
 import logging
@@ -139,6 +140,17 @@ class Pacer:
         chat_wait = 0.0 if len(sent) < limit else sent[-limit] + span - now
         return max(chat_wait, self.overall_wait(now))
 
+    def restamp(self, chat_id: int, taken: float, now: float) -> None:
+        """A send that took its place at ``taken`` is made only ``now``: count
+        it from now. Telegram counts a message when it arrives, so a send held
+        up in between (a busy moment of the process) must not let the next
+        second's sends crowd in behind it. A place taken once and restamped
+        already (a second call for the same message) is counted anew."""
+        for sent in (self._overall, self._chats.setdefault(chat_id, deque())):
+            with suppress(ValueError):
+                sent.remove(taken)
+            bisect.insort(sent, now)
+
     def take(self, chat_id: int | None, now: float) -> None:
         """Count a message sent now (to a chat, or an API call with none)."""
         self._overall.append(now)
@@ -156,15 +168,21 @@ class Pacer:
 # typed call for: the calls the worker makes untyped (see ``Delivery._api``).
 _TYPED_CALL_EXISTS = r"Please use 'Bot\.(sendMessage|editMessageText|editMessageReplyMarkup)'"
 
-# The delivery worker's calls carry this, so the rate limiter knows they have
-# already taken their place in the windows.
-PACED = "paced by the delivery worker"
+
+@dataclass(frozen=True)
+class Paced:
+    """What the worker's calls carry for the rate limiter: the place the send
+    took in the windows (its chat, and when), to be counted from when it is made."""
+
+    chat_id: int
+    taken: float
 
 
 class PacedRateLimiter(AIORateLimiter):
     """Every call the bot makes counted in the ``Pacer``'s windows.
 
-    The worker's sends have taken their place before they start (``PACED``). Any
+    The worker's sends have taken their place before they start (``Paced``),
+    and are counted again from the moment they are made. Any
     other call (a handler answering a button press) waits only for the overall
     window, never for a chat's: updates are handled one at a time, and one
     person's chat must not hold up everyone else. A 429 is not retried here: it
@@ -184,7 +202,9 @@ class PacedRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: Any,
     ) -> Any:
-        if rate_limit_args != PACED:
+        if isinstance(rate_limit_args, Paced):
+            self.pacer.restamp(rate_limit_args.chat_id, rate_limit_args.taken, time.monotonic())
+        else:
             # Time fills the window up again, not an event: sleeping is the wait.
             while (wait := self.pacer.overall_wait(time.monotonic())) > 0:  # noqa: ASYNC110
                 await asyncio.sleep(wait)
@@ -382,8 +402,10 @@ class Delivery:
             if wait > 0:
                 soonest = min(soonest, wait)
                 continue
-            self.pacer.take(row["chat_id"], time.monotonic())
-            self._inflight[row["chat_id"]] = asyncio.create_task(self._send(dict(row)))
+            taken = time.monotonic()
+            self.pacer.take(row["chat_id"], taken)
+            paced = Paced(row["chat_id"], taken)
+            self._inflight[row["chat_id"]] = asyncio.create_task(self._send(dict(row), paced))
             started += 1
         self._all_started = (
             not excluded
@@ -403,11 +425,11 @@ class Delivery:
         if not self._all_started:
             self._wake.set()
 
-    async def _send(self, row: dict) -> None:
+    async def _send(self, row: dict, paced: Paced) -> None:
         """Send one row and write down the outcome; never raises."""
         recorded = False
         try:
-            recorded = await self._attempt(row)
+            recorded = await self._attempt(row, paced)
         except Exception:
             # Writing down a refusal or a retry failed: the row stays pending and
             # goes again later, which is safe, as Telegram did not accept it.
@@ -422,12 +444,12 @@ class Delivery:
         need = self._round_trip * self.pacer.limits.overall_per_second
         return 1 if need <= 1.5 else min(self.max_window, math.ceil(need))
 
-    async def _attempt(self, row: dict) -> bool:
+    async def _attempt(self, row: dict, paced: Paced) -> bool:
         """Send a row; True if Telegram took it and that is written down."""
         chat_id = row["chat_id"]
         started = time.monotonic()
         try:
-            message_id = await self._call(row)
+            message_id = await self._call(row, paced)
             took = time.monotonic() - started
             self._round_trip = (
                 took if self._round_trip is None else 0.8 * self._round_trip + 0.2 * took
@@ -460,7 +482,7 @@ class Delivery:
                 await self._unreachable(chat_id, str(exc), reason="no_rights")
             elif "parse entities" in text:
                 log.error("Telegram could not parse outbox message %s: %s", row["id"], exc)
-                await self._resend_plain(row)
+                await self._resend_plain(row, paced)
             else:
                 log.error("Telegram refused outbox message %s: %s", row["id"], exc)
                 async with self.db.transaction() as tx:
@@ -475,7 +497,7 @@ class Delivery:
             return await self._record(row, message_id)
         return False
 
-    async def _call(self, row: dict, *, plain: bool = False) -> int:
+    async def _call(self, row: dict, paced: Paced, *, plain: bool = False) -> int:
         """Send a row as HTML, or as plain text with ``plain``; return Telegram's message id.
 
         Plain or not, the message keeps its buttons and its file: only the
@@ -485,7 +507,7 @@ class Delivery:
         parse_mode = None if plain else ParseMode.HTML.value
         markup = row["reply_markup"] or None  # JSON, as Telegram takes it
         if row["edit_message_id"] is not None:
-            edited = await self._edit(row, text, parse_mode, markup)
+            edited = await self._edit(row, paced, text, parse_mode, markup)
             if edited is not None:
                 return edited
             if not text:
@@ -499,11 +521,12 @@ class Delivery:
                 reply_markup=InlineKeyboardMarkup.de_json(json.loads(markup), self.bot)
                 if markup
                 else None,
-                rate_limit_args=PACED,
+                rate_limit_args=paced,
             )
             return message.message_id
         answer = await self._api(
             "sendMessage",
+            paced,
             chat_id=row["chat_id"],
             text=text,
             parse_mode=parse_mode,
@@ -511,7 +534,7 @@ class Delivery:
         )
         return int(answer["message_id"])
 
-    async def _api(self, endpoint: str, **params: Any) -> Any:
+    async def _api(self, endpoint: str, paced: Paced, **params: Any) -> Any:
         """A Bot API call made with a row as the outbox keeps it: the buttons
         already JSON, and of Telegram's answer only the message id read.
 
@@ -523,10 +546,10 @@ class Delivery:
         see ``__init__``.)
         """
         given = {key: value for key, value in params.items() if value is not None}
-        return await self.bot.do_api_request(endpoint, given, rate_limit_args=PACED)
+        return await self.bot.do_api_request(endpoint, given, rate_limit_args=paced)
 
     async def _edit(
-        self, row: dict, text: str, parse_mode: str | None, markup: str | None
+        self, row: dict, paced: Paced, text: str, parse_mode: str | None, markup: str | None
     ) -> int | None:
         """Edit a message already sent; None if it can no longer be edited.
 
@@ -539,6 +562,7 @@ class Delivery:
             if text:
                 await self._api(
                     "editMessageText",
+                    paced,
                     chat_id=chat_id,
                     message_id=message_id,
                     text=text,
@@ -547,7 +571,9 @@ class Delivery:
                 )
             else:
                 # Without reply_markup: the buttons go.
-                await self._api("editMessageReplyMarkup", chat_id=chat_id, message_id=message_id)
+                await self._api(
+                    "editMessageReplyMarkup", paced, chat_id=chat_id, message_id=message_id
+                )
         except BadRequest as exc:
             reason = str(exc).lower()
             if "not modified" in reason:
@@ -558,10 +584,10 @@ class Delivery:
             raise
         return message_id
 
-    async def _resend_plain(self, row: dict) -> None:
+    async def _resend_plain(self, row: dict, paced: Paced) -> None:
         """Send a message Telegram could not parse once more, as plain text."""
         try:
-            message_id = await self._call(row, plain=True)
+            message_id = await self._call(row, paced, plain=True)
         except TelegramError as exc:
             await self._later(row, 5.0, str(exc))
             return

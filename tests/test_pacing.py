@@ -1,0 +1,38 @@
+"""The Pacer's windows count a send from when it is made: Telegram counts a
+message when it arrives, so a send held up after it took its place must not
+let the sends after it crowd into the same second."""
+
+from __future__ import annotations
+
+from bot.delivery import Limits, Pacer
+
+CHAT = 4242
+
+
+def test_a_send_made_late_is_counted_from_when_it_was_made():
+    pacer = Pacer(Limits(chat_per_window=1))  # one in any 3 s, a quarter second to spare
+    pacer.take(CHAT, 0.0)
+    assert pacer.wait_for(CHAT, 3.0) == 0.25
+    # It was held up, and only made at 1.0.
+    pacer.restamp(CHAT, 0.0, 1.0)
+    assert pacer.wait_for(CHAT, 3.0) == 1.25
+    assert pacer.wait_for(CHAT, 4.25) == 0.0
+
+
+def test_a_late_send_keeps_the_overall_second_full_until_a_second_after_it():
+    pacer = Pacer(Limits())
+    for n in range(28):
+        pacer.take(n, n / 100)  # 28 sends in the first 0.28 s
+    assert pacer.overall_wait(1.0) == 0.0  # the first has left the second
+    pacer.restamp(0, 0.0, 0.5)  # ...had it not been made at 0.5
+    assert pacer.overall_wait(1.0) > 0.0
+    assert pacer.overall_wait(1.5) == 0.0
+
+
+def test_a_second_call_for_the_same_message_counts_as_another():
+    pacer = Pacer(Limits(chat_per_window=2))
+    pacer.take(CHAT, 0.0)
+    pacer.restamp(CHAT, 0.0, 0.1)  # the call, made
+    pacer.restamp(CHAT, 0.0, 0.2)  # refused unparsed, sent again as plain text
+    # Two calls in the window of two: the next waits for the first to leave it.
+    assert pacer.wait_for(CHAT, 0.4) == 0.1 + 3.25 - 0.4
