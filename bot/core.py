@@ -196,7 +196,9 @@ def sheet_version(prompts: Prompts) -> str:
     the sheet's words change, so does this, and people are asked again.
 
     It covers the sheet and the question under it (which says what declining
-    keeps), exactly as shown: the words of each, a paragraph apart.
+    keeps), as a joining person is shown them: the words of each, a paragraph
+    apart. (Someone asked again after a change sees the sheet with a question
+    of its own, ``join/sheet_changed``.)
     """
     sheet = below(
         prompts.html("join/information_sheet", team="", role="", swap=""),

@@ -64,11 +64,13 @@ class OutboxStore(Store):
 
     async def move_chat(self, old: int, new: int) -> int:
         """Messages still owed to a group that became a supergroup go to its new id."""
-        return await self._count(
+        count = await self._count(
             "UPDATE outbox SET chat_id = ?, not_before = 0 WHERE chat_id = ?"
             " AND status = 'pending'",
             (new, old),
         )
+        self.added += count  # owed anew: the worker looks at once
+        return count
 
     async def forget_chat(self, chat_id: int) -> None:
         """Delete every message to a chat, sent or not: previews, receipts and
@@ -138,8 +140,14 @@ class OutboxStore(Store):
         )
 
     async def fail_chat(self, chat_id: int, error: str) -> int:
-        """Give up on every pending message to a chat that refuses them."""
-        return await self._count(
+        """Give up on every pending message to a chat that refuses them. One to
+        be forgotten once sent (to someone who keeps no record with us) is
+        forgotten now: kept, its words and times could tie them to a decline."""
+        forgotten = await self._count(
+            "DELETE FROM outbox WHERE chat_id = ? AND status = 'pending' AND forget_when_sent",
+            (chat_id,),
+        )
+        return forgotten + await self._count(
             "UPDATE outbox SET status = 'failed', error = ?, attempts = attempts + 1"
             " WHERE chat_id = ? AND status = 'pending'",
             ("unreachable: " + error, chat_id),
@@ -156,6 +164,9 @@ class OutboxStore(Store):
         return count
 
     async def fail(self, outbox_id: int, error: str) -> None:
+        """Give up on a message Telegram refused; one to be forgotten once sent
+        is forgotten now (see ``fail_chat``)."""
+        await self._run("DELETE FROM outbox WHERE id = ? AND forget_when_sent", (outbox_id,))
         await self._run(
             "UPDATE outbox SET status = 'failed', error = ?, attempts = attempts + 1 WHERE id = ?",
             (error, outbox_id),

@@ -36,3 +36,17 @@ def test_a_second_call_for_the_same_message_counts_as_another():
     pacer.restamp(CHAT, 0.0, 0.2)  # refused unparsed, sent again as plain text
     # Two calls in the window of two: the next waits for the first to leave it.
     assert pacer.wait_for(CHAT, 0.4) == 0.1 + 3.25 - 0.4
+
+
+def test_a_restamped_send_is_counted_once():
+    pacer = Pacer(Limits(chat_per_window=2))
+    pacer.take(CHAT, 0.0)
+    pacer.restamp(CHAT, 0.0, 0.1)
+    # One message in the chat's window of two, and one in the overall second.
+    assert pacer.wait_for(CHAT, 0.2) == 0.0
+    pacer.take(CHAT, 0.2)
+    assert pacer.wait_for(CHAT, 0.3) == 0.1 + 3.25 - 0.3
+    overall = Pacer(Limits(overall_per_second=2))
+    overall.take(1, 0.0)
+    overall.restamp(1, 0.0, 0.1)
+    assert overall.overall_wait(0.2) == 0.0

@@ -141,6 +141,28 @@ async def test_someone_who_declines_leaves_no_trace_of_their_chat(bot, standin, 
     assert await rows(bot, "SELECT COUNT(*) FROM consents WHERE decision = 'declined'") == [(1,)]
 
 
+async def test_someone_who_declines_and_blocks_the_bot_at_once_leaves_no_trace(
+    bot, standin, organiser
+):
+    """The answer to their decline (the sheet, edited) cannot reach them: it is
+    forgotten, not kept as a failed message holding the team and a time."""
+    tokens = await create_swap(organiser, "Swap", ["North", "South"])
+    visitor = standin.user(first_name="Dora")
+    await visitor.send(f"/start {tokens['North']['member']}")
+    await visitor.expect(lambda m: "Decline" in m.button_labels())
+    await visitor.press("Decline")
+    standin.block(visitor)
+    await standin.wait_for(
+        lambda: any(
+            method == "editMessageText" and str(params.get("chat_id")) == str(visitor.id)
+            for method, params in standin.calls
+        )
+    )
+    await wait_drained(bot)
+    assert await rows(bot, "SELECT COUNT(*) FROM outbox WHERE chat_id = ?", visitor.id) == [(0,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM consents WHERE decision = 'declined'") == [(1,)]
+
+
 async def test_a_person_in_two_swaps_chooses_where_to_act_and_what_to_leave(
     bot, standin, organiser
 ):
