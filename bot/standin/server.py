@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import random
@@ -88,6 +89,10 @@ CHAT_ACTIONS = frozenset(
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 DOCUMENT_LIMIT = 50 * 1024 * 1024
+
+# When the request being handled arrives, as Telegram would count it (set only
+# when the stand-in adds a round trip; see ``_handle``).
+_ARRIVAL: contextvars.ContextVar[float | None] = contextvars.ContextVar("arrival", default=None)
 
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
@@ -671,6 +676,11 @@ class BotAPIStandIn:
 
     async def _handle(self, request: web.Request) -> web.Response:
         if self.latency and request.match_info.get("method", "").lower() != "getupdates":
+            # Telegram counts a message when it arrives: the end of its trip,
+            # reckoned from when it reached us, not from whenever this process
+            # next gets round to it (a busy moment here would otherwise count
+            # a row of requests at once, a burst nobody sent).
+            _ARRIVAL.set(self._clock() + self.latency)
             await asyncio.sleep(self.latency)
         if request.match_info["token"] != self.token:
             return web.json_response(ApiError(401, "Unauthorized").body(), status=401)
@@ -920,7 +930,7 @@ class BotAPIStandIn:
         """Refuse with 429 (and record it) when the bot exceeds a flood limit."""
         if not self.enforce_limits:
             return
-        now = self._clock()
+        now = _ARRIVAL.get() or self._clock()
         retry_after = self._flood.acquire(chat_id, now, counts_globally)
         if retry_after:
             self.limit_violations.append(LimitViolation(method, chat_id, now, retry_after))
