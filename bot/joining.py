@@ -81,7 +81,12 @@ class Joining:
             )
         if await self._lead_taken(tx, mail, invite, team, swap, who):
             return
-        await tx.conversations.set(who.telegram_id, Waiting.PENDING_JOIN, invite_id=invite.id)
+        await tx.conversations.set(
+            who.telegram_id,
+            Waiting.PENDING_JOIN,
+            invite_id=invite.id,
+            sheet=self.core.sheet_version,  # what they are shown is what they agree to
+        )
         await mail.send_html(
             who.telegram_id,
             below(self._sheet(invite, team, swap), core.html("join/agree_or_decline")),
@@ -126,6 +131,10 @@ class Joining:
             or conversation.data.get("invite_id") != invite_id
         ):
             raise Refusal("errors/stale_button")
+        if conversation.data.get("sheet", self.core.sheet_version) != self.core.sheet_version:
+            # The sheet's words changed (a new version of the bot) since it was
+            # shown: an answer to the old words is not consent to the new ones.
+            raise Refusal("join/sheet_changed_while_reading")
         invite = await tx.invites.get(invite_id)
         if invite is None or invite.revoked:
             raise Refusal("join/revoked_token")

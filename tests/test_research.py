@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.bot import ORGANISER_ID, RunningBot, execute, rows, run_cli
-from tests.support.swapflow import DILEMMAS, advance, set_up, withdraw, write_and_confirm
+from tests.support.swapflow import (
+    DILEMMAS,
+    advance,
+    create_swap,
+    join,
+    set_up,
+    withdraw,
+    write_and_confirm,
+)
 
 HOSTILE = (
     '<img src="https://tracker.example/x.png"> [click](javascript:alert(1)) '
@@ -164,6 +172,33 @@ async def test_after_withdrawal_none_of_the_words_remain_anywhere(bot, standin, 
         " (text LIKE '%tracker.example%' OR CAST(document AS TEXT)"
         " LIKE '%tracker.example%')",
     ) == [(0,)]
+
+
+async def test_an_answer_to_a_sheet_that_changed_meanwhile_is_not_consent(
+    bot, standin, organiser, tmp_path
+):
+    tokens = await create_swap(organiser, "Consent swap", ["North", "South"])
+    vera = standin.user(first_name="Vera")
+    await vera.send(f"/start {tokens['North']['member']}")
+    await vera.expect(lambda m: "I agree" in " ".join(m.button_labels()))
+    # A new version of the bot, with new words in the sheet, while she reads.
+    mine = tmp_path / "prompts"
+    shutil.copytree(str(resources.files("prompts")), mine)
+    sheet = mine / "join" / "information_sheet.md"
+    sheet.write_text(sheet.read_text() + "\n\nNew: your words may be quoted in a book.\n")
+    await bot.stop()
+    bot.prompts_dir = str(mine)
+    await bot.start()
+    await vera.press("I agree")
+    await vera.expect("changed since I showed it")
+    assert await rows(bot, "SELECT COUNT(*) FROM consents") == [(0,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM people") == [(0,)]
+    # Opening the link again shows the new words; agreeing to them counts.
+    await join(vera, tokens["North"]["member"])
+    assert "quoted in a book" in vera.texts[-1].text
+    assert await rows(bot, "SELECT sheet_version FROM consents WHERE decision = 'agreed'") == [
+        (bot.services.core.sheet_version,)
+    ]
 
 
 async def test_a_changed_information_sheet_is_agreed_again_or_withdraws(
