@@ -4,11 +4,8 @@ database, pointed at the stand-in, as its own process."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -53,23 +50,3 @@ async def start(
 async def polling(standin: BotAPIStandIn) -> None:
     """Until the process started has asked for updates: it is up."""
     await standin.wait_for(lambda: any(m == "getUpdates" for m, _ in standin.calls), timeout=60)
-
-
-@contextmanager
-def telegram_time() -> Iterator[None]:
-    """While it lasts, this process's garbage collector does not run.
-
-    The stand-in is Telegram's servers, and counts a message when its simulated
-    round trip ends. A collection in this process (which also plays the people,
-    and keeps every message they were sent) would hold back every request
-    finishing its round trip in that moment, then count them all at once: a
-    burst the bot never sent, refused with 429. Measured with 300 people at
-    100 ms a call, in a benchmark's first run at that latency: one message
-    refused in each of five runs; with collections held off, none in four.
-    """
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
