@@ -174,6 +174,18 @@ async def test_after_withdrawal_none_of_the_words_remain_anywhere(bot, standin, 
     ) == [(0,)]
 
 
+async def restart_with_a_changed_sheet(bot: RunningBot, tmp_path: Path) -> None:
+    """A new version of the bot, whose information sheet has a new paragraph
+    ("your words may be quoted in a book")."""
+    mine = tmp_path / "prompts"
+    shutil.copytree(str(resources.files("prompts")), mine)
+    sheet = mine / "join" / "information_sheet.md"
+    sheet.write_text(sheet.read_text() + "\n\nNew: your words may be quoted in a book.\n")
+    await bot.stop()
+    bot.prompts_dir = str(mine)
+    await bot.start()
+
+
 async def test_an_answer_to_a_sheet_that_changed_meanwhile_is_not_consent(
     bot, standin, organiser, tmp_path
 ):
@@ -182,13 +194,7 @@ async def test_an_answer_to_a_sheet_that_changed_meanwhile_is_not_consent(
     await vera.send(f"/start {tokens['North']['member']}")
     await vera.expect(lambda m: "I agree" in " ".join(m.button_labels()))
     # A new version of the bot, with new words in the sheet, while she reads.
-    mine = tmp_path / "prompts"
-    shutil.copytree(str(resources.files("prompts")), mine)
-    sheet = mine / "join" / "information_sheet.md"
-    sheet.write_text(sheet.read_text() + "\n\nNew: your words may be quoted in a book.\n")
-    await bot.stop()
-    bot.prompts_dir = str(mine)
-    await bot.start()
+    await restart_with_a_changed_sheet(bot, tmp_path)
     await vera.press("I agree")
     await vera.expect("changed since I showed it")
     assert await rows(bot, "SELECT COUNT(*) FROM consents") == [(0,)]
@@ -207,13 +213,7 @@ async def test_a_changed_information_sheet_is_agreed_again_or_withdraws(
     people = await set_up(standin, organiser, "Consent swap", ["North", "South"])
     await advance(organiser)
     await write_and_confirm(people["North", "member"], "A first candidate.", "/propose")
-    mine = tmp_path / "prompts"
-    shutil.copytree(str(resources.files("prompts")), mine)
-    sheet = mine / "join" / "information_sheet.md"
-    sheet.write_text(sheet.read_text() + "\n\nNew: your words may be quoted in a book.\n")
-    await bot.stop()
-    bot.prompts_dir = str(mine)
-    await bot.start()
+    await restart_with_a_changed_sheet(bot, tmp_path)
     member, lead = people["North", "member"], people["North", "lead"]
     await member.send("A second candidate, after the change.")
     asked = await member.expect(lambda m: "I agree" in m.button_labels())
