@@ -131,14 +131,20 @@ async def test_joining_is_the_information_sheet_edited_into_the_receipt(standin,
         await bot.stop()
 
 
+async def join_south_late(standin):
+    """Sol joins South, with the link the organiser was given, once the swap runs."""
+    organiser = standin.get_user(ORGANISER_ID)
+    south = next(m for m in organiser.texts if "Team South added" in m.text)
+    sol = standin.user(first_name="Sol")
+    await join(sol, links_in(south.text)["member"])
+    return sol
+
+
 async def test_someone_joining_during_a_workshop_finds_its_opening_in_the_receipt(
     standin, in_workshop_2
 ):
     bot, _ = in_workshop_2
-    organiser = standin.get_user(ORGANISER_ID)
-    south = next(m for m in organiser.texts if "Team South added" in m.text)
-    person = standin.user(first_name="Sol")
-    await join(person, links_in(south.text)["member"])
+    person = await join_south_late(standin)
     await wait_drained(bot)
     # The receipt opens workshop 2 for them; no message of its own does.
     [receipt] = [m for m in person.texts if "you have joined" in m.text]
@@ -166,8 +172,5 @@ async def test_the_worker_looks_at_the_outbox_once_a_message_yet_sends_all(stand
     # A late joiner is owed two messages at once: the receipt (an edit of the
     # sheet) and the dilemma their team works on. The first send's end looks
     # again, for the second, at once: not at the worker's idle wake-up.
-    organiser = standin.get_user(ORGANISER_ID)
-    south = next(m for m in organiser.texts if "Team South added" in m.text)
-    sol = standin.user(first_name="Sol")
-    await join(sol, links_in(south.text)["member"])
+    sol = await join_south_late(standin)
     await sol.expect(DILEMMAS["North"][:40], timeout=IDLE_WAIT / 2)

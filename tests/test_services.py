@@ -43,10 +43,15 @@ def services(db):
 
 async def owed(db: Database, chat_id: int) -> list[str]:
     """The texts the outbox owes a chat, oldest first."""
+    return [text for text, _ in await outbox_rows(db, chat_id)]
+
+
+async def outbox_rows(db: Database, chat_id: int) -> list[tuple[str, int | None]]:
+    """(text, message edited or None) the outbox owes a chat, oldest first."""
     async with db.conn.execute(
-        "SELECT text FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
+        "SELECT text, edit_message_id FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
     ) as cur:
-        return [r[0] for r in await cur.fetchall()]
+        return [(r[0], r[1]) for r in await cur.fetchall()]
 
 
 async def count(db: Database, table: str) -> int:
@@ -143,14 +148,6 @@ async def test_withdrawal_deletes_words_and_unsent_messages_quoting_them(service
     assert await count(db, "contributions") == 0
     async with db.read() as tx:
         assert await tx.people.by_telegram_id(member.telegram_id) is None
-
-
-async def outbox_rows(db: Database, chat_id: int) -> list[tuple[str, int | None]]:
-    """(text, message edited or None) the outbox owes a chat, oldest first."""
-    async with db.conn.execute(
-        "SELECT text, edit_message_id FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
-    ) as cur:
-        return [(r[0], r[1]) for r in await cur.fetchall()]
 
 
 async def agreeing(services: Services, db: Database, who: Who) -> list[tuple[str, int | None]]:
