@@ -25,10 +25,10 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.checkup import check
+from bot.cli.checkup import check
+from bot.cli.rehearsal import rehearse
 from bot.config import Settings, SettingsError, load_local_settings, load_settings
-from bot.export import ExportError, export_to_folder
-from bot.rehearsal import rehearse
+from bot.services.export import ExportError, export_to_folder
 from storage.backup import BackupError, backup
 from storage.db import DatabaseUnusable
 from storage.purge import PurgeError, purge

@@ -30,11 +30,11 @@ from telegram.ext import (
 
 from bot.commands import COMMANDS, Audience, group_menu, menu
 from bot.config import Settings
-from bot.delivery import Delivery, Limits, PacedRateLimiter, Pacer
-from bot.limits import PersonLimiter
+from bot.delivery.limits import PersonLimiter
+from bot.delivery.transport import AiohttpRequest
+from bot.delivery.worker import Delivery, Limits, PacedRateLimiter, Pacer
 from bot.services import Services
 from bot.text import Prompts
-from bot.transport import AiohttpRequest
 from handlers import buttons, commands, errors, gate, messages
 from handlers import groups as team_groups
 from storage.db import Database

@@ -72,7 +72,7 @@ class Settings(LocalSettings):
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_listen: str = Field(default="0.0.0.0", alias="WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, alias="WEBHOOK_PORT", ge=1, le=65535)
-    # How the Bot API is called: aiohttp (bot/transport.py), or python-telegram-bot's
+    # How the Bot API is called: aiohttp (bot/delivery/transport.py), or python-telegram-bot's
     # own httpx client, which costs about four times the CPU a call.
     http_client: Literal["aiohttp", "httpx"] = Field(default="aiohttp", alias="HTTP_CLIENT")
 

@@ -1,6 +1,6 @@
 """The dilemma swap procedure as plain rules: phases, roles, guards, allocation.
 
-Nothing here does I/O or knows about Telegram; ``bot.core`` asks these
+Nothing here does I/O or knows about Telegram; ``bot.services.core`` asks these
 functions what is allowed and what is missing, then acts on the answer.
 """
 

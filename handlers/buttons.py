@@ -15,8 +15,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot.core import Who
 from bot.services import Services
+from bot.services.core import Who
 from handlers.common import services, who
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.core import Who
 from bot.services import Services
+from bot.services.core import Who
 
 
 def who(update: Update) -> Who:

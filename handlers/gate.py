@@ -1,5 +1,5 @@
 """Runs before every other handler: skips updates already handled, and holds
-back a person who sends far more than any workshop needs (``bot.limits``).
+back a person who sends far more than any workshop needs (``bot.delivery.limits``).
 
 Telegram delivers again any update the bot did not confirm before it
 stopped. The id of each handled update is recorded in the same transaction
@@ -15,7 +15,7 @@ import time
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.limits import Verdict
+from bot.delivery.limits import Verdict
 from bot.model import ChatStatus
 from handlers.common import services, who
 from storage.db import current_update_id

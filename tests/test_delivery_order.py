@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.delivery import Limits
+from bot.delivery.worker import Limits
 from tests.support.bot import ORGANISER_ID, RunningBot
 from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 

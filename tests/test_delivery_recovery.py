@@ -16,11 +16,11 @@ from collections.abc import Callable
 import aiosqlite
 import pytest
 
-from bot.core import keyboard
+from bot.services.core import keyboard
 from tests.support.bot import rows
 from tests.support.fanout import wait_drained
 
-DELIVERY_LOG = "bot.delivery"
+DELIVERY_LOG = "bot.delivery.worker"
 
 
 async def eventually(predicate: Callable[[], object], what: str, timeout: float = 10.0) -> None:

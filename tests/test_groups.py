@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.delivery import Limits
+from bot.delivery.worker import Limits
 from bot.standin import BotAPIStandIn
 from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, UNPACED, RunningBot, rows
 from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.delivery import IDLE_WAIT
+from bot.delivery.worker import IDLE_WAIT
 from tests.support.bot import ORGANISER_ID, RunningBot, rows
 from tests.support.fanout import wait_drained
 from tests.support.swapflow import (

@@ -4,7 +4,7 @@ let the sends after it crowd into the same second."""
 
 from __future__ import annotations
 
-from bot.delivery import Limits, Pacer
+from bot.delivery.worker import Limits, Pacer
 
 CHAT = 4242
 

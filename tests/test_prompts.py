@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 
 from bot.commands import COMMANDS
-from bot.core import sheet_version
 from bot.model import Kind, Phase, Role
 from bot.procedure import REFLECTION_ROUNDS
+from bot.services.core import sheet_version
 from bot.text import MESSAGE_LIMIT, Prompts, markdown_to_telegram, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
-CODE_FILES = sorted([*(ROOT / "bot").glob("*.py"), *(ROOT / "handlers").glob("*.py")])
+CODE_FILES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").glob("*.py")])
 FOLDERS = (
     "errors",
     "join",
@@ -528,7 +528,7 @@ def test_every_audit_event_has_its_words(prompts: Prompts):
     and its words take only the details recorded with it."""
     events = prompts.table("trail/events")
     recorded: dict[str, set[str]] = {}
-    for path in Path("bot").glob("*.py"):
+    for path in Path("bot").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (
                 isinstance(node, ast.Call)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import MAX_WINDOW
+from bot.delivery.worker import MAX_WINDOW
 from bot.standin import BotAPIStandIn
 from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, rows, start_bot_process
 from tests.support.fanout import (

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core import Who
 from bot.model import Kind, Phase, Role, Status
 from bot.services import Services
+from bot.services.core import Who
 from bot.text import Prompts
 from storage.db import Database
 

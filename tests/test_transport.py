@@ -1,4 +1,4 @@
-"""How the bot calls the Bot API: over aiohttp (``bot/transport.py``), or, with
+"""How the bot calls the Bot API: over aiohttp (``bot/delivery/transport.py``), or, with
 ``HTTP_CLIENT=httpx``, over python-telegram-bot's own httpx client."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from bot.transport import AiohttpRequest
+from bot.delivery.transport import AiohttpRequest
 from tests.support.bot import ORGANISER_ID, TOKEN, RunningBot
 from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 

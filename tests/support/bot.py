@@ -13,7 +13,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.config import Settings
-from bot.delivery import Limits
+from bot.delivery.worker import Limits
 from bot.services import Services
 from bot.standin import BotAPIStandIn
 from storage.db import Database

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.core import sheet_version
 from bot.model import Role
+from bot.services.core import sheet_version
 from bot.standin import BotAPIStandIn, TestUser
 from bot.text import Prompts
 from storage.db import Database

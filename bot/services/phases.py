@@ -12,8 +12,6 @@ import logging
 from typing import Any
 
 from bot import callbacks as cb
-from bot.core import Core, Mail, Refusal, Who, act
-from bot.export import Export
 from bot.model import Contribution, Kind, Membership, Person, Phase, Release, Role, Swap, Team
 from bot.procedure import (
     REFLECTION_ROUNDS,
@@ -27,6 +25,8 @@ from bot.procedure import (
     next_step,
     works_on,
 )
+from bot.services.core import Core, Mail, Refusal, Who, act
+from bot.services.export import Export
 from bot.text import Html
 from storage.tx import Tx
 

@@ -6,7 +6,6 @@ import logging
 import re
 
 from bot import callbacks as cb
-from bot.core import Core, Mail, Refusal, Who, act, below
 from bot.model import (
     ChatStatus,
     Decision,
@@ -17,8 +16,9 @@ from bot.model import (
     Team,
     Waiting,
 )
-from bot.phases import Phases
-from bot.privacy import leave
+from bot.services.core import Core, Mail, Refusal, Who, act, below
+from bot.services.phases import Phases
+from bot.services.privacy import leave
 from bot.text import Html
 from storage.tx import Tx
 

@@ -34,9 +34,9 @@ from typing import Any
 import markdown
 
 from bot.config import LocalSettings
-from bot.core import Core, Mail, Who, act
 from bot.model import Contribution, Kind, Role, Swap
 from bot.procedure import REFLECTION_ROUNDS, phase_of
+from bot.services.core import Core, Mail, Who, act
 from bot.text import Prompts
 from storage.db import Database, DatabaseUnusable
 from storage.tx import Tx

@@ -18,8 +18,8 @@ import logging
 from typing import Any
 
 from bot import callbacks as cb
-from bot.core import Core, Mail, Refusal, Who, act
 from bot.model import Role, Team
+from bot.services.core import Core, Mail, Refusal, Who, act
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)

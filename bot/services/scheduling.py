@@ -23,9 +23,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot import callbacks as cb
-from bot.core import Core, Mail, Refusal, Who, act
 from bot.model import Kind, Phase, Role, Swap
-from bot.phases import Phases
+from bot.services.core import Core, Mail, Refusal, Who, act
+from bot.services.phases import Phases
 from bot.text import Html
 from bot.timetable import (
     DEADLINE_PHASES,

@@ -8,9 +8,9 @@ comes from the command table (``bot.commands``), so a new command shows up in
 from __future__ import annotations
 
 from bot.commands import Audience, offered
-from bot.core import Core, Mail, Who, act
 from bot.model import Phase, Waiting
-from bot.phases import Phases
+from bot.services.core import Core, Mail, Who, act
+from bot.services.phases import Phases
 from bot.text import Html
 from storage.tx import Tx
 

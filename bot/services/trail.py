@@ -9,9 +9,9 @@ import json
 import logging
 from datetime import timedelta
 
-from bot.core import Core, Mail, Refusal, Who, act
-from bot.export import Export
 from bot.model import Phase
+from bot.services.core import Core, Mail, Refusal, Who, act
+from bot.services.export import Export
 from bot.text import Html, markdown_to_telegram
 from storage.tx import Tx
 

@@ -6,7 +6,6 @@ import logging
 import unicodedata
 
 from bot import callbacks as cb
-from bot.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.model import (
     Allocation,
     ChatStatus,
@@ -20,7 +19,8 @@ from bot.model import (
     Team,
     Waiting,
 )
-from bot.privacy import leave
+from bot.services.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
+from bot.services.privacy import leave
 from bot.text import Html
 from storage.tx import Tx
 

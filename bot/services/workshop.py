@@ -12,11 +12,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bot import callbacks as cb
-from bot.core import Buttons, Core, Mail, Member, Refusal, Who, act
 from bot.model import Contribution, Conversation, Kind, Phase, Role, Status, Waiting
-from bot.phases import Phases
-from bot.privacy import drop_adopted
 from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
+from bot.services.core import Buttons, Core, Mail, Member, Refusal, Who, act
+from bot.services.phases import Phases
+from bot.services.privacy import drop_adopted
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)

@@ -7,19 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.core import Core, Mail, Refusal, Who, act
-from bot.export import Export
-from bot.groups import Groups
-from bot.guide import Guide
-from bot.joining import Joining
 from bot.model import Waiting
-from bot.organising import Organising
-from bot.phases import Phases
-from bot.privacy import Privacy
-from bot.scheduling import Scheduling
+from bot.services.core import Core, Mail, Refusal, Who, act
+from bot.services.export import Export
+from bot.services.groups import Groups
+from bot.services.guide import Guide
+from bot.services.joining import Joining
+from bot.services.organising import Organising
+from bot.services.phases import Phases
+from bot.services.privacy import Privacy
+from bot.services.scheduling import Scheduling
+from bot.services.trail import Trail
+from bot.services.workshop import Workshop
 from bot.text import Prompts
-from bot.trail import Trail
-from bot.workshop import Workshop
 from storage.db import Database
 from storage.tx import Tx
 

@@ -28,7 +28,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.config import Settings
-from bot.delivery import Limits
+from bot.delivery.worker import Limits
 from bot.standin import BotAPIStandIn, SentMessage, TestUser
 from storage.db import Database
 

@@ -17,8 +17,8 @@ import json
 import logging
 
 from bot import callbacks as cb
-from bot.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.model import Contribution, Kind, Membership, Person, Status
+from bot.services.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.text import Html
 from storage.tx import Tx
 

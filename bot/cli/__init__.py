@@ -1,0 +1,1 @@
+"""The command line's longer tasks: the configuration check and the rehearsal."""

@@ -1,0 +1,1 @@
+"""Delivery: the outbox drained to Telegram under its limits, over our transport."""
