@@ -333,3 +333,13 @@ def read_table(source: str) -> dict[str, str]:
         if m:
             table[m.group(1)] = m.group(2)
     return table
+
+
+def opening_words(text: str, limit: int = 160) -> str:
+    """The first line of someone's text, shortened at a word to about ``limit``
+    characters: enough to recognise words the reader has just received in full."""
+    first = text.strip().split("\n", 1)[0].strip()
+    if len(first) <= limit and first == text.strip():
+        return first
+    cut = first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + " …"

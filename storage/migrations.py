@@ -299,4 +299,46 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE outbox ADD COLUMN edit_message_id INTEGER
     """,
+    # 8: what each person receives. A message may go without a notification
+    # (``silent``: a phase move notifies each person once, and the rest of what it
+    # owes them follows quietly). A message may be made of blocks, some quoting one
+    # contribution each: withdrawing that contribution takes its block out and the
+    # message is rebuilt from the blocks left (a trigger, as for quotes, so that no
+    # path that deletes words can forget it); when no block that justifies the
+    # message is left (``keeps``), the message is not sent at all. Once sent, its
+    # blocks go like its text (a trigger: no trip more for the delivery worker).
+    """
+    ALTER TABLE outbox ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE outbox_blocks (
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        html TEXT NOT NULL,
+        contribution_id INTEGER REFERENCES contributions(id) ON DELETE CASCADE,
+        keeps INTEGER NOT NULL,
+        PRIMARY KEY (outbox_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX outbox_blocks_contribution ON outbox_blocks(contribution_id)
+        WHERE contribution_id IS NOT NULL;
+    CREATE TRIGGER outbox_blocks_rebuild AFTER DELETE ON outbox_blocks
+    BEGIN
+        DELETE FROM outbox WHERE id = OLD.outbox_id AND status != 'sent' AND NOT EXISTS
+            (SELECT 1 FROM outbox_blocks WHERE outbox_id = OLD.outbox_id AND keeps);
+        UPDATE outbox SET text = (
+            WITH RECURSIVE joined(position, html) AS (
+                SELECT -1, ''
+                UNION ALL
+                SELECT b.position, joined.html || b.html FROM joined JOIN outbox_blocks b
+                    ON b.outbox_id = OLD.outbox_id AND b.position = (
+                        SELECT MIN(position) FROM outbox_blocks
+                        WHERE outbox_id = OLD.outbox_id AND position > joined.position)
+            )
+            SELECT ltrim(html, char(10)) FROM joined ORDER BY position DESC LIMIT 1)
+        WHERE id = OLD.outbox_id AND status != 'sent';
+    END;
+    CREATE TRIGGER outbox_blocks_sent AFTER UPDATE OF status ON outbox
+        WHEN NEW.status = 'sent'
+    BEGIN
+        DELETE FROM outbox_blocks WHERE outbox_id = NEW.id;
+    END
+    """,
 ]

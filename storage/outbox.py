@@ -14,6 +14,8 @@ class OutboxStore(Store):
     def __init__(self, conn: aiosqlite.Connection, now: str) -> None:
         super().__init__(conn, now)
         self.added = 0
+        # Of those, how many notify (a new message not sent ``silent``).
+        self.notifying = 0
         self.chats: set[int] = set()
 
     async def add(
@@ -30,15 +32,23 @@ class OutboxStore(Store):
         forget_when_sent: bool = False,
         not_before: float = 0.0,
         edit_message_id: int | None = None,
+        silent: bool = False,
+        blocks: Iterable[tuple[str, int | None, bool]] = (),
     ) -> int:
         """Owe a message; ``quotes`` are the contributions whose words it carries,
-        so that it is not sent if they are withdrawn first."""
+        so that it is not sent if they are withdrawn first.
+
+        ``blocks`` (its words, the contribution each quotes, whether it alone is
+        worth sending) are what ``text`` was made of: a withdrawal takes a
+        block out and the message is rebuilt without it (migration 8).
+        ``silent`` sends it without a notification."""
         self.added += 1
+        self.notifying += not silent and edit_message_id is None
         self.chats.add(chat_id)
         outbox_id = await self._run(
             "INSERT INTO outbox (chat_id, text, reply_markup, contribution_id, context,"
             " document_name, document, priority, forget_when_sent, not_before, created_at,"
-            " edit_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " edit_message_id, silent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 text,
@@ -52,8 +62,15 @@ class OutboxStore(Store):
                 not_before,
                 self.now,
                 edit_message_id,
+                int(silent),
             ),
         )
+        for position, (html, quoted_id, keeps) in enumerate(blocks):
+            await self._run(
+                "INSERT INTO outbox_blocks (outbox_id, position, html, contribution_id, keeps)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (outbox_id, position, html, quoted_id, int(keeps)),
+            )
         quoted = set(quotes) | ({contribution_id} if contribution_id else set())
         for quoted_id in quoted:
             await self._run(

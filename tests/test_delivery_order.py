@@ -26,13 +26,16 @@ async def test_a_reply_overtakes_phase_material_queued_in_the_same_chat(standin,
         for team in ("North", "South"):
             await write_and_confirm(people[team, "lead"], DILEMMAS[team], "/dilemma")
         await advance(organiser)
+        # Long answers, so that what workshop 3 owes does not fold into one message.
         for n in range(4):
-            await write_and_confirm(people["South", "member"], f"South's answer number {n}.")
+            await write_and_confirm(
+                people["South", "member"], f"South's answer number {n}. " + "Words. " * 450
+            )
         await write_and_confirm(people["South", "lead"], "South's view.", "/response")
         await write_and_confirm(people["North", "lead"], "North's view.", "/response")
         lead = people["North", "lead"]
         lead.skip_all()
-        # Workshop 3 owes North's lead eight messages; the lead asks for help at once.
+        # Workshop 3 owes North's lead six messages; the lead asks for help at once.
         await advance(organiser)
         await lead.send("/help")
         await lead.expect("Reflection, round 1", timeout=20)

@@ -53,8 +53,9 @@ async def test_each_dilemma_reaches_exactly_the_allocated_team(
     await advance(organiser)
     for receiver in teams:
         poser = next(p for p, r in expected.items() if r == receiver)
-        await people[poser, "member"].expect(f"{receiver} as a team to {poser}.")
-        await people[poser, "member"].expect(f"{receiver} answers {poser}.")
+        # Folded into one message: the consolidated response, then the answers.
+        got = await people[poser, "member"].expect(f"{receiver} as a team to {poser}.")
+        assert f"{receiver} answers {poser}." in got.text
         for team in teams:
             if team not in (poser, receiver):  # the author saw their own preview
                 assert not any(

@@ -464,9 +464,8 @@ def test_the_messages_the_product_specifies():
     assert "{messages} messages to {people} people" in preview and "Confirm" in preview
     assert "/advance force" in read("organiser/advance_blocked")
     assert "Team {team} asks you to work on this dilemma" in read("phase/dilemma_for_you")
-    side = read("reflection/side_by_side")
-    assert "What we said about {their_team}'s dilemma" in side
-    assert "What {partner} said about ours" in side
+    assert "What we said about {their_team}'s dilemma" in read("reflection/side_by_side_ours")
+    assert "What {partner} said about ours" in read("reflection/side_by_side_theirs")
     for n in ROUNDS:
         assert "reply to this message" in read(f"reflection/round_{n}").lower()
     assert "That button is no longer active" in read("errors/stale_button")

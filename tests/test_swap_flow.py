@@ -86,22 +86,25 @@ async def test_two_teams_from_newswap_to_closed(bot, standin, organiser):
         north_lead, "North's consolidated view: make it part of results.", "/response"
     )
 
-    # The return: North gets South's consolidated response first, then the answers.
+    # The return: North gets South's consolidated response first, then the answers,
+    # the side by side and round 1, folded into one message that notifies.
     await advance(organiser)
-    consolidated = await north_member.expect("South's consolidated view")
-    first = await north_member.expect("one lead professional")
-    second = await north_member.expect("who they trust")
-    assert consolidated.message_id < first.message_id < second.message_id
-    assert not received(north_member, "own view of who helps")  # replaced by the edit
-    for message in (consolidated, first, second):
-        assert not any(n in message.text for n in names_of(people))
-    await south_lead.expect("North's consolidated view")
-    # Round 1 and the side-by-side message.
-    side = await north_lead.expect(
-        lambda m: "North's consolidated view" in m.text and "South's consolidated view" in m.text
+    returned = await north_member.expect("South's consolidated view")
+    text = returned.text
+    assert (
+        text.index("South's consolidated view")
+        < text.index("one lead professional")
+        < text.index("who they trust")
     )
-    assert side.text.index("North's consolidated") < side.text.index("South's consolidated")
-    round_1 = await north_member.expect(lambda m: "working on" in m.text.lower())
+    assert not returned.silent
+    assert "own view of who helps" not in text  # replaced by the edit
+    assert not any(n in text for n in names_of(people))
+    await south_lead.expect("North's consolidated view")
+    # The side by side: ours in full, theirs by its opening words (it is just above).
+    side = text[text.index("Side by side") :]
+    assert side.index("North's consolidated") < side.index("South's consolidated")
+    assert "working on" in text[text.index("round 1") :].lower()
+    round_1 = returned
 
     # Workshop 3: reply to the round; rounds 2 and 3 come one at a time.
     await north_member.reply(round_1, "We saw our own ownership habit in their question.")

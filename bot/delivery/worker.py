@@ -521,6 +521,7 @@ class Delivery:
                 reply_markup=InlineKeyboardMarkup.de_json(json.loads(markup), self.bot)
                 if markup
                 else None,
+                disable_notification=bool(row["silent"]) or None,
                 rate_limit_args=paced,
             )
             return message.message_id
@@ -531,6 +532,8 @@ class Delivery:
             text=text,
             parse_mode=parse_mode,
             reply_markup=markup,
+            # A phase move notifies each person once; the rest comes quietly.
+            disable_notification=bool(row["silent"]) or None,
         )
         return int(answer["message_id"])
 

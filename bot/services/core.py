@@ -27,6 +27,46 @@ Buttons = list[list[tuple[str, str]]]  # rows of (label, callback data)
 
 
 @dataclass(frozen=True)
+class Block:
+    """Part of a message: its words, the contribution they quote (withdrawn, the
+    block goes and the message is rebuilt without it), and whether the block
+    alone is worth sending (a heading is not)."""
+
+    html: str
+    quotes: int | None = None
+    keeps: bool = True
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One thing owed to a chat, made of blocks; a reply to the message that
+    ends with it carries ``context`` (a reflection round, say)."""
+
+    blocks: tuple[Block, ...]
+    context: dict | None = None
+
+    @staticmethod
+    def of(html: str, quotes: int | None = None, context: dict | None = None) -> Piece:
+        return Piece((Block(html, quotes),), context)
+
+
+class Owed:
+    """What a move owes each chat, in order, to be folded into as few messages
+    as Telegram allows (``Mail.fold``)."""
+
+    def __init__(self) -> None:
+        self.pieces: dict[int, list[Piece]] = {}
+
+    def add(self, chat_id: int, piece: Piece) -> None:
+        self.pieces.setdefault(chat_id, []).append(piece)
+
+    async def fold_into(self, mail: Mail) -> None:
+        for chat_id, pieces in self.pieces.items():
+            await mail.fold(chat_id, pieces)
+        self.pieces.clear()
+
+
+@dataclass(frozen=True)
 class Who:
     """The person acting: their Telegram id (also their private chat) and name."""
 
@@ -49,11 +89,17 @@ class Refusal(Exception):
 class Mail:
     """Writes messages into the outbox of the current transaction."""
 
-    def __init__(self, tx: Tx, prompts: Prompts, bulk: bool = False) -> None:
+    def __init__(
+        self, tx: Tx, prompts: Prompts, bulk: bool = False, notify_once: bool = False
+    ) -> None:
         self.tx = tx
         self.prompts = prompts
         # Bulk mail (a phase's fan-out) waits behind replies to people acting now.
         self.bulk = bulk
+        # A phase move notifies each chat once: the rest of what it owes a chat
+        # goes without a notification.
+        self.notify_once = notify_once
+        self.notified: set[int] = set()
         # Messages already sent that a message of this mail takes the place of.
         self.replaced: set[int] = set()
         # Chats owed a message to be forgotten once sent: people who keep no
@@ -72,6 +118,7 @@ class Mail:
         forget_when_sent: bool = False,
         not_before: float = 0.0,
         replace: int | None = None,
+        silent: bool = False,
         **params: Any,
     ) -> None:
         """Owe ``chat_id`` the prompt ``key``, split as Telegram needs.
@@ -91,6 +138,7 @@ class Mail:
             forget_when_sent=forget_when_sent,
             not_before=not_before,
             replace=replace,
+            silent=silent,
         )
 
     async def send_html(
@@ -105,12 +153,17 @@ class Mail:
         forget_when_sent: bool = False,
         not_before: float = 0.0,
         replace: int | None = None,
+        silent: bool = False,
+        blocks: tuple[Block, ...] = (),
     ) -> None:
         """Owe ``chat_id`` an already rendered message.
 
         With ``replace``, a message that fits in one is edited into the
         replaced one: one edit instead of a new message and a button removal.
         A longer one is sent, and the replaced message only loses its buttons.
+        The parts of a long message after the first, and with ``notify_once``
+        whatever follows a chat's first message, go without a notification.
+        ``blocks`` are what a message of one part was made of (``fold``).
         """
         parts = split_message(html)
         markup = keyboard(buttons) if buttons else None
@@ -132,6 +185,9 @@ class Mail:
             replace = None
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
+            quiet = silent or i > 0 or (self.notify_once and chat_id in self.notified)
+            if self.notify_once:
+                self.notified.add(chat_id)
             await self.tx.outbox.add(
                 chat_id,
                 part,
@@ -139,11 +195,39 @@ class Mail:
                 contribution_id=contribution_id,
                 context=context if last else None,
                 bulk=self.bulk,
-                quotes=quoted,
+                # A message of blocks is rebuilt without a withdrawn one, not dropped.
+                quotes=() if blocks and len(parts) == 1 else quoted,
                 forget_when_sent=forget_when_sent,
                 not_before=not_before,
                 # Left only for a message of one part.
                 edit_message_id=replace,
+                silent=quiet,
+                blocks=[(b.html, b.quotes, b.keeps) for b in blocks] if len(parts) == 1 else (),
+            )
+
+    async def fold(self, chat_id: int, pieces: list[Piece]) -> None:
+        """Owe ``chat_id`` these pieces in as few messages as fit: each message
+        holds pieces while they fit in one Telegram message, and ends at a piece
+        a reply is for (its context). A piece too long for one message goes on
+        its own, split, quoting every contribution it carries."""
+        messages: list[list[Piece]] = []
+        for piece in pieces:
+            if (
+                messages
+                and messages[-1][-1].context is None
+                and len(split_message(_joined([*messages[-1], piece]))) == 1
+            ):
+                messages[-1].append(piece)
+            else:
+                messages.append([piece])
+        for group in messages:
+            blocks = _blocks(group)
+            await self.send_html(
+                chat_id,
+                "".join(b.html for b in blocks),
+                context=group[-1].context,
+                quotes=[b.quotes for b in blocks if b.quotes is not None],
+                blocks=blocks,
             )
 
     async def under_pressed(
@@ -184,6 +268,21 @@ class Mail:
 
 async def _nothing(tx: Tx, mail: Mail) -> None:
     return None
+
+
+def _blocks(pieces: list[Piece]) -> tuple[Block, ...]:
+    """The blocks of pieces shown one after another, a paragraph apart: each
+    block but the first carries the gap before it, so that whichever blocks a
+    withdrawal leaves, they still read a paragraph apart."""
+    flat = [b for piece in pieces for b in piece.blocks]
+    return tuple(
+        Block(b.html.strip() if i == 0 else f"\n\n{b.html.strip()}", b.quotes, b.keeps)
+        for i, b in enumerate(flat)
+    )
+
+
+def _joined(pieces: list[Piece]) -> str:
+    return "".join(b.html for b in _blocks(pieces))
 
 
 def below(first: str, second: str) -> Html:

@@ -25,9 +25,9 @@ from bot.procedure import (
     next_step,
     works_on,
 )
-from bot.services.core import Core, Mail, Refusal, Who, act
+from bot.services.core import Block, Core, Mail, Owed, Piece, Refusal, Who, act
 from bot.services.export import Export
-from bot.text import Html
+from bot.text import Html, opening_words
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class Phases:
                 step=step,
                 missing=self._missing_lines(missing),
             )
-        summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target, rounds)
+        summary = await self._move(tx, swap, target, rounds)
         # The button names the state it was made for, so a stale one is refused.
         data = cb.ADVANCE.pack(swap.id, swap.phase.value[:3], swap.rounds_released, int(force))
         return {
@@ -127,6 +127,7 @@ class Phases:
             "step": step,
             "what": Html("\n".join(summary["what"])),
             "messages": summary["messages"],
+            "notifying": summary["notifying"],
             "people": summary["people"],
             "forced": core.html(
                 "organiser/advance_forced_note", missing=self._missing_lines(missing)
@@ -178,7 +179,7 @@ class Phases:
     ) -> None:
         """Move the swap, record it, and tell the organiser ``by`` what went out."""
         core = self.core
-        summary = await self._move(tx, Mail(tx, core.prompts, bulk=True), swap, target, rounds)
+        summary = await self._move(tx, swap, target, rounds)
         await tx.swaps.record_transition(
             swap.id,
             swap.phase,
@@ -275,9 +276,13 @@ class Phases:
                 step=self._step_name(swap, target, rounds),
             )
 
-    async def _move(self, tx: Tx, mail: Mail, swap: Swap, target: Phase, rounds: int) -> dict:
-        """Change the phase and owe everyone its material; return a summary."""
-        before = tx.outbox.added
+    async def _move(self, tx: Tx, swap: Swap, target: Phase, rounds: int) -> dict:
+        """Change the phase and owe everyone its material; return a summary.
+
+        Everything the move owes a person is folded into as few messages as fit,
+        and only the first of them notifies (``Mail.notify_once``).
+        """
+        before, notifying = tx.outbox.added, tx.outbox.notifying
         chats_before = set(tx.outbox.chats)
         teams = await tx.teams.of_swap(swap.id)
         members = {t.id: await tx.memberships.of_team(t.id) for t in teams}
@@ -317,20 +322,24 @@ class Phases:
         new_rounds = (
             range(previous_rounds + 1, rounds + 1) if target is Phase.REFLECTION else range(0)
         )
+        owed = Owed()
         for team in teams:
             people = members[team.id]
             # The team's group, if linked, gets what is shared with the whole team.
             group = team.group_chat_id
             if first_time:
-                await self._announce(tx, mail, moved, target, people, group)
+                await self._announce(tx, owed, moved, target, people, group)
             if target is Phase.RESPONSE:
-                await self._deliver_dilemma(tx, mail, moved, team, people, True, group)
+                await self._deliver_dilemma(tx, owed, moved, team, people, True, group)
             if target is Phase.REFLECTION and entered:
-                await self._deliver_returns(tx, mail, moved, team, people, True, group)
+                await self._deliver_returns(tx, owed, moved, team, people, True, group)
             if target is Phase.REFLECTION and previous_rounds == 0:
-                await self._side_by_side(tx, mail, moved, team, people, group)
+                await self._side_by_side(tx, owed, moved, team, people, group)
             for round_ in new_rounds:
-                await self._send_round(mail, people, round_, group)
+                self._send_round(owed, moved, people, round_, group)
+            if target is Phase.CLOSED and first_time:
+                await self._record(tx, owed, moved, team, people)
+        await owed.fold_into(Mail(tx, self.core.prompts, bulk=True, notify_once=True))
         if new_rounds:
             what.append(
                 self.core.html(
@@ -343,6 +352,7 @@ class Phases:
             what.append(self.core.html("organiser/what_only_new"))
         return {
             "messages": tx.outbox.added - before,
+            "notifying": tx.outbox.notifying - notifying,
             "people": len(tx.outbox.chats - chats_before),
             "what": what,
         }
@@ -365,7 +375,7 @@ class Phases:
     async def _announce(
         self,
         tx: Tx,
-        mail: Mail,
+        owed: Owed,
         swap: Swap,
         phase: Phase,
         people: People,
@@ -374,22 +384,26 @@ class Phases:
         """The prompt that opens a phase, worded for each role, with its dates."""
         dates = await self.dates(tx, swap, phase)
         for membership, person in people:
-            await mail.send_html(
-                person.telegram_id, self._opening(swap, phase, membership.role, dates)
+            owed.add(
+                person.telegram_id, Piece.of(self._opening(swap, phase, membership.role, dates))
             )
         if group is not None and phase is not Phase.SETUP:
-            await mail.send(
+            owed.add(
                 group,
-                f"group/phase_{phase.value}",
-                title=swap.title,
-                dates=dates,
-                link=self.core.link_private(),
+                Piece.of(
+                    self.core.html(
+                        f"group/phase_{phase.value}",
+                        title=swap.title,
+                        dates=dates,
+                        link=self.core.link_private(),
+                    )
+                ),
             )
 
     async def _deliver_dilemma(
         self,
         tx: Tx,
-        mail: Mail,
+        owed: Owed,
         swap: Swap,
         team: Team,
         people: People,
@@ -405,7 +419,10 @@ class Phases:
         dilemmas = await tx.contributions.confirmed(team_id=poser.id, kind=Kind.DILEMMA)
         if not dilemmas:
             for _, person in people:
-                await mail.send(person.telegram_id, "phase/no_dilemma_yet", team=poser.name)
+                owed.add(
+                    person.telegram_id,
+                    Piece.of(self.core.html("phase/no_dilemma_yet", team=poser.name)),
+                )
             return
         dilemma = dilemmas[-1]
         if only_new and dilemma.delivered_at is not None:
@@ -415,58 +432,64 @@ class Phases:
             dilemma.ever_delivered
             or await tx.contributions.has_delivered_superseded(poser.id, Kind.DILEMMA)
         )
+
+        def shown(how: Html, lead: Html | str = "") -> Piece:
+            return Piece.of(
+                self.core.html(
+                    "phase/dilemma_for_you",
+                    team=poser.name,
+                    text=dilemma.text,
+                    updated=self.core.html("phase/updated_note") if updated else "",
+                    how=how,
+                    lead=lead,
+                ),
+                quotes=dilemma.id,
+            )
+
+        here = self.core.html("phase/answer_here")
         for membership, person in people:
-            await mail.send(
+            owed.add(
                 person.telegram_id,
-                "phase/dilemma_for_you",
-                team=poser.name,
-                text=dilemma.text,
-                updated=self.core.html("phase/updated_note") if updated else "",
-                lead=self.core.html("phase/lead_response_note")
-                if membership.role is Role.LEAD
-                else "",
-                contribution_id=dilemma.id,
+                shown(
+                    here,
+                    self.core.html("phase/lead_response_note")
+                    if membership.role is Role.LEAD
+                    else "",
+                ),
             )
         if group is not None:
-            await mail.send(
+            owed.add(
                 group,
-                "phase/dilemma_for_you",
-                team=poser.name,
-                text=dilemma.text,
-                updated=self.core.html("phase/updated_note") if updated else "",
-                lead=self.core.html("group/answer_in_private", link=self.core.link_private()),
-                contribution_id=dilemma.id,
+                shown(self.core.html("group/answer_in_private", link=self.core.link_private())),
             )
         if only_new:
             await tx.contributions.mark_delivered([dilemma.id])
 
-    async def _deliver_returns(
-        self,
-        tx: Tx,
-        mail: Mail,
-        swap: Swap,
-        team: Team,
-        people: People,
-        only_new: bool,
-        group: int | None = None,
-    ) -> None:
-        """Give a team the responses to its own dilemma: consolidated first."""
+    async def _returned(
+        self, tx: Tx, swap: Swap, team: Team, only_new: bool
+    ) -> tuple[Team | None, list[Piece], list[Contribution]]:
+        """What came back to a team from the team that worked on its dilemma: the
+        consolidated response first, then the individual ones, each a piece (so
+        that a withdrawn one is taken out alone); and the items in them."""
         recipients = await tx.allocations.get(swap.id)
         receiver = await tx.teams.get(recipients[team.id]) if team.id in recipients else None
         if receiver is None:
-            return
+            return None, [], []
         consolidated = await tx.contributions.team_response(receiver.id, team.id)
         answers = await tx.contributions.confirmed(
             team_id=receiver.id, kind=Kind.ANSWER, about_team_id=team.id
         )
         everything = ([consolidated] if consolidated else []) + answers
-        # After /reopen only what is new goes; "nothing came back" only if nothing did.
+        # After /reopen only what is new goes.
         items = [c for c in everything if c.delivered_at is None] if only_new else everything
-        if not everything and only_new:
-            for _, person in people:
-                await mail.send(person.telegram_id, "phase/nothing_returned", team=receiver.name)
-            return
+        if not everything:
+            return (
+                receiver,
+                [Piece.of(self.core.html("phase/nothing_returned", team=receiver.name))],
+                [],
+            )
         authors = await self._authors(tx, swap, items)
+        pieces: list[Piece] = []
         number = 0
         params: dict[str, Any]
         for item in items:
@@ -475,17 +498,28 @@ class Phases:
             else:
                 number += 1
                 key, params = "phase/returned_answer", {"number": number}
-            chats = [person.telegram_id for _, person in people]
-            for chat in chats + ([group] if group is not None else []):
-                await mail.send(
-                    chat,
-                    key,
-                    team=receiver.name,
-                    text=item.text,
-                    author=authors.get(item.id, ""),
-                    contribution_id=item.id,
-                    **params,
-                )
+            html = self.core.html(
+                key, team=receiver.name, text=item.text, author=authors.get(item.id, ""), **params
+            )
+            pieces.append(Piece.of(html, quotes=item.id))
+        return receiver, pieces, items
+
+    async def _deliver_returns(
+        self,
+        tx: Tx,
+        owed: Owed,
+        swap: Swap,
+        team: Team,
+        people: People,
+        only_new: bool,
+        group: int | None = None,
+    ) -> None:
+        """Give a team the responses to its own dilemma: consolidated first."""
+        _, pieces, items = await self._returned(tx, swap, team, only_new)
+        chats = [person.telegram_id for _, person in people]
+        for chat in chats + ([group] if group is not None else []):
+            for piece in pieces:
+                owed.add(chat, piece)
         if only_new:
             await tx.contributions.mark_delivered(c.id for c in items)
 
@@ -503,49 +537,109 @@ class Phases:
     async def _side_by_side(
         self,
         tx: Tx,
-        mail: Mail,
+        owed: Owed,
         swap: Swap,
         team: Team,
         people: People,
         group: int | None = None,
     ) -> None:
         """What we said about theirs, beside what they said about ours."""
+        piece = await self._side_by_side_piece(tx, swap, team)
+        if piece is None:
+            return
+        chats = [person.telegram_id for _, person in people]
+        for chat in chats + ([group] if group is not None else []):
+            owed.add(chat, piece)
+
+    async def _side_by_side_piece(self, tx: Tx, swap: Swap, team: Team) -> Piece | None:
+        """The side by side: our team's response in full, theirs by its opening
+        words, since it came in full just before. Each half goes if it is
+        withdrawn; the headings alone are not sent."""
         recipients = await tx.allocations.get(swap.id)
         if team.id not in recipients or team.id not in recipients.values():
-            return
+            return None
         theirs = await tx.teams.get(works_on(recipients, team.id))
         ours_to = await tx.teams.get(recipients[team.id])
         assert theirs is not None and ours_to is not None
         said_by_us = await tx.contributions.team_response(team.id, theirs.id)
         said_by_them = await tx.contributions.team_response(ours_to.id, team.id)
-        none = self.core.label("nothing_yet")
-        chats = [person.telegram_id for _, person in people]
-        for chat in chats + ([group] if group is not None else []):
-            await mail.send(
-                chat,
-                "reflection/side_by_side",
-                their_team=theirs.name,
-                partner=ours_to.name,
-                ours=said_by_us.text if said_by_us else none,
-                theirs=said_by_them.text if said_by_them else none,
-                quotes=[c.id for c in (said_by_us, said_by_them) if c],
+        core = self.core
+        none = core.label("nothing_yet")
+        return Piece(
+            (
+                Block(core.html("reflection/side_by_side", partner=ours_to.name), keeps=False),
+                Block(
+                    core.html(
+                        "reflection/side_by_side_ours",
+                        their_team=theirs.name,
+                        text=said_by_us.text if said_by_us else none,
+                    ),
+                    said_by_us.id if said_by_us else None,
+                ),
+                Block(
+                    core.html(
+                        "reflection/side_by_side_theirs",
+                        partner=ours_to.name,
+                        opening=opening_words(said_by_them.text) if said_by_them else none,
+                    ),
+                    said_by_them.id if said_by_them else None,
+                ),
+                Block(core.html("reflection/side_by_side_end"), keeps=False),
+            )
+        )
+
+    def _send_round(
+        self, owed: Owed, swap: Swap, people: People, round_: int, group: int | None = None
+    ) -> None:
+        """A reflection round's question, ending with what comes after it."""
+        if round_ >= REFLECTION_ROUNDS:
+            after = self.core.html("reflection/after_last")
+        elif swap.reflection_release is Release.ALL_AT_ONCE:
+            after = self.core.html("reflection/after_next_below", next=round_ + 1)
+        else:
+            after = self.core.html("reflection/after_next_later", next=round_ + 1)
+        question = self.core.html(f"reflection/round_{round_}", after=after)
+        for _, person in people:
+            owed.add(person.telegram_id, Piece.of(question, context={"round": round_}))
+        if group is not None:
+            owed.add(
+                group,
+                Piece.of(
+                    self.core.html(
+                        "group/round",
+                        round=round_,
+                        question=self.core.label(f"round_{round_}"),
+                        link=self.core.link_private(),
+                    )
+                ),
             )
 
-    async def _send_round(
-        self, mail: Mail, people: People, round_: int, group: int | None = None
-    ) -> None:
-        for _, person in people:
-            await mail.send(
-                person.telegram_id, f"reflection/round_{round_}", context={"round": round_}
+    async def _record(self, tx: Tx, owed: Owed, swap: Swap, team: Team, people: People) -> None:
+        """At the close, each member's copy of their team's part of the record:
+        the dilemma it posed, what came back, and the side by side (its own team
+        response beside the partner's); never a teammate's own words."""
+        for piece in await self.team_record(tx, swap, team):
+            for _, person in people:
+                owed.add(person.telegram_id, piece)
+
+    async def team_record(self, tx: Tx, swap: Swap, team: Team) -> list[Piece]:
+        """A team's part of the record as pieces of messages (each quoting what
+        it carries, so that a withdrawal takes out only its own words)."""
+        pieces: list[Piece] = []
+        dilemmas = await tx.contributions.confirmed(team_id=team.id, kind=Kind.DILEMMA)
+        if dilemmas:
+            pieces.append(
+                Piece.of(
+                    self.core.html("phase/record_dilemma", text=dilemmas[-1].text),
+                    quotes=dilemmas[-1].id,
+                )
             )
-        if group is not None:
-            await mail.send(
-                group,
-                "group/round",
-                round=round_,
-                question=self.core.label(f"round_{round_}"),
-                link=self.core.link_private(),
-            )
+        _, returned, _ = await self._returned(tx, swap, team, only_new=False)
+        pieces.extend(returned)
+        side_by_side = await self._side_by_side_piece(tx, swap, team)
+        if side_by_side is not None:
+            pieces.append(side_by_side)
+        return pieces
 
     async def catch_up(
         self, tx: Tx, mail: Mail, person: Person, membership: Membership, team: Team, swap: Swap
@@ -559,13 +653,18 @@ class Phases:
         phase = swap.phase
         if phase is Phase.SETUP:
             return
-        if phase in (Phase.RESPONSE, Phase.REFLECTION, Phase.CLOSED):
-            await self._deliver_dilemma(tx, mail, swap, team, people, only_new=False)
-        if phase in (Phase.REFLECTION, Phase.CLOSED):
-            await self._deliver_returns(tx, mail, swap, team, people, only_new=False)
-            await self._side_by_side(tx, mail, swap, team, people)
+        owed = Owed()
+        if phase is Phase.CLOSED:
+            await self._record(tx, owed, swap, team, people)
+        if phase in (Phase.RESPONSE, Phase.REFLECTION):
+            await self._deliver_dilemma(tx, owed, swap, team, people, only_new=False)
+        if phase is Phase.REFLECTION:
+            await self._deliver_returns(tx, owed, swap, team, people, only_new=False)
+            await self._side_by_side(tx, owed, swap, team, people)
             for round_ in range(1, swap.rounds_released + 1):
-                await self._send_round(mail, people, round_)
+                self._send_round(owed, swap, people, round_)
+        # The receipt the person just had notifies; this follows it quietly.
+        await owed.fold_into(Mail(tx, self.core.prompts, notify_once=True))
 
     # -- /reopen ------------------------------------------------------------
 

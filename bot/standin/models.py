@@ -96,6 +96,8 @@ class SentMessage:
     edit_date: int | None = None
     edits: list[SentMessage] = field(default_factory=list, repr=False)  # older versions
     deleted: bool = False
+    # Sent with ``disable_notification``: it arrives without a sound or a banner.
+    silent: bool = False
     # Documents only.
     filename: str | None = None
     content: bytes | None = field(default=None, repr=False)

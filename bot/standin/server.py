@@ -1207,6 +1207,7 @@ class BotAPIStandIn:
             entities=entities,
             reply_markup=markup,
             reply_to_message=reply_to,
+            silent=_flag(params.get("disable_notification")),
         )
         self._deliver(chat, message)
         return message.to_json()
@@ -1260,6 +1261,7 @@ class BotAPIStandIn:
             caption_html=params.get("caption") if isinstance(params.get("caption"), str) else None,
             caption_entities=caption_entities,
             parse_mode=params.get("parse_mode") or None,
+            silent=_flag(params.get("disable_notification")),
         )
         self._deliver(chat, message)
         return message.to_json()
@@ -1351,6 +1353,11 @@ class BotAPIStandIn:
             raise ApiError(400, "Bad Request: wrong parameter action in request")
         self._chat(params)
         return True
+
+
+def _flag(value: Any) -> bool:
+    """A Boolean parameter as Telegram reads it: JSON true, or "true" in a form."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 def _maybe_int(value: Any) -> Any:
