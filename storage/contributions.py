@@ -76,6 +76,17 @@ class ContributionStore(Store):
             (self.now, contribution_id),
         )
 
+    async def mark_adoption_told(self, proposal_id: int) -> bool:
+        """Note that a proposal's author was told the lead adopted it; False if
+        they were told already."""
+        return bool(
+            await self._count(
+                "UPDATE contributions SET adoption_told_at = ? WHERE id = ?"
+                " AND adoption_told_at IS NULL",
+                (self.now, proposal_id),
+            )
+        )
+
     async def replace_text(self, contribution_id: int, text: str, adopted_from: int | None) -> None:
         """Give a confirmed contribution new words; it counts as not yet delivered."""
         await self._run(

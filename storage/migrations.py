@@ -307,8 +307,10 @@ MIGRATIONS: list[str] = [
     # path that deletes words can forget it); when no block that justifies the
     # message is left (``keeps``), the message is not sent at all. Once sent, its
     # blocks go like its text (a trigger: no trip more for the delivery worker).
+    # A proposer is told once that the lead adopted their proposal.
     """
     ALTER TABLE outbox ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE contributions ADD COLUMN adoption_told_at TEXT;
     CREATE TABLE outbox_blocks (
         outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
         position INTEGER NOT NULL,

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands import COMMANDS
+from bot.identifying import Detail
 from bot.model import Kind, Phase, Role
 from bot.procedure import REFLECTION_ROUNDS
 from bot.services.core import sheet_version
@@ -103,11 +104,17 @@ PROMPT_FSTRINGS: dict[str, list[str]] = {
     "privacy/delivered_{}": [
         f"privacy/delivered_{k}" for k in ("dilemma", "answer", "team_response")
     ],
+    "status/headline_{}": [f"status/headline_{k}" for k in ("proposal", "answer", "reflection")],
+    "workshop/{}_shared": ["workshop/proposal_shared", "workshop/answer_shared"],
+    "workshop/{}_shared_{}": [
+        f"workshop/{k}_shared_{r}" for k in ("proposal", "answer") for r in ROLES
+    ],
 }
 
 LABEL_FSTRINGS: dict[str, list[str]] = {
     "phase_{}": [f"phase_{p}" for p in PHASES],
     "role_{}": [f"role_{r}" for r in ROLES],
+    "detail_{}": [f"detail_{d.value}" for d in Detail],
     "revoke_{}": [f"revoke_{r}" for r in ROLES],
     "allocation_{}": [f"allocation_{a}" for a in ALLOCATIONS],
     "set_allocation_{}": [f"set_allocation_{a}" for a in ALLOCATIONS],
@@ -516,10 +523,12 @@ def test_command_descriptions():
 
 def test_the_sheet_keeps_the_fingerprint_people_agreed_to(prompts: Prompts):
     """Consents carry the sheet's fingerprint; one that no longer matches asks
-    that person to agree again. Splitting the question under the sheet into
-    a prompt of its own changed no word of either, so every consent given
-    before still counts. Change this value only with the sheet's words."""
-    assert sheet_version(prompts) == "6f62a9ff81c6"
+    that person to agree again. Change this value only with the sheet's words:
+    it last changed when the sheet came to say that responses are shared with
+    one's own team, that reflections go to no one in either team, what each
+    member receives at the close, and to ask that no child, family, colleague
+    or place be named (everyone who agreed before is asked again)."""
+    assert sheet_version(prompts) == "0a0d276428ae"
 
 
 def test_every_audit_event_has_its_words(prompts: Prompts):

@@ -50,6 +50,15 @@ class BadName(Exception):
         self.reason = reason
 
 
+# What a person contributes in each phase, for /status.
+_PHASE_KIND = {
+    Phase.DILEMMA: Kind.PROPOSAL,
+    Phase.RESPONSE: Kind.ANSWER,
+    Phase.REFLECTION: Kind.REFLECTION,
+    Phase.CLOSED: Kind.REFLECTION,
+}
+
+
 def normalise_name(raw: str) -> str:
     """A swap or team name as people will see and compare it.
 
@@ -450,11 +459,14 @@ class Organising:
         unreachable = {ChatStatus.BLOCKED: 0, ChatStatus.NOT_STARTED: 0}
         if not teams:
             return core.html("status/no_teams")
+        headlines: list[str] = []
         for team in teams:
             lines = []
             members = await tx.memberships.of_team(team.id)
+            contributed = 0
             for membership, person in members:
-                progress = await self._progress(tx, swap, person.id, membership.role)
+                count, progress = await self._progress(tx, swap, person.id, membership.role)
+                contributed += count > 0
                 if person.chat_status in unreachable:
                     unreachable[person.chat_status] += 1
                 lines.append(
@@ -470,6 +482,24 @@ class Organising:
                 lines.append(core.html("status/nobody_yet"))
             declined = await tx.consents.declined_count(team.id)
             team_line = await self._team_progress(tx, swap, team.id)
+            kind = _PHASE_KIND.get(swap.phase)
+            headlines.append(
+                core.html(
+                    "status/headline",
+                    team=team.name,
+                    joined=core.html(
+                        "status/headline_joined_declined" if declined else "status/headline_joined",
+                        count=len(members),
+                        declined=declined,
+                    ),
+                    contributed=core.html(
+                        f"status/headline_{kind.value}", count=contributed, of=len(members)
+                    )
+                    if kind is not None and members
+                    else "",
+                    team_progress=team_line,
+                )
+            )
             blocks.append(
                 core.html(
                     "status/team",
@@ -491,26 +521,21 @@ class Organising:
                     blocked=unreachable[ChatStatus.BLOCKED],
                 )
             )
-        return Html("\n\n".join(blocks))
+        # One headline a team first, so that a long swap's state shows at a glance.
+        return Html("\n".join(headlines) + "\n\n" + "\n\n".join(blocks))
 
-    async def _progress(self, tx: Tx, swap: Swap, person_id: int, role: Role) -> Html:
-        """A person's contributions in the current phase, as a short phrase."""
+    async def _progress(self, tx: Tx, swap: Swap, person_id: int, role: Role) -> tuple[int, Html]:
+        """A person's contributions in the current phase: how many, and as a phrase."""
         core = self.core
-        kinds = {
-            Phase.DILEMMA: Kind.PROPOSAL,
-            Phase.RESPONSE: Kind.ANSWER,
-            Phase.REFLECTION: Kind.REFLECTION,
-            Phase.CLOSED: Kind.REFLECTION,
-        }
-        kind = kinds.get(swap.phase)
+        kind = _PHASE_KIND.get(swap.phase)
         if kind is None:
-            return Html("")
+            return 0, Html("")
         count = len(
             await tx.contributions.confirmed(swap_id=swap.id, person_id=person_id, kind=kind)
         )
         if count:
-            return core.html(f"status/contributed_{kind.value}", count=count)
-        return core.html("status/not_yet")
+            return count, core.html(f"status/contributed_{kind.value}", count=count)
+        return 0, core.html("status/not_yet")
 
     async def _team_progress(self, tx: Tx, swap: Swap, team_id: int) -> Html:
         core = self.core

@@ -12,11 +12,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bot import callbacks as cb
+from bot.identifying import identifying_details
 from bot.model import Contribution, Conversation, Kind, Phase, Role, Status, Waiting
 from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
-from bot.services.core import Buttons, Core, Mail, Member, Refusal, Who, act
+from bot.services.core import Block, Buttons, Core, Mail, Member, Piece, Refusal, Who, act
 from bot.services.phases import Phases
 from bot.services.privacy import drop_adopted
+from bot.text import Html
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -68,13 +70,41 @@ class Workshop:
             else []
         )
         await tx.conversations.set(who.telegram_id, Waiting.AWAITING, kind=kind.value)
-        await mail.send(
-            who.telegram_id,
+        pieces = await self._team_answers(tx, member) if kind is Kind.TEAM_RESPONSE else []
+        ask = self.core.html(
             f"workshop/ask_{kind.value}",
-            quotes=[c.id for c in current[-1:]],
             current=current[-1].text if current else "",
             replaces=self.core.html("workshop/will_replace") if current else "",
         )
+        # The question comes last, under the material it asks the lead to draw on.
+        pieces.append(Piece.of(ask, quotes=current[-1].id if current else None))
+        await mail.fold(who.telegram_id, pieces)
+
+    async def _team_answers(self, tx: Tx, member: Member) -> list[Piece]:
+        """The team's confirmed answers to the partner's dilemma, for its lead to
+        consolidate with the team's own words in front of them."""
+        answers = await tx.contributions.confirmed(team_id=member.team.id, kind=Kind.ANSWER)
+        core = self.core
+        if not answers:
+            return [Piece.of(core.html("workshop/team_answers_none"))]
+        names = {
+            person.id: person.display_name
+            for _, person in await tx.memberships.of_team(member.team.id)
+        }
+        blocks = [Block(core.html("workshop/team_answers", count=len(answers)), keeps=False)]
+        blocks.extend(
+            Block(
+                core.html(
+                    "workshop/team_answer",
+                    name=names.get(answer.person_id, core.label("someone_who_left")),
+                    text=answer.text,
+                ),
+                answer.id,
+            )
+            for answer in answers
+        )
+        # One piece per answer after the heading, so that many fill several messages.
+        return [Piece(tuple(blocks[:2]))] + [Piece((b,)) for b in blocks[2:]]
 
     @act
     async def text(self, tx: Tx, mail: Mail, who: Who, text: str, reply_to: int | None) -> None:
@@ -189,6 +219,7 @@ class Workshop:
             who.telegram_id,
             "membercheck/preview",
             text=text,
+            identifying=self._identifying(text),
             until=core.local_when(datetime.fromisoformat(member.swap.member_check_until or "")),
             buttons=[
                 [(core.label("confirm"), cb.COMMENT_CONFIRM.pack(comment))],
@@ -341,10 +372,25 @@ class Workshop:
             text=draft.text,
             round=draft.round or "",
             names=core.html(f"workshop/{names}"),
+            identifying=self._identifying(draft.text),
             buttons=buttons,
             replaced=core.html("workshop/replaced_draft") if replaced else "",
             not_before=not_before,
         )
+
+    def _identifying(self, text: str) -> Html | str:
+        """One plain sentence when the text looks like it holds identifying details."""
+        details = identifying_details(text)
+        if not details:
+            return ""
+        core = self.core
+        kinds = [core.label(f"detail_{d.value}") for d in details]
+        what = (
+            kinds[0]
+            if len(kinds) == 1
+            else core.label("list_and", items=", ".join(kinds[:-1]), last=kinds[-1])
+        )
+        return core.html("workshop/identifying", what=what)
 
     # -- the buttons under a preview or receipt -----------------------------
 
@@ -423,23 +469,31 @@ class Workshop:
             buttons=manage,
             replace=who.pressed,
         )
-        if item.kind is Kind.PROPOSAL:
+        if item.kind in (Kind.PROPOSAL, Kind.ANSWER):
+            # Shared with the person's own team, with their name (the team's own
+            # material; never the other team, never the team's group).
             for membership, person in await tx.memberships.of_team(member.team.id):
                 if person.id == member.person.id:
                     continue
+                lead = membership.role is Role.LEAD
                 adopt = (
                     [[(core.label("adopt"), cb.ADOPT.pack(item.id))]]
-                    if membership.role is Role.LEAD
+                    if lead and item.kind is Kind.PROPOSAL
                     else None
                 )
                 await mail.send(
                     person.telegram_id,
-                    "workshop/proposal_shared",
+                    f"workshop/{item.kind.value}_shared",
                     contribution_id=item.id,
                     name=member.person.display_name,
                     text=item.text,
+                    role_note=core.html(
+                        f"workshop/{item.kind.value}_shared_{membership.role.value}"
+                    ),
                     buttons=adopt,
                 )
+        if item.kind is Kind.DILEMMA and item.adopted_from is not None:
+            await self._tell_adopted(tx, mail, member, item)
         elif item.kind in _TEAM_KINDS:
             await core.tell_team(
                 tx,
@@ -450,6 +504,24 @@ class Workshop:
                 text=item.text,
                 contribution_id=item.id,
             )
+
+    async def _tell_adopted(
+        self, tx: Tx, mail: Mail, member: Member, dilemma: Contribution
+    ) -> None:
+        """A proposer hears, privately, that the lead took their words as the
+        team's dilemma (once: an edit of the dilemma keeps the adoption quiet)."""
+        proposal = await tx.contributions.get(dilemma.adopted_from or 0)
+        if proposal is None or proposal.person_id == member.person.id:
+            return
+        proposer = await tx.people.get(proposal.person_id)
+        if proposer is None or not await tx.contributions.mark_adoption_told(proposal.id):
+            return
+        await mail.send(
+            proposer.telegram_id,
+            "workshop/proposal_adopted",
+            text=proposal.text,
+            contribution_id=proposal.id,
+        )
 
     @act
     async def edit(self, tx: Tx, mail: Mail, who: Who, contribution_id: int) -> None:
@@ -508,8 +580,6 @@ class Workshop:
             adopted_from=proposal.id,
         )
         await self._preview(mail, who, member, draft, replaced=bool(replaced))
-        return
-        await self._preview(mail, who, member, draft)
 
     @act
     async def cancel(self, tx: Tx, mail: Mail, who: Who) -> None:
