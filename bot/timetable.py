@@ -79,33 +79,46 @@ class Job:
 
 @dataclass(frozen=True)
 class Quiet:
-    """Hours in which no reminder goes: from ``start`` to ``end`` local time."""
+    """Hours in which no reminder goes: from ``start`` to ``end`` local time, and
+    with ``weekends`` the whole of Saturday and Sunday too."""
 
     start: time = DEFAULT_QUIET[0]
     end: time = DEFAULT_QUIET[1]
+    weekends: bool = False
 
     def holds(self, moment: datetime, zone: ZoneInfo) -> bool:
-        local = moment.astimezone(zone).time()
+        local = moment.astimezone(zone)
+        if self.weekends and local.weekday() >= 5:
+            return True
+        clock = local.time()
         if self.start == self.end:
             return False
         if self.start < self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
+            return self.start <= clock < self.end
+        return clock >= self.start or clock < self.end
 
     def release(self, moment: datetime, zone: ZoneInfo) -> datetime:
         """The first moment at or after ``moment`` outside the quiet hours."""
-        if not self.holds(moment, zone):
-            return moment
+        # A night, then perhaps a weekend, then perhaps Monday's early hours.
+        for _ in range(4):
+            if not self.holds(moment, zone):
+                return moment
+            moment = self._after(moment, zone)
+        return moment
+
+    def _after(self, moment: datetime, zone: ZoneInfo) -> datetime:
+        """The next time the quiet that holds at ``moment`` ends (or may end)."""
         local = moment.astimezone(zone)
-        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
-        if end <= local:
-            end = (local + timedelta(days=1)).replace(
-                hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0
-            )
+        if self.weekends and local.weekday() >= 5:
+            day = local.date() + timedelta(days=7 - local.weekday())  # Monday
+        else:
+            day = local.date()
+            if time(self.end.hour, self.end.minute) <= local.time():
+                day += timedelta(days=1)
         # Rebuild from the wall clock, so a clock change that night is respected.
-        return datetime(end.year, end.month, end.day, end.hour, end.minute, tzinfo=zone).astimezone(
-            UTC
-        )
+        return datetime(
+            day.year, day.month, day.day, self.end.hour, self.end.minute, tzinfo=zone
+        ).astimezone(UTC)
 
 
 def parse_when(day: str, clock: str, zone: ZoneInfo, now: datetime) -> str:
@@ -146,15 +159,17 @@ def parse_offsets(words: list[str]) -> tuple[timedelta, ...]:
     return tuple(sorted(set(offsets), reverse=True))
 
 
-def parse_quiet(start: str, end: str) -> Quiet:
-    """Quiet hours such as ``21:00 08:00``."""
+def parse_quiet(start: str, end: str, *rest: str) -> Quiet:
+    """Quiet hours such as ``21:00 08:00``, and ``weekends`` after them if so."""
+    if rest not in ((), ("weekends",)):
+        raise Unclear("quiet")
     parsed = []
     for word in (start, end):
         match = _TIME.match(word)
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
             raise Unclear("quiet")
         parsed.append(time(int(match.group(1)), int(match.group(2))))
-    return Quiet(parsed[0], parsed[1])
+    return Quiet(parsed[0], parsed[1], weekends=bool(rest))
 
 
 def show_offset(offset: timedelta) -> str:

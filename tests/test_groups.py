@@ -33,7 +33,7 @@ async def test_a_lead_links_and_unlinks_the_team_group(bot, standin, organiser):
     ) == [("North", "North office")]
     await organiser.send("/status")
     status = await organiser.expect("Grouped swap")
-    assert "Group linked: North office" in status.text
+    assert "group linked: North office" in status.text
     await member.send_in(group, "/unlinkgroup")
     await member.expect("Only the lead")
     await lead.send_in(group, "/unlinkgroup")

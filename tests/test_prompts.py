@@ -114,6 +114,7 @@ PROMPT_FSTRINGS: dict[str, list[str]] = {
 LABEL_FSTRINGS: dict[str, list[str]] = {
     "phase_{}": [f"phase_{p}" for p in PHASES],
     "role_{}": [f"role_{r}" for r in ROLES],
+    "kind_{}": [f"kind_{k}" for k in ("proposal", "answer", "reflection")],
     "detail_{}": [f"detail_{d.value}" for d in Detail],
     "revoke_{}": [f"revoke_{r}" for r in ROLES],
     "allocation_{}": [f"allocation_{a}" for a in ALLOCATIONS],

@@ -248,7 +248,7 @@ async def test_member_check_comments_go_beside_the_section(bot, standin, organis
     await organiser.expect("comments are taken until")
     member = people["South", "member"]
     section = await member.expect("How your team appears")
-    assert "Team South" in section.text and "North" in section.text
+    assert "The dilemma your team posed" in section.text and "North" in section.text
     await member.send("Our view on records was put more strongly than we meant.")
     await member.expect(lambda m: "Confirm" in m.button_labels())
     await member.expect_answer(await member.press("Confirm"))

@@ -123,8 +123,8 @@ async def test_reminders_reach_only_those_who_have_not_contributed(bot, standin,
     assert len(reminders(people["South", "lead"])) == 1
     # /remind sends one now and says to how many.
     await organiser.send("/remind")
-    said = await organiser.expect("Reminder sent to")
-    assert "2 people" in said.text
+    said = await organiser.expect("Reminder sent")
+    assert "2 people" in said.text and "North 1, South 1" in said.text
     # Nobody is named in front of anyone else.
     for user in people.values():
         for message in reminders(user):

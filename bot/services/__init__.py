@@ -61,7 +61,7 @@ class Services:
             privacy=Privacy(core),
             guide=Guide(core, phases),
             scheduling=Scheduling(core, phases),
-            trail=Trail(core, export),
+            trail=Trail(core, phases),
             groups=Groups(core),
         )
 

@@ -332,20 +332,6 @@ class Export:
         body = markdown.markdown(report, extensions=["tables"], output_format="html")
         return _PAGE.format(title=html.escape(swap.title), body=body)
 
-    async def team_sections(self, tx: Tx, swap: Swap) -> dict[int, str]:
-        """Each team's part of the report, as Markdown, by team id (for the member
-        check); the report is built once for them all."""
-        report = await self.report(tx, swap)
-        # The report's parts, each from its "## " heading line to the next one.
-        parts: dict[str, str] = {}
-        for part in re.split(r"\n\n(?=## )", report):
-            parts.setdefault(part.split("\n", 1)[0].strip(), part)
-        sections = {}
-        for team in await tx.teams.of_swap(swap.id):
-            heading = self.core.prompts.raw("export/team", team=md_text(team.name)).strip()
-            sections[team.id] = parts.get(heading, heading)
-        return sections
-
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -21,6 +21,7 @@ from bot.model import (
 )
 from bot.services.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.services.privacy import leave
+from bot.services.scheduling import show_quiet
 from bot.text import Html
 from storage.tx import Tx
 
@@ -504,10 +505,7 @@ class Organising:
                 core.html(
                     "status/team",
                     team=team.name,
-                    count=len(members),
                     people=Html("\n".join(lines)),
-                    team_progress=team_line,
-                    declined=core.html("status/declined", count=declined) if declined else "",
                     group=core.html("status/group", group=team.group_title or "")
                     if team.group_chat_id
                     else "",
@@ -595,7 +593,7 @@ class Organising:
             release=core.label(f"release_{swap.reflection_release}"),
             names=core.label("names_shared" if swap.share_names else "names_hidden"),
             reminders=", ".join(swap.reminders.split()),
-            quiet=swap.quiet.replace(" ", "–"),
+            quiet=show_quiet(core, swap),
             buttons=buttons,
         )
 

@@ -60,6 +60,13 @@ def quiet_of(swap: Swap) -> Quiet:
     return parse_quiet(*swap.quiet.split())
 
 
+def show_quiet(core: Core, swap: Swap) -> str:
+    """The quiet hours as people read them: ``21:00–08:00``, and weekends if so."""
+    quiet = quiet_of(swap)
+    hours = f"{quiet.start:%H:%M}–{quiet.end:%H:%M}"
+    return core.label("quiet_weekends", hours=hours) if quiet.weekends else hours
+
+
 class Scheduling:
     """``/schedule``, ``/remind``, ``/announce``, and the jobs of the timetable."""
 
@@ -89,7 +96,13 @@ class Scheduling:
             if not await tx.schedule.clear(swap.id, what):
                 raise Refusal("schedule/nothing_to_clear", what=self._name(what))
             await tx.audit.record(swap.id, who.telegram_id, "schedule_cleared", what=what)
-            await mail.send(who.telegram_id, "schedule/cleared", what=self._name(what))
+            await mail.send(
+                who.telegram_id,
+                "schedule/cleared",
+                what=self._name(what),
+                title=swap.title,
+                timetable=await self._timetable(tx, swap),
+            )
         else:
             if first == "workshop":
                 what, rest = self._what(words[:2]), words[2:]
@@ -125,8 +138,9 @@ class Scheduling:
                 what=self._name(what),
                 when=self.core.local_when(entry.instant(self.core.zone)),
                 auto=self.core.html("schedule/auto_note") if auto else "",
+                title=swap.title,
+                timetable=await self._timetable(tx, swap),
             )
-        await self._list(tx, mail, who, swap)
         self.on_change()
 
     def _what(self, words: list[str]) -> str:
@@ -141,7 +155,16 @@ class Scheduling:
         return self.core.label(f"when_{what}")
 
     async def _list(self, tx: Tx, mail: Mail, who: Who, swap: Swap) -> None:
-        entries = await tx.schedule.entries(swap.id)
+        """``/schedule`` alone: the timetable, and how to change it."""
+        await mail.send(
+            who.telegram_id,
+            "schedule/list",
+            title=swap.title,
+            timetable=await self._timetable(tx, swap),
+        )
+
+    async def _timetable(self, tx: Tx, swap: Swap) -> Html:
+        """The swap's dates and deadlines, and when reminders go."""
         lines = [
             self.core.html(
                 "schedule/line",
@@ -149,15 +172,13 @@ class Scheduling:
                 when=self.core.local_when(e.instant(self.core.zone)),
                 auto=self.core.label("auto_mark") if e.auto else "",
             )
-            for e in entries
+            for e in await tx.schedule.entries(swap.id)
         ]
-        await mail.send(
-            who.telegram_id,
-            "schedule/list",
-            title=swap.title,
+        return self.core.html(
+            "schedule/timetable",
             lines=Html("\n".join(lines)) if lines else self.core.html("schedule/empty"),
             reminders=", ".join(show_offset(o) for o in offsets_of(swap)),
-            quiet=swap.quiet.replace(" ", "–"),
+            quiet=show_quiet(self.core, swap),
         )
 
     @act
@@ -168,9 +189,18 @@ class Scheduling:
         try:
             if key == "reminders":
                 value = " ".join(show_offset(o) for o in parse_offsets(words[1:]))
+            elif key == "quiet" and [w.lower() for w in words[1:]] in (
+                ["weekends"],
+                ["weekends", "off"],
+            ):
+                # Weekends join the quiet hours, or leave them; the hours stay.
+                start, end = swap.quiet.split()[:2]
+                value = f"{start} {end}" + (" weekends" if len(words) == 2 else "")
             elif key == "quiet" and len(words) == 3:
                 parse_quiet(words[1], words[2])
-                value = f"{words[1]} {words[2]}"
+                value = f"{words[1]} {words[2]}" + (
+                    " weekends" if quiet_of(swap).weekends else ""
+                )
             else:
                 raise Refusal("schedule/settings_usage")
         except Unclear as unclear:
@@ -189,7 +219,7 @@ class Scheduling:
             "schedule/times_changed",
             title=swap.title,
             reminders=", ".join(show_offset(o) for o in offsets_of(changed)),
-            quiet=changed.quiet.replace(" ", "–"),
+            quiet=show_quiet(self.core, changed),
         )
         self.on_change()
 
@@ -201,8 +231,16 @@ class Scheduling:
         swap = await self.core.current_swap(tx, who)
         if swap.phase not in _CONTRIBUTIONS:
             raise Refusal("schedule/nothing_to_remind", title=swap.title)
-        count = await self._remind(tx, mail, swap, await self._deadline(tx, swap))
-        await mail.send(who.telegram_id, "schedule/reminded", count=count, title=swap.title)
+        per_team = await self._remind(tx, mail, swap, await self._deadline(tx, swap))
+        await mail.send(
+            who.telegram_id,
+            "schedule/reminded",
+            count=sum(per_team.values()),
+            title=swap.title,
+            teams=", ".join(
+                self.core.label("team_count", team=team, count=n) for team, n in per_team.items()
+            ),
+        )
 
     async def _deadline(self, tx: Tx, swap: Swap) -> str:
         """The current phase's deadline, as a phrase for a reminder ('' if none)."""
@@ -213,13 +251,14 @@ class Scheduling:
                 )
         return ""
 
-    async def _remind(self, tx: Tx, mail: Mail, swap: Swap, by: str) -> int:
+    async def _remind(self, tx: Tx, mail: Mail, swap: Swap, by: str) -> dict[str, int]:
         """Remind, privately, each person who has not contributed in this phase, and
-        each lead whose team part is missing; return how many were reminded."""
+        each lead whose team part is missing; return how many were reminded, by team."""
         kinds = _CONTRIBUTIONS[swap.phase]
-        count = 0
+        per_team: dict[str, int] = {}
         bulk = Mail(tx, self.core.prompts, bulk=True)
         for team in await tx.teams.of_swap(swap.id):
+            count = per_team.setdefault(team.name, 0)
             team_item = {Phase.DILEMMA: Kind.DILEMMA, Phase.RESPONSE: Kind.TEAM_RESPONSE}.get(
                 swap.phase
             )
@@ -256,7 +295,8 @@ class Scheduling:
                         round=swap.rounds_released,
                     )
                     count += 1
-        return count
+            per_team[team.name] = count
+        return per_team
 
     # -- /announce ----------------------------------------------------------------
 
@@ -371,10 +411,10 @@ class Scheduling:
             if now >= at:
                 outcome = "dropped: the deadline passed while the bot was down"
             elif swap.phase is job.entry.phase:
-                count = await self._remind(
+                per_team = await self._remind(
                     tx, mail, swap, self.core.html("reminder/by", when=self.core.local_when(at))
                 )
-                outcome = f"sent to {count}"
+                outcome = f"sent to {sum(per_team.values())}"
         elif job.kind == "workshop_note":
             if now >= at:
                 outcome = "dropped: the workshop began while the bot was down"

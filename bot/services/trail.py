@@ -9,10 +9,10 @@ import json
 import logging
 from datetime import timedelta
 
-from bot.model import Phase
-from bot.services.core import Core, Mail, Refusal, Who, act
-from bot.services.export import Export
-from bot.text import Html, markdown_to_telegram
+from bot.model import Kind, Phase, Swap
+from bot.services.core import Block, Core, Mail, Owed, Piece, Refusal, Who, act
+from bot.services.phases import Phases
+from bot.text import Html
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -26,14 +26,40 @@ class _Leave(dict):
 
 
 MEMBER_CHECK_DAYS = (1, 60)
+# What a person wrote in their own name (a team's dilemma and response are the team's).
+_OWN_KINDS = (Kind.PROPOSAL, Kind.ANSWER, Kind.REFLECTION)
 
 
 class Trail:
     """``/share``, ``/audit`` and ``/membercheck``."""
 
-    def __init__(self, core: Core, exporter: Export) -> None:
+    def __init__(self, core: Core, phases: Phases) -> None:
         self.core = core
-        self.exporter = exporter
+        self.phases = phases
+
+    async def _own_words(self, tx: Tx, swap: Swap, person_id: int) -> list[Piece]:
+        """A person's own contributions as the record keeps them (the team's items
+        are in the team's part already); never anyone else's."""
+        core = self.core
+        own = [
+            c
+            for c in await tx.contributions.confirmed(swap_id=swap.id, person_id=person_id)
+            if c.kind in _OWN_KINDS
+        ]
+        if not own:
+            return []
+        pieces = [Piece((Block(core.html("trail/membercheck_yours"), keeps=False),))]
+        for item in own:
+            heading = core.label(f"kind_{item.kind.value}", round=item.round or "")
+            pieces.append(
+                Piece.of(
+                    core.html("trail/membercheck_item", kind=heading, text=item.text),
+                    quotes=item.id,
+                )
+            )
+        # The heading goes with the first of them, so it is never left alone.
+        pieces[1] = Piece(pieces[0].blocks + pieces[1].blocks)
+        return pieces[1:]
 
     @act
     async def share(self, tx: Tx, mail: Mail, who: Who, words: list[str]) -> None:
@@ -108,23 +134,23 @@ class Trail:
             raise Refusal("trail/membercheck_usage", low=low, high=high)
         until = self.core.clock() + timedelta(days=int(words[0]))
         await tx.swaps.update_settings(swap.id, member_check_until=until.isoformat())
-        bulk = Mail(tx, self.core.prompts, bulk=True)
+        core = self.core
+        owed = Owed()
         count = 0
-        # The sections quote people's words: a withdrawal before they go stops them.
-        ids = [c.id for c in await tx.contributions.confirmed(swap_id=swap.id)]
-        sections = await self.exporter.team_sections(tx, swap)
         for team in await tx.teams.of_swap(swap.id):
-            section = Html(markdown_to_telegram(sections[team.id]))
+            shared = await self.phases.team_record(tx, swap, team)
             for _, person in await tx.memberships.of_team(team.id):
-                await bulk.send(
-                    person.telegram_id,
-                    "trail/membercheck_section",
-                    title=swap.title,
-                    section=section,
-                    until=self.core.local_when(until),
-                    quotes=ids,
-                )
+                for piece in [
+                    Piece.of(core.html("trail/membercheck_section", title=swap.title)),
+                    *shared,
+                    *await self._own_words(tx, swap, person.id),
+                    Piece.of(core.html("trail/membercheck_end", until=core.local_when(until))),
+                ]:
+                    owed.add(person.telegram_id, piece)
                 count += 1
+        # Each block quotes only the words it carries: a withdrawal takes out
+        # those words from the messages still waiting, and nothing else.
+        await owed.fold_into(Mail(tx, core.prompts, bulk=True, notify_once=True))
         await tx.audit.record(
             swap.id, who.telegram_id, "member_check", count=count, until=f"{until:%Y-%m-%d %H:%M}"
         )
