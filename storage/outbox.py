@@ -89,6 +89,13 @@ class OutboxStore(Store):
         self.added += count  # owed anew: the worker looks at once
         return count
 
+    async def drop_pending(self, chat_id: int) -> int:
+        """Drop every message still waiting to go to a chat (a group that stops
+        receiving); what was sent stays as it was. Returns how many were dropped."""
+        return await self._count(
+            "DELETE FROM outbox WHERE chat_id = ? AND status = 'pending'", (chat_id,)
+        )
+
     async def forget_chat(self, chat_id: int) -> None:
         """Delete every message to a chat, sent or not: previews, receipts and
         prompts that may quote a person's words, and the times that could tie

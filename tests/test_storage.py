@@ -252,3 +252,56 @@ async def test_the_outbox_rebuild_keeps_rows_and_quotes(tmp_path):
             assert (await cur.fetchone())[0] == 0
     finally:
         await database.close()
+
+
+async def test_a_withdrawal_rebuilds_a_message_of_blocks_without_its_words(db):
+    """A folded message (a phase move's) is made of blocks, each quoting one
+    contribution: deleting a contribution takes out its block only, and the
+    message waits with the blocks left; one left with only headings is not
+    sent; a message already sent keeps no blocks at all."""
+    async with db.transaction() as tx:
+        swap = await tx.swaps.create("S", 1)
+        team = await tx.teams.create(swap.id, "North")
+        person = await tx.people.ensure(42, "Ann")
+        words = [
+            await tx.contributions.add_draft(swap.id, team.id, person.id, Kind.ANSWER, t)
+            for t in ("first answer", "second answer", "third answer")
+        ]
+        folded = await tx.outbox.add(
+            5,
+            "Opening\n\nfirst answer\n\nsecond answer",
+            blocks=[
+                ("Opening", None, True),
+                ("\n\nfirst answer", words[0].id, True),
+                ("\n\nsecond answer", words[1].id, True),
+            ],
+        )
+        headed = await tx.outbox.add(
+            6,
+            "Heading\n\nthird answer",
+            blocks=[("Heading", None, False), ("\n\nthird answer", words[2].id, True)],
+        )
+        sent = await tx.outbox.add(
+            7, "Opening\n\nthird answer", blocks=[("Opening", None, True), ("x", words[2].id, True)]
+        )
+        await tx.outbox.mark_sent(sent, 99, forget=False)
+
+    async def texts() -> dict[int, str]:
+        async with db.conn.execute("SELECT id, text FROM outbox") as cur:
+            return {row[0]: row[1] for row in await cur.fetchall()}
+
+    async def blocks_left() -> int:
+        async with db.conn.execute("SELECT COUNT(*) FROM outbox_blocks") as cur:
+            return (await cur.fetchone())[0]
+
+    assert await blocks_left() == 5  # the sent message's went with its text
+    async with db.transaction() as tx:
+        await tx.contributions.delete(words[0].id)
+    assert (await texts())[folded] == "Opening\n\nsecond answer"
+    async with db.transaction() as tx:
+        await tx.contributions.delete(words[2].id)
+    assert headed not in await texts()  # a heading alone is not worth sending
+    assert (await texts())[sent] == ""  # sent: nothing of its words is kept
+    async with db.transaction() as tx:
+        await tx.contributions.delete(words[1].id)
+    assert (await texts())[folded] == "Opening"

@@ -94,11 +94,12 @@ class Groups:
             await tx.teams.drop_group_link(link_id)
             return
         previous = team.group_chat_id
-        await tx.teams.link_group(team.id, chat_id, title)
-        await tx.teams.drop_group_link(link_id)
         if previous not in (None, chat_id):
             assert previous is not None
+            await self._stop(tx, team)
             await mail.send(previous, "group/unlinked_here", team=team.name)
+        await tx.teams.link_group(team.id, chat_id, title)
+        await tx.teams.drop_group_link(link_id)
         # A lead is a participant: the audit names organisers only.
         await tx.audit.record(team.swap_id, None, "group_linked", team=team.name)
         log.info("Team %d linked a group", team.id)
@@ -119,10 +120,21 @@ class Groups:
             await self._answer(tx, mail, who, chat_id, "group/unlink_not_lead")
             return
         group = team.group_chat_id
-        await tx.teams.link_group(team.id, None, None)
+        await self._stop(tx, team)
         await tx.audit.record(team.swap_id, None, "group_unlinked", team=team.name)
         await mail.send(who.telegram_id, "group/unlinked", team=team.name)
         await mail.send(group, "group/unlinked_here", team=team.name)
+
+    async def _stop(self, tx: Tx, team: Team) -> None:
+        """The team's group receives nothing more: the link ends, and whatever was
+        still waiting to go to the group is dropped with it, in the same
+        transaction (a group is paced at 20 messages a minute, so a phase's
+        material may still be queued)."""
+        if team.group_chat_id is None:
+            return
+        dropped = await tx.outbox.drop_pending(team.group_chat_id)
+        await tx.teams.link_group(team.id, None, None)
+        log.info("Team %d's group stops receiving; %d waiting messages dropped", team.id, dropped)
 
     @act
     async def elsewhere(self, tx: Tx, mail: Mail, who: Who, chat_id: int) -> None:
@@ -135,7 +147,7 @@ class Groups:
             team = await tx.teams.by_group(chat_id)
             if team is None:
                 return
-            await tx.teams.link_group(team.id, None, None)
+            await self._stop(tx, team)
             await tx.audit.record(team.swap_id, None, f"group_lost_{reason}", team=team.name)
             mail = Mail(tx, self.core.prompts)
             for membership, person in await tx.memberships.of_team(team.id):

@@ -198,9 +198,7 @@ class Scheduling:
                 value = f"{start} {end}" + (" weekends" if len(words) == 2 else "")
             elif key == "quiet" and len(words) == 3:
                 parse_quiet(words[1], words[2])
-                value = f"{words[1]} {words[2]}" + (
-                    " weekends" if quiet_of(swap).weekends else ""
-                )
+                value = f"{words[1]} {words[2]}" + (" weekends" if quiet_of(swap).weekends else "")
             else:
                 raise Refusal("schedule/settings_usage")
         except Unclear as unclear:
