@@ -21,6 +21,8 @@ WORKSHOPS = {1: Phase.DILEMMA, 2: Phase.RESPONSE, 3: Phase.REFLECTION}
 DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=2))
 DEFAULT_QUIET = (time(21, 0), time(8, 0))
 WORKSHOP_NOTE_BEFORE = timedelta(hours=24)
+# When organisers get the day's digest of new member-check comments.
+DIGEST_AT = time(9, 0)
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -215,3 +217,15 @@ def plan(
         if entry.auto:
             jobs.append(Job(f"auto:{entry.what}:{entry.local}", "auto_advance", entry, at))
     return sorted(jobs, key=lambda job: (job.due, job.key))
+
+
+def digest_due(since: datetime, zone: ZoneInfo) -> datetime:
+    """When the digest of comments that came in at ``since`` goes: the next
+    ``DIGEST_AT`` in the zone, at or after it (one digest a day, never at night)."""
+    local = since.astimezone(zone)
+    day = local.date()
+    if local.time() > DIGEST_AT:
+        day += timedelta(days=1)
+    return datetime(
+        day.year, day.month, day.day, DIGEST_AT.hour, DIGEST_AT.minute, tzinfo=zone
+    ).astimezone(UTC)

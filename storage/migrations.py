@@ -307,10 +307,12 @@ MIGRATIONS: list[str] = [
     # path that deletes words can forget it); when no block that justifies the
     # message is left (``keeps``), the message is not sent at all. Once sent, its
     # blocks go like its text (a trigger: no trip more for the delivery worker).
-    # A proposer is told once that the lead adopted their proposal.
+    # A proposer is told once that the lead adopted their proposal; organisers
+    # are told of member-check comments in a digest a day, each comment once.
     """
     ALTER TABLE outbox ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE contributions ADD COLUMN adoption_told_at TEXT;
+    ALTER TABLE comments ADD COLUMN digested INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE outbox_blocks (
         outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
         position INTEGER NOT NULL,

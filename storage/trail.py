@@ -92,6 +92,33 @@ class CommentStore(Store):
             "DELETE FROM comments WHERE person_id = ? AND swap_id = ?", (person_id, swap_id)
         )
 
+    async def undigested(self) -> list[tuple[int, str]]:
+        """Swaps with confirmed comments their organisers have not been told of, each
+        with when it may next be told: the later of the earliest such comment and
+        the last digest (a digest a day)."""
+        rows = await self._all(
+            "SELECT c.swap_id, MAX(MIN(c.confirmed_at), COALESCE((SELECT MAX(f.at) FROM fired f"
+            " WHERE f.swap_id = c.swap_id AND f.key LIKE 'comments:%'), '')) AS since"
+            " FROM comments c WHERE c.status = 'confirmed' AND NOT c.digested"
+            " GROUP BY c.swap_id"
+        )
+        return [(row["swap_id"], row["since"]) for row in rows]
+
+    async def digest(self, swap_id: int) -> list[tuple[str, int]]:
+        """The comments on a swap its organisers have not been told of, counted by
+        team; from now on they have been."""
+        rows = await self._all(
+            "SELECT t.name, COUNT(*) AS n FROM comments c JOIN teams t ON t.id = c.team_id"
+            " WHERE c.swap_id = ? AND c.status = 'confirmed' AND NOT c.digested"
+            " GROUP BY t.id ORDER BY t.position",
+            (swap_id,),
+        )
+        await self._run(
+            "UPDATE comments SET digested = 1 WHERE swap_id = ? AND status = 'confirmed'",
+            (swap_id,),
+        )
+        return [(row["name"], row["n"]) for row in rows]
+
     async def confirmed(self, team_id: int) -> list[str]:
         rows = await self._all(
             "SELECT text FROM comments WHERE team_id = ? AND status = 'confirmed' ORDER BY id",

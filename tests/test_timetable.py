@@ -308,3 +308,42 @@ async def test_two_ticks_at_once_run_each_job_once(bot, standin, organiser, cloc
     await wait_drained(bot)
     assert len(reminders(member)) == 1
     assert await rows(bot, "SELECT COUNT(*) FROM fired WHERE key LIKE 'remind:%'") == [(1,)]
+
+
+async def test_organisers_get_one_digest_a_day_of_member_check_comments(
+    bot, standin, organiser, clock
+):
+    clock.set(datetime.now(UTC))  # the comments' times are the real ones
+    people = await set_up(standin, organiser, "Checked swap", ["North", "South"])
+    while await rows(bot, "SELECT phase FROM swaps") != [("closed",)]:
+        await advance(organiser, force=True)
+    await organiser.send("/membercheck 7")
+    await organiser.expect("comments are taken until")
+    for user, words in (
+        (people["North", "member"], "We meant it more gently."),
+        (people["North", "lead"], "Our dilemma was about ownership, not budgets."),
+        (people["South", "member"], "Fair as it stands."),
+    ):
+        await user.send(words)
+        await user.expect(lambda m: "Confirm" in m.button_labels())
+        await user.expect_answer(await user.press("Confirm"))
+        await user.expect("kept beside")
+    [(latest,)] = await rows(bot, "SELECT MAX(confirmed_at) FROM comments")
+    # The next 09:00 in London after the last comment.
+    local = datetime.fromisoformat(latest).astimezone(LONDON)
+    day = local.date() + timedelta(days=1 if local.time() > time(9, 0) else 0)
+    nine = datetime(day.year, day.month, day.day, 9, 0, tzinfo=LONDON)
+    clock.set(nine - timedelta(minutes=1))
+    await tick(bot)
+    await wait_drained(bot)
+    assert not any("new comments" in (m.text or "") for m in organiser.texts)
+    clock.set(nine)
+    await tick(bot)
+    digest = await organiser.expect("new comments")
+    assert "3 new comments" in digest.text and "North 2, South 1" in digest.text
+    assert "gently" not in digest.text  # counts, never the words or who wrote them
+    await tick(bot)
+    clock.set(nine + timedelta(hours=3))
+    await tick(bot)
+    await wait_drained(bot)
+    assert sum("new comments" in (m.text or "") for m in organiser.texts) == 1

@@ -487,6 +487,12 @@ class Core:
             swap.id
         )
 
+    async def organisers_of(self, tx: Tx, swap: Swap) -> list[int]:
+        """Who organises a swap now: its creator and its co-organisers, each only
+        while still in ORGANISER_IDS."""
+        everyone = [swap.created_by, *await tx.shares.of_swap(swap.id)]
+        return [o for o in dict.fromkeys(everyone) if o in self.organiser_ids]
+
     @functools.cached_property
     def sheet_version(self) -> str:
         # Prompts are read once per process (``Prompts`` keeps them), so the

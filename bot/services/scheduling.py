@@ -33,6 +33,7 @@ from bot.timetable import (
     Job,
     Quiet,
     Unclear,
+    digest_due,
     parse_offsets,
     parse_quiet,
     parse_when,
@@ -354,6 +355,9 @@ class Scheduling:
         """When the next job that has not run falls due (perhaps already)."""
         soonest: datetime | None = None
         async with self.core.db.read() as tx:
+            for _, since in await tx.comments.undigested():
+                due = digest_due(datetime.fromisoformat(since), self.core.zone)
+                soonest = due if soonest is None else min(soonest, due)
             for swap_id in await tx.schedule.swaps_with_entries():
                 swap = await tx.swaps.get(swap_id)
                 assert swap is not None
@@ -375,7 +379,7 @@ class Scheduling:
 
     async def _tick(self) -> int:
         now = self.core.clock()
-        ran = 0
+        ran = await self._digests(now)
         async with self.core.db.read() as tx:
             swap_ids = await tx.schedule.swaps_with_entries()
         for swap_id in swap_ids:
@@ -392,6 +396,37 @@ class Scheduling:
                 async with self.core.db.transaction() as tx:
                     ran += await self._run(tx, Mail(tx, self.core.prompts), swap_id, job, now)
         return ran
+
+    async def _digests(self, now: datetime) -> int:
+        """Tell each swap's organisers, once a day, how many member-check comments
+        came in since they were last told (never one message a comment)."""
+        async with self.core.db.read() as tx:
+            waiting = await tx.comments.undigested()
+        sent = 0
+        for swap_id, since in waiting:
+            if digest_due(datetime.fromisoformat(since), self.core.zone) > now:
+                continue
+            async with self.core.db.transaction() as tx:
+                day = now.astimezone(self.core.zone).date().isoformat()
+                swap = await tx.swaps.get(swap_id)
+                if swap is None or not await tx.schedule.mark_fired(
+                    swap_id, f"comments:{day}", "sent"
+                ):
+                    continue
+                counts = await tx.comments.digest(swap_id)
+                mail = Mail(tx, self.core.prompts)
+                for organiser in await self.core.organisers_of(tx, swap):
+                    await mail.send(
+                        organiser,
+                        "trail/comments_digest",
+                        title=swap.title,
+                        count=sum(n for _, n in counts),
+                        teams=", ".join(
+                            self.core.label("team_count", team=team, count=n) for team, n in counts
+                        ),
+                    )
+                sent += 1
+        return sent
 
     async def _run(self, tx: Tx, mail: Mail, swap_id: int, job: Job, now: datetime) -> int:
         """Run one job, in the transaction that records it; 0 if it had already run.
