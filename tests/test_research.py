@@ -250,9 +250,9 @@ async def test_member_check_comments_go_beside_the_section(bot, standin, organis
     section = await member.expect("How your team appears")
     assert "The dilemma your team posed" in section.text and "North" in section.text
     await member.send("Our view on records was put more strongly than we meant.")
-    await member.expect(lambda m: "Confirm" in m.button_labels())
+    preview = await member.expect(lambda m: "Confirm" in m.button_labels())
     await member.expect_answer(await member.press("Confirm"))
-    await member.expect("kept beside")
+    await member.expect_edit(preview, lambda m: "kept beside" in m.text)
     report = (await export(organiser))["md"].decode()
     south = report.split("## Team South")[1]
     assert "put more strongly than we meant" in south

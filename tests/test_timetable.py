@@ -325,9 +325,9 @@ async def test_organisers_get_one_digest_a_day_of_member_check_comments(
         (people["South", "member"], "Fair as it stands."),
     ):
         await user.send(words)
-        await user.expect(lambda m: "Confirm" in m.button_labels())
+        preview = await user.expect(lambda m: "Confirm" in m.button_labels())
         await user.expect_answer(await user.press("Confirm"))
-        await user.expect("kept beside")
+        await user.expect_edit(preview, lambda m: "kept beside" in m.text)
     [(latest,)] = await rows(bot, "SELECT MAX(confirmed_at) FROM comments")
     # The next 09:00 in London after the last comment.
     local = datetime.fromisoformat(latest).astimezone(LONDON)

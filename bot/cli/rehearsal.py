@@ -51,7 +51,30 @@ DILEMMAS = {
     "professionals feels like time taken from results. How do we make joint work "
     "count for schools without adding another target?",
 }
+IDENTIFYING = (
+    "The family at 14 Rowan Close, LS6 2QT (mum on 07700 900123) has had four "
+    "plans in a year. Who should hold the whole picture?"
+)
+IDENTIFYING_EDITED = (
+    "A family we know has had four plans in a year, one from each service. Who "
+    "should hold the whole picture?"
+)
 _LINK = re.compile(r"\?start=([A-Za-z0-9_-]+)")
+# How a transcript marks a message's versions and its arrival.
+NOTE_BEFORE = "(this version was later replaced in place by the one below)"
+NOTE_EDITED = "(edited in place)"
+NOTE_QUIET = "(arrived without a notification)"
+NOTE_BUTTONS_GONE = "[the message above, edited in place: its buttons are gone]"
+
+
+def _shown(message: SentMessage) -> str:
+    if message.is_document:
+        return f"[file: {message.filename}] {message.caption or ''}"
+    return message.text or ""
+
+
+def _buttons(message: SentMessage) -> list[str]:
+    return [b.get("text", "") for row in message.buttons for b in row]
 
 
 @dataclass
@@ -82,6 +105,9 @@ class Rehearsal:
         self.say = say
         self.standin = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, enforce_limits=False)
         self.people: list[Person] = []
+        # Each move, with the messages and notifications it gave each person.
+        self.moves: list[tuple[str, dict[str, tuple[int, int]]]] = []
+        self.withdrawn: list[Person] = []
 
     # -- running the bot ------------------------------------------------------
 
@@ -154,13 +180,22 @@ class Rehearsal:
         await self.send(person, text)
         await self.press(person, "Confirm")
 
-    async def advance(self) -> None:
-        """/advance, then Confirm on the preview (forced if the guard says so)."""
+    async def advance(self, step: str) -> None:
+        """/advance, then Confirm on the preview (forced if the guard says so); note
+        how many messages, and how many notifications, the move gave each person."""
         organiser = self.people[0]
         await self.send(organiser, "/advance")
         if not any("Confirm" in b for b in organiser.user.messages[-1].button_labels()):
             await self.send(organiser, "/advance force")
+        before = len(self.standin.sent)
         await self.press(organiser, "Confirm")
+        sent = self.standin.sent[before:]
+        got = {}
+        for person in self.people[1:]:
+            mine = [m for m in sent if m.chat_id == person.user.id]
+            if mine:
+                got[person.label] = (len(mine), sum(not m.silent for m in mine))
+        self.moves.append((step, got))
 
     # -- the script -----------------------------------------------------------
 
@@ -193,23 +228,32 @@ class Rehearsal:
             await self.send(organiser, f"/schedule {what} {today + timedelta(days=days)} {hour}")
         self.say("setup: 2 teams, 6 people joined and agreed; a week's timetable set")
 
-        await self.advance()
-        north_lead, north_member, _ = self.team("Northshire")
-        south_lead, south_member, _ = self.team("Southvale")
+        await self.advance("workshop 1 opens")
+        north_lead, north_member, north_other = self.team("Northshire")
+        south_lead, south_member, south_other = self.team("Southvale")
         await self.write_and_confirm(north_member, DILEMMAS["Northshire"], "/propose")
+        # A candidate that names a place and a phone number: the preview says so,
+        # and the person edits it before it goes to the team.
+        await self.send(north_other, "/propose")
+        await self.send(north_other, IDENTIFYING)
+        await self.press(north_other, "Edit")
+        await self.write_and_confirm(north_other, IDENTIFYING_EDITED)
         await self.press(north_lead, "Adopt")
         await self.press(north_lead, "Confirm")
         await self.write_and_confirm(south_lead, DILEMMAS["Southvale"], "/dilemma")
         await self.send(south_member, "/help")
-        self.say("workshop 1: both teams confirmed a dilemma")
+        self.say("workshop 1: both teams confirmed a dilemma; one proposal adopted")
 
-        await self.advance()
+        await self.advance("workshop 2 opens: the dilemmas are swapped")
         for team in TEAMS:
             lead, first, second = self.team(team)
             await self.write_and_confirm(
                 first,
                 f"From {team}: name one lead professional per family, and let the family say who.",
             )
+        await self.send(organiser, "/remind")
+        for team in TEAMS:
+            lead, first, second = self.team(team)
             await self.write_and_confirm(
                 second, f"From {team}: count joint work in the plan we are already judged on."
             )
@@ -218,23 +262,34 @@ class Rehearsal:
                 f"{team}'s consolidated response: one plan, one lead, and joint work that counts.",
                 "/response",
             )
-        self.say("workshop 2: answers and both consolidated responses confirmed")
+        await self.send(north_lead, "/status")
+        self.say("workshop 2: answers and both consolidated responses confirmed; a reminder")
 
-        await self.advance()
+        await self.advance("workshop 3 opens: the responses return")
         for round_ in (1, 2, 3):
             for person in self.people[1:]:
+                if person in self.withdrawn:
+                    continue
                 await self.write_and_confirm(
                     person,
                     f"Round {round_}, {person.user.first_name}: working on theirs "
                     "showed us what we take for granted in ours.",
                 )
+            if round_ == 1:
+                # Someone leaves: their words go from the record and every later export.
+                await self.send(south_other, "/withdraw")
+                await self.press(south_other, "Confirm withdrawal")
+                self.withdrawn.append(south_other)
             if round_ < 3:
-                await self.advance()
-        self.say("workshop 3: three reflection rounds answered")
+                await self.advance(f"reflection round {round_ + 1} is released")
+        self.say("workshop 3: three reflection rounds answered; one person withdrew")
 
-        await self.advance()
+        await self.advance("the swap closes")
         await self.send(organiser, "/export")
-        self.say("closed: the record was sent to the organiser")
+        await self.send(organiser, "/membercheck 7")
+        await self.send(south_member, "Our view on schools was put more strongly than we meant.")
+        await self.press(south_member, "Confirm")
+        self.say("closed: the record went to everyone and to the organiser; a member check")
 
     def team(self, name: str) -> tuple[Person, Person, Person]:
         lead, first, second = (p for p in self.people if p.team == name)
@@ -252,33 +307,42 @@ class Rehearsal:
 
     # -- what everyone saw ----------------------------------------------------
 
-    def entries(self, person: Person) -> list[tuple[str, str, list[str]]]:
-        """(who, text, buttons) for everything in a person's chat, in order."""
+    def entries(self, person: Person) -> list[tuple[str, str, list[str], str]]:
+        """(who, text, buttons, note) for everything in a person's chat, in order:
+        a message the bot edited shows each version it had (a preview, then its
+        receipt in its place), and one that came without a notification says so."""
         out = []
         for chat, who, what in self.standin.timeline:
             if chat != person.user.id:
                 continue
             if who == "bot":
                 message: SentMessage = what
-                text = (
-                    message.text
-                    if not message.is_document
-                    else f"[file: {message.filename}] {message.caption or ''}"
-                )
-                buttons = [b.get("text", "") for row in message.buttons for b in row]
-                out.append(("Dilemma Swap", text or "", buttons))
+                versions = [*message.edits, message]
+                for i, version in enumerate(versions):
+                    notes = [NOTE_QUIET if i == 0 and message.silent else ""]
+                    if i < len(versions) - 1:
+                        notes.append(NOTE_BEFORE)
+                    if i and _shown(version) == _shown(versions[i - 1]):
+                        # Only the buttons went (the press was answered elsewhere).
+                        out.append(("Dilemma Swap", NOTE_BUTTONS_GONE, _buttons(version), ""))
+                        continue
+                    if i:
+                        notes.append(NOTE_EDITED)
+                    out.append(
+                        ("Dilemma Swap", _shown(version), _buttons(version), " ".join(notes))
+                    )
             elif who == "user":
-                out.append((person.user.first_name, str(what), []))
+                out.append((person.user.first_name, str(what), [], ""))
             else:
-                out.append((person.user.first_name, f"[pressed: {what}]", []))
+                out.append((person.user.first_name, f"[pressed: {what}]", [], ""))
         return out
 
     def write(self) -> None:
         """One Markdown transcript per person, one HTML page, and the export files."""
         for person in self.people:
             lines = [f"# {person.label}", ""]
-            for who, text, buttons in self.entries(person):
-                lines.append(f"**{who}:**")
+            for who, text, buttons, note in self.entries(person):
+                lines.append(f"**{who}:**" + (f" _{note.strip()}_" if note.strip() else ""))
                 lines.append("")
                 lines.extend("> " + line if line else ">" for line in text.splitlines())
                 if buttons:
@@ -286,6 +350,7 @@ class Rehearsal:
                 lines.append("")
             (self.folder / f"{person.slug}.md").write_text("\n".join(lines), "utf-8")
         (self.folder / "everyone.html").write_text(self.page(), "utf-8")
+        (self.folder / "moves.md").write_text(self.moves_table(), "utf-8")
         export = self.folder / "export"
         shutil.rmtree(export, ignore_errors=True)
         export.mkdir()
@@ -293,16 +358,35 @@ class Rehearsal:
             if message.filename and message.content is not None:
                 (export / message.filename).write_bytes(message.content)
 
+    def moves_table(self) -> str:
+        """What each phase move gave each person: messages, and notifications."""
+        lines = [
+            f"# {TITLE}: what each move sent each person",
+            "",
+            "Messages (notifications) per person; a move notifies each person at most once.",
+            "",
+            "| move | " + " | ".join(p.label for p in self.people[1:]) + " |",
+            "|---" * (len(self.people)) + "|",
+        ]
+        for step, got in self.moves:
+            cells = [
+                f"{got[p.label][0]} ({got[p.label][1]})" if p.label in got else "–"
+                for p in self.people[1:]
+            ]
+            lines.append(f"| {step} | " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
     def page(self) -> str:
         """Every person's chat in a column of its own, side by side."""
         columns = []
         for person in self.people:
             bubbles = []
-            for who, text, buttons in self.entries(person):
+            for who, text, buttons, note in self.entries(person):
                 mine = who != "Dilemma Swap"
                 keys = "".join(f"<span class=key>{html.escape(b)}</span>" for b in buttons)
+                said = f"<div class=note>{html.escape(note.strip())}</div>" if note.strip() else ""
                 bubbles.append(
-                    f"<div class='msg {'me' if mine else 'bot'}'>"
+                    f"<div class='msg {'me' if mine else 'bot'}'>{said}"
                     f"{html.escape(text)}{'<div>' + keys + '</div>' if keys else ''}"
                     "</div>"
                 )
@@ -325,6 +409,7 @@ h2 {{ font-size: 14px; margin: 4px 4px 8px; }}
 .msg {{ white-space: pre-wrap; background: #fff; border-radius: 8px; padding: 6px 8px;
         margin: 6px 0; }}
 .me {{ background: #d9f7be; margin-left: 24px; }}
+.note {{ font-size: 11px; color: #678; margin-bottom: 2px; }}
 .key {{ display: inline-block; border: 1px solid #7aa; border-radius: 6px; padding: 1px 6px;
         margin: 4px 4px 0 0; font-size: 12px; }}
 </style></head>

@@ -544,14 +544,16 @@ class Phases:
         group: int | None = None,
     ) -> None:
         """What we said about theirs, beside what they said about ours."""
-        piece = await self._side_by_side_piece(tx, swap, team)
+        piece = await self._side_by_side_piece(tx, swap, team, reflecting=True)
         if piece is None:
             return
         chats = [person.telegram_id for _, person in people]
         for chat in chats + ([group] if group is not None else []):
             owed.add(chat, piece)
 
-    async def _side_by_side_piece(self, tx: Tx, swap: Swap, team: Team) -> Piece | None:
+    async def _side_by_side_piece(
+        self, tx: Tx, swap: Swap, team: Team, reflecting: bool = False
+    ) -> Piece | None:
         """The side by side: our team's response in full, theirs by its opening
         words, since it came in full just before. Each half goes if it is
         withdrawn; the headings alone are not sent."""
@@ -584,7 +586,12 @@ class Phases:
                     ),
                     said_by_them.id if said_by_them else None,
                 ),
-                Block(core.html("reflection/side_by_side_end"), keeps=False),
+            )
+            # In workshop 3, a word on what the two are for.
+            + (
+                (Block(core.html("reflection/side_by_side_end"), keeps=False),)
+                if reflecting
+                else ()
             )
         )
 

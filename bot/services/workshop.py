@@ -235,7 +235,10 @@ class Workshop:
         if draft is None or not self._member_check_open(member):
             raise Refusal("errors/stale_button")
         await tx.comments.confirm(comment_id)
-        await mail.send(who.telegram_id, "membercheck/confirmed")
+        # The preview becomes the receipt, the words kept.
+        await mail.send(
+            who.telegram_id, "membercheck/confirmed", text=draft[1], replace=who.pressed
+        )
 
     @act
     async def discard_comment(self, tx: Tx, mail: Mail, who: Who, comment_id: int) -> None:
