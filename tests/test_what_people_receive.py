@@ -201,3 +201,44 @@ async def test_nothing_reaches_a_group_after_it_is_unlinked(tmp_path):
     finally:
         await bot.stop()
         await standin.stop()
+
+
+async def test_a_withdrawal_during_the_member_check_takes_out_only_its_words(
+    bot, standin, organiser
+):
+    """The member check's messages wait their turn (here, after a restart, two
+    messages a second in all); someone withdraws meanwhile. Everyone else still gets
+    their part, rebuilt without the withdrawn words, and people's words arrive as
+    they wrote them (| and ~ included)."""
+    people = await five_a_team(standin, organiser, "Checked")
+    await advance(organiser)
+    for team in TEAMS:
+        await write_and_confirm(people[team, "lead"], DILEMMAS[team], "/dilemma")
+    await advance(organiser)
+    leaving = people["South", 0]
+    await write_and_confirm(leaving, "Withdrawn words: ask the family who they trust.")
+    await write_and_confirm(people["South", 1], "Kept words | as written ~ with marks.")
+    for team in TEAMS:
+        await write_and_confirm(people[team, "lead"], f"{team} as a team.", "/response")
+    while await rows(bot, "SELECT phase FROM swaps") != [("closed",)]:
+        await advance(organiser, force=True)
+    await wait_drained(bot)
+    bot.limits = Limits(overall_per_second=2, chat_per_window=10_000, group_per_minute=10_000)
+    await bot.restart()
+    await organiser.send("/membercheck 7")
+    await organiser.expect("comments are taken until")
+    pending = "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND text LIKE '%How your%'"
+    assert (await rows(bot, pending))[0][0] > 1  # still waiting when they leave
+    await leaving.send("/withdraw")
+    await leaving.expect(lambda m: "Confirm withdrawal" in m.button_labels())
+    await leaving.expect_answer(await leaving.press("Confirm withdrawal"))
+    await wait_drained(bot, timeout=60)
+    for key, user in people.items():
+        if user is leaving:
+            continue
+        checks = [m for m in user.messages if "How your team appears" in (m.text or "")]
+        assert checks, f"{key} lost their part of the member check"
+        shown = text_of(user.messages[user.messages.index(checks[-1]) :])
+        assert "Withdrawn words" not in shown
+        if key[0] == "North":  # South's answers came back to North
+            assert "Kept words | as written ~ with marks." in shown
