@@ -166,6 +166,7 @@ async def _post_init(application: Application) -> None:
             _expire_drafts, interval=3600, first=1, name="expire-drafts"
         )
         services.scheduling.on_change = lambda: _wake_timetable(application)
+        services.organising.on_change = lambda: _wake_timetable(application)
         _wake_timetable(application)
 
 

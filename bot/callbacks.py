@@ -100,6 +100,7 @@ RECONSENT_DECLINE = Button("rcd", (ID,))
 COMMENT_CONFIRM = Button("cmok", (ID,))  # a member-check comment
 COMMENT_DISCARD = Button("cmdr", (ID,))
 GROUP_LINK = Button("grp", (ID,))  # a group link waiting for the lead's Confirm
+SHEET = Button("sheet", (ID,))  # a swap's information sheet, previewed
 
 ALL: tuple[Button, ...] = (
     AGREE,
@@ -128,6 +129,7 @@ ALL: tuple[Button, ...] = (
     COMMENT_CONFIRM,
     COMMENT_DISCARD,
     GROUP_LINK,
+    SHEET,
 )
 
 

@@ -54,6 +54,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("swaps", _EVERYONE),
     Command("addteam", _ORGANISER),
     Command("teams", _ORGANISER),
+    Command("sheet", _ORGANISER),
     Command("status", _ORGANISER | {Audience.LEAD}),
     Command("advance", _ORGANISER),
     Command("reopen", _ORGANISER),

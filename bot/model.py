@@ -94,6 +94,7 @@ class Waiting(StrEnum):
     AWAITING = "awaiting"  # the text of a contribution of a given kind
     PASTING = "pasting"  # the next part of a long paste
     RENAMING_TEAM = "renaming_team"  # an organiser's new name for a team
+    SHEET = "sheet"  # an organiser's information sheet for the current swap
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,9 @@ class Swap:
     reminders: str = "24h 2h"  # offsets before a deadline, as /settings takes them
     quiet: str = "21:00 08:00"  # hours without reminders, local time
     member_check_until: str | None = None  # UTC: comments on the report are taken until
+    retention_months: int | None = None  # purged this many months after closing
+    withdrawal: str | None = None  # the cut-off: always, until-close, until:YYYY-MM-DD
+    closed_at: str | None = None  # UTC, by the bot's clock: when it last closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +152,19 @@ class Membership:
     team_id: int
     role: Role
     joined_at: str
+    # When the person left after the withdrawal cut-off: they receive nothing
+    # and write nothing more, and their words stay in the record.
+    left_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A swap's own information sheet, as the organiser sent it (Markdown)."""
+
+    id: int
+    swap_id: int
+    version: int | None  # None: a draft, previewed and not yet confirmed
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

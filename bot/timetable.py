@@ -229,3 +229,107 @@ def digest_due(since: datetime, zone: ZoneInfo) -> datetime:
     return datetime(
         day.year, day.month, day.day, DIGEST_AT.hour, DIGEST_AT.minute, tzinfo=zone
     ).astimezone(UTC)
+
+
+# -- retention: a closed swap is purged a number of months after it closed ------
+
+RETENTION_MONTHS = (1, 120)
+RETENTION_WARNINGS = (timedelta(days=14), timedelta(days=1))
+_MONTHS = re.compile(r"^(\d{1,3})m$")
+
+
+def parse_retention(word: str) -> int:
+    """``18m``: months after the swap closes."""
+    match = _MONTHS.match(word.lower())
+    low, high = RETENTION_MONTHS
+    if not match or not low <= int(match.group(1)) <= high:
+        raise Unclear("retention")
+    return int(match.group(1))
+
+
+def add_months(moment: datetime, months: int, zone: ZoneInfo) -> datetime:
+    """The same wall-clock time ``months`` calendar months later (the last day
+    of a shorter month for the 31st), as an instant in UTC."""
+    local = moment.astimezone(zone)
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    day = min(local.day, _days_in(year, month))
+    return datetime(year, month, day, local.hour, local.minute, tzinfo=zone).astimezone(UTC)
+
+
+def _days_in(year: int, month: int) -> int:
+    following = datetime(year + month // 12, month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
+
+
+@dataclass(frozen=True)
+class RetentionJob:
+    """A warning before a swap is purged, or the purge: ``key`` as in ``Job``."""
+
+    key: str
+    kind: str  # "retention_warning" or "purge"
+    due: datetime  # UTC
+    purge_at: datetime  # UTC
+    before: timedelta = timedelta(0)  # for a warning: how long before the purge
+
+
+def retention_plan(closed_at: datetime, months: int, zone: ZoneInfo) -> list[RetentionJob]:
+    """The warnings 14 days and 1 day before the purge, and the purge. The keys
+    hold the purge's time: a swap reopened and closed again, or a retention
+    changed, makes new jobs, and one that ran never runs again."""
+    purge_at = add_months(closed_at, months, zone)
+    stamp = purge_at.isoformat(timespec="minutes")
+    jobs = [
+        RetentionJob(
+            f"retention:warn:{stamp}:{before.days}d",
+            "retention_warning",
+            purge_at - before,
+            purge_at,
+            before,
+        )
+        for before in RETENTION_WARNINGS
+    ]
+    jobs.append(RetentionJob(f"retention:purge:{stamp}", "purge", purge_at, purge_at))
+    return jobs
+
+
+# -- withdrawal: until when people may take their words out of the record -------
+
+ALWAYS = "always"
+UNTIL_CLOSE = "until-close"
+
+
+def parse_withdrawal(words: list[str], zone: ZoneInfo, now: datetime) -> str:
+    """``always``, ``until-close`` or ``until YYYY-MM-DD`` (a day not yet over), as stored."""
+    if len(words) == 1 and words[0].lower() in (ALWAYS, UNTIL_CLOSE):
+        return words[0].lower()
+    if len(words) != 2 or words[0].lower() != "until" or not _DATE.match(words[1]):
+        raise Unclear("withdrawal")
+    try:
+        day = datetime.fromisoformat(words[1]).date()
+    except ValueError:
+        raise Unclear("withdrawal") from None
+    setting = f"until:{day.isoformat()}"
+    ends = withdrawal_ends(setting, zone)
+    assert ends is not None
+    if ends <= now:
+        raise Unclear("withdrawal_past")
+    return setting
+
+
+def withdrawal_ends(setting: str | None, zone: ZoneInfo) -> datetime | None:
+    """For ``until:<day>``, the end of that day in ``zone`` (UTC); else None."""
+    if not setting or not setting.startswith("until:"):
+        return None
+    day = datetime.fromisoformat(setting.removeprefix("until:"))
+    following = day + timedelta(days=1)
+    return following.replace(tzinfo=zone).astimezone(UTC)
+
+
+def withdrawal_open(setting: str | None, closed: bool, zone: ZoneInfo, now: datetime) -> bool:
+    """Whether withdrawing still takes a person's words out of the record. Not
+    chosen is ``always``: nobody was told of a cut-off."""
+    if setting == UNTIL_CLOSE:
+        return not closed
+    ends = withdrawal_ends(setting, zone)
+    return ends is None or now < ends

@@ -55,6 +55,7 @@ PRESSES: dict[cb.Button, Press] = {
     cb.COMMENT_CONFIRM: lambda s, p, v: s.workshop.confirm_comment(p, v[0]),
     cb.COMMENT_DISCARD: lambda s, p, v: s.workshop.discard_comment(p, v[0]),
     cb.GROUP_LINK: lambda s, p, v: s.groups.link_confirmed(p, v[0]),
+    cb.SHEET: lambda s, p, v: s.sheets.confirm(p, v[0]),
 }
 
 

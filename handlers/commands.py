@@ -59,6 +59,15 @@ async def teams(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services(context).organising.teams(who(update))
 
 
+async def sheet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sheet [text]: show the swap's information sheet, or offer a new one."""
+    message = update.effective_message
+    text = (message.text or "") if message is not None else ""
+    # The text as written, line breaks and all (context.args would fold them).
+    parts = text.split(None, 1)
+    await services(context).sheets.sheet(who(update), parts[1] if len(parts) > 1 else "")
+
+
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status."""
     await services(context).organising.status(who(update))
@@ -164,6 +173,7 @@ HANDLERS: dict[str, Callback] = {
     "swaps": swaps,
     "addteam": add_team,
     "teams": teams,
+    "sheet": sheet,
     "status": status,
     "advance": advance,
     "reopen": reopen,

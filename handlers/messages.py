@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.services import Document
 from handlers.common import services, who
 
 
@@ -17,8 +18,20 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A sticker, photo, voice note or other non-text message."""
-    await services(context).workshop.not_text(who(update))
+    """A sticker, photo, voice note, document or other non-text message."""
+    message = update.effective_message
+    document = message.document if message is not None else None
+    sent = None
+    if document is not None:
+        file_id = document.file_id
+
+        async def fetch() -> bytes:
+            # getFile, then the download Telegram's answer points to.
+            return bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
+
+        sent = Document(document.file_name or "", document.file_size or 0, fetch)
+    caption = (message.caption or "") if message is not None else ""
+    await services(context).not_text(who(update), sent, caption)
 
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

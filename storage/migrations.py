@@ -345,4 +345,27 @@ MIGRATIONS: list[str] = [
         DELETE FROM outbox_blocks WHERE outbox_id = NEW.id;
     END
     """,
+    # 9: governance. A swap's own information sheet, versioned (each version kept:
+    # a consent names the version agreed to); how many months after closing the
+    # swap is purged, and until when people may withdraw their words; when it
+    # closed (by the bot's clock, from which retention counts); a membership a
+    # person left after the withdrawal cut-off, their words kept pseudonymised;
+    # and the one line a purge leaves in the audit, which outlives the swap.
+    """
+    CREATE TABLE sheets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        swap_id INTEGER NOT NULL REFERENCES swaps(id) ON DELETE CASCADE,
+        version INTEGER,
+        text TEXT NOT NULL,
+        set_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        UNIQUE (swap_id, version)
+    );
+    ALTER TABLE swaps ADD COLUMN retention_months INTEGER;
+    ALTER TABLE swaps ADD COLUMN withdrawal TEXT;
+    ALTER TABLE swaps ADD COLUMN closed_at TEXT;
+    ALTER TABLE memberships ADD COLUMN left_at TEXT;
+    ALTER TABLE audit ADD COLUMN purged_swap INTEGER
+    """,
 ]

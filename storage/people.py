@@ -77,6 +77,7 @@ def _membership(row: aiosqlite.Row) -> Membership:
         team_id=row["team_id"],
         role=Role(row["role"]),
         joined_at=row["joined_at"],
+        left_at=row["left_at"],
     )
 
 
@@ -120,24 +121,48 @@ class MembershipStore(Store):
         they are in it, else the one they joined last. One query."""
         row = await self._one(
             "SELECT m.* FROM memberships m JOIN people p ON p.id = m.person_id"
-            " WHERE m.person_id = ?"
+            " WHERE m.person_id = ? AND m.left_at IS NULL"
             " ORDER BY m.swap_id IS p.current_swap_id DESC, m.joined_at DESC, m.id DESC LIMIT 1",
             (person_id,),
         )
         return _membership(row) if row else None
 
-    async def of_person(self, person_id: int) -> list[Membership]:
+    async def of_person(self, person_id: int, *, left: bool = False) -> list[Membership]:
+        """A person's memberships; with ``left``, also those they left after the
+        withdrawal cut-off (their words are still in that swap's record)."""
         rows = await self._all(
-            "SELECT * FROM memberships WHERE person_id = ? ORDER BY id", (person_id,)
+            "SELECT * FROM memberships WHERE person_id = ?"
+            + ("" if left else " AND left_at IS NULL")
+            + " ORDER BY id",
+            (person_id,),
         )
         return [_membership(r) for r in rows]
 
-    async def of_team(self, team_id: int) -> list[tuple[Membership, Person]]:
+    async def of_team(self, team_id: int, *, left: bool = False) -> list[tuple[Membership, Person]]:
+        """A team's people; with ``left``, also those who left after the cut-off."""
         rows = await self._all(
-            _WITH_PEOPLE + " WHERE m.team_id = ? ORDER BY m.role, m.id",
+            _WITH_PEOPLE
+            + " WHERE m.team_id = ?"
+            + ("" if left else " AND m.left_at IS NULL")
+            + " ORDER BY m.role, m.id",
             (team_id,),
         )
         return [(_membership(r), _joined_person(r)) for r in rows]
+
+    async def count_in_swap(self, swap_id: int) -> int:
+        """How many people are in a swap (and so agreed to its sheet)."""
+        row = await self._one(
+            "SELECT COUNT(*) AS n FROM memberships WHERE swap_id = ? AND left_at IS NULL",
+            (swap_id,),
+        )
+        return row["n"] if row else 0
+
+    async def mark_left(self, membership_id: int) -> None:
+        """The person left after the withdrawal cut-off: the membership stays, so
+        that their words keep their team and role in the record."""
+        await self._run(
+            "UPDATE memberships SET left_at = ? WHERE id = ?", (self.now, membership_id)
+        )
 
     async def delete(self, membership_id: int) -> None:
         await self._run("DELETE FROM memberships WHERE id = ?", (membership_id,))

@@ -52,6 +52,14 @@ class ScheduleStore(Store):
         )
         return [r["swap_id"] for r in rows]
 
+    async def swaps_with_retention(self) -> list[int]:
+        """Closed swaps with a retention period: they are to be purged."""
+        rows = await self._all(
+            "SELECT id FROM swaps WHERE phase = 'closed' AND retention_months IS NOT NULL"
+            " AND closed_at IS NOT NULL ORDER BY id"
+        )
+        return [r["id"] for r in rows]
+
     async def fired(self, swap_id: int) -> frozenset[str]:
         """The keys of the jobs that have run (or were skipped) in a swap."""
         rows = await self._all("SELECT key FROM fired WHERE swap_id = ?", (swap_id,))

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.model import Allocation, Invite, Kind, Phase, Release, Role, Swap, Team
+from bot.model import Allocation, Invite, Kind, Phase, Release, Role, Sheet, Swap, Team
 from storage.store import Store
 
 
@@ -28,6 +28,9 @@ def _swap(row: aiosqlite.Row) -> Swap:
         reminders=row["reminders"],
         quiet=row["quiet"],
         member_check_until=row["member_check_until"],
+        retention_months=row["retention_months"],
+        withdrawal=row["withdrawal"],
+        closed_at=row["closed_at"],
     )
 
 
@@ -74,6 +77,9 @@ class SwapStore(Store):
             "reminders",
             "quiet",
             "member_check_until",
+            "retention_months",
+            "withdrawal",
+            "closed_at",
         }
         for key, value in settings.items():
             if key not in allowed:
@@ -114,6 +120,49 @@ class SwapStore(Store):
             {**dict(r), "forced": bool(r["forced"]), "missing": json.loads(r["missing"])}
             for r in rows
         ]
+
+
+def _sheet(row: aiosqlite.Row) -> Sheet:
+    return Sheet(row["id"], row["swap_id"], row["version"], row["text"])
+
+
+class SheetStore(Store):
+    """A swap's own information sheets: drafts awaiting Confirm, and each
+    confirmed version, kept (a consent names the version agreed to)."""
+
+    async def add_draft(self, swap_id: int, text: str, by: int) -> int:
+        # One draft at a time per swap: a new one replaces it.
+        await self._run("DELETE FROM sheets WHERE swap_id = ? AND version IS NULL", (swap_id,))
+        return await self._run(
+            "INSERT INTO sheets (swap_id, text, set_by, created_at) VALUES (?, ?, ?, ?)",
+            (swap_id, text, by, self.now),
+        )
+
+    async def get(self, sheet_id: int) -> Sheet | None:
+        row = await self._one("SELECT * FROM sheets WHERE id = ?", (sheet_id,))
+        return _sheet(row) if row else None
+
+    async def confirm(self, sheet_id: int, swap_id: int) -> int:
+        """Make a draft the swap's sheet in force; return its version number."""
+        row = await self._one(
+            "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM sheets WHERE swap_id = ?",
+            (swap_id,),
+        )
+        version = int(row["next"]) if row else 1
+        await self._run(
+            "UPDATE sheets SET version = ?, confirmed_at = ? WHERE id = ?",
+            (version, self.now, sheet_id),
+        )
+        return version
+
+    async def in_force(self, swap_id: int) -> Sheet | None:
+        """The swap's newest confirmed sheet, if it has one of its own."""
+        row = await self._one(
+            "SELECT * FROM sheets WHERE swap_id = ? AND version IS NOT NULL"
+            " ORDER BY version DESC LIMIT 1",
+            (swap_id,),
+        )
+        return _sheet(row) if row else None
 
 
 class OrganiserStore(Store):
@@ -229,9 +278,10 @@ class TeamStore(Store):
 
         rows = await self._all(
             "SELECT t.*,"
-            " (SELECT COUNT(*) FROM memberships m WHERE m.team_id = t.id) AS people,"
             " (SELECT COUNT(*) FROM memberships m WHERE m.team_id = t.id"
-            f" AND m.role = '{Role.LEAD.value}') AS leads,"
+            " AND m.left_at IS NULL) AS people,"
+            " (SELECT COUNT(*) FROM memberships m WHERE m.team_id = t.id"
+            f" AND m.left_at IS NULL AND m.role = '{Role.LEAD.value}') AS leads,"
             f" {confirmed(Kind.DILEMMA)} AS dilemmas,"
             f" {confirmed(Kind.TEAM_RESPONSE)} AS team_responses,"
             f" {confirmed(Kind.REFLECTION)} AS reflections"

@@ -29,6 +29,16 @@ class AuditStore(Store):
         )
         return [dict(r) for r in rows]
 
+    async def purged_for(self, telegram_id: int) -> list[dict[str, Any]]:
+        """The lines purges left, of swaps this organiser organised."""
+        rows = await self._all(
+            "SELECT * FROM audit WHERE swap_id IS NULL AND event = 'purged' AND EXISTS"
+            " (SELECT 1 FROM json_each(audit.detail, '$.organisers') WHERE value = ?)"
+            " ORDER BY id",
+            (telegram_id,),
+        )
+        return [dict(r) for r in rows]
+
 
 class OrganiserShareStore(Store):
     async def add(self, swap_id: int, telegram_id: int, by: int) -> bool:

@@ -8,7 +8,14 @@ from storage.contributions import ContributionStore
 from storage.outbox import OutboxStore, UpdateStore
 from storage.people import ConsentStore, ConversationStore, MembershipStore, PersonStore
 from storage.schedule import ScheduleStore
-from storage.swaps import AllocationStore, InviteStore, OrganiserStore, SwapStore, TeamStore
+from storage.swaps import (
+    AllocationStore,
+    InviteStore,
+    OrganiserStore,
+    SheetStore,
+    SwapStore,
+    TeamStore,
+)
 from storage.trail import AuditStore, CommentStore, OrganiserShareStore
 
 
@@ -33,3 +40,4 @@ class Tx:
         self.audit = AuditStore(conn, now)
         self.shares = OrganiserShareStore(conn, now)
         self.comments = CommentStore(conn, now)
+        self.sheets = SheetStore(conn, now)

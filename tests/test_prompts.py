@@ -13,14 +13,15 @@ import ast
 import re
 import string
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.commands import COMMANDS
 from bot.identifying import Detail
-from bot.model import Kind, Phase, Role
+from bot.model import Kind, Phase, Role, Swap
 from bot.procedure import REFLECTION_ROUNDS
-from bot.services.core import sheet_version
+from bot.services.sheets import builtin_version
 from bot.text import MESSAGE_LIMIT, Prompts, markdown_to_telegram, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,9 @@ FOLDERS = (
     "reminder",
     "announce",
     "group",
+    "sheet",
+    "retention",
+    "trail",
 )
 KEY_SHAPE = re.compile(rf"^(?:{'|'.join(FOLDERS)})/[a-z0-9_]+$")
 
@@ -101,6 +105,9 @@ PROMPT_FSTRINGS: dict[str, list[str]] = {
     "export/caption_{}": [f"export/caption_{x}" for x in ("md", "html", "csv", "json")],
     "reminder/lead_{}": ["reminder/lead_dilemma", "reminder/lead_team_response"],
     "reminder/{}": ["reminder/response", "reminder/reflection"],
+    "organiser/bad_{}": [
+        f"organiser/bad_{r}" for r in ("retention", "withdrawal", "withdrawal_past")
+    ],
     "privacy/delivered_{}": [
         f"privacy/delivered_{k}" for k in ("dilemma", "answer", "team_response")
     ],
@@ -525,11 +532,14 @@ def test_command_descriptions():
 def test_the_sheet_keeps_the_fingerprint_people_agreed_to(prompts: Prompts):
     """Consents carry the sheet's fingerprint; one that no longer matches asks
     that person to agree again. Change this value only with the sheet's words:
-    it last changed when the sheet came to say that responses are shared with
-    one's own team, that reflections go to no one in either team, what each
-    member receives at the close, and to ask that no child, family, colleague
-    or place be named (everyone who agreed before is asked again)."""
-    assert sheet_version(prompts) == "0a0d276428ae"
+    it changed when the sheet came to say that responses are shared with one's
+    own team, that reflections go to no one in either team, what each member
+    receives at the close, and to ask that no child, family, colleague or place
+    be named; then when it gained the study's fields (marked unfilled until the
+    swap's settings fill them) and a paragraph on Telegram itself. Everyone who
+    agreed before is asked again."""
+    swap = Swap(1, "", Phase.SETUP, "auto", "one_at_a_time", 0, False, 0, "")  # type: ignore[arg-type]
+    assert builtin_version(prompts, ZoneInfo("Europe/London"), swap) == "03e48a1fc77d"
 
 
 def test_every_audit_event_has_its_words(prompts: Prompts):

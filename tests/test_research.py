@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.bot import ORGANISER_ID, RunningBot, execute, rows, run_cli
+from tests.support.purged import assert_purged
 from tests.support.swapflow import (
     DILEMMAS,
     advance,
@@ -202,8 +203,12 @@ async def test_an_answer_to_a_sheet_that_changed_meanwhile_is_not_consent(
     # Opening the link again shows the new words; agreeing to them counts.
     await join(vera, tokens["North"]["member"])
     assert "quoted in a book" in vera.texts[-1].text
+    async with bot.db.read() as tx:
+        swap = await tx.swaps.get(1)
+        assert swap is not None
+        version = await bot.services.sheets.version(tx, swap)
     assert await rows(bot, "SELECT sheet_version FROM consents WHERE decision = 'agreed'") == [
-        (bot.services.core.sheet_version,)
+        (version,)
     ]
 
 
@@ -348,25 +353,8 @@ async def test_purge_leaves_nothing_of_the_swap(bot, standin, organiser, tmp_pat
     assert code == 0, output
     if running:
         await bot.stop()
-    with sqlite3.connect(bot.db_path) as conn:
-        for table in (
-            "swaps",
-            "teams",
-            "memberships",
-            "contributions",
-            "people",
-            "consents",
-            "transitions",
-            "allocations",
-            "audit",
-            "comments",
-            "schedule",
-        ):
-            assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
-    conn.close()
-    for path in Path(bot.db_path).parent.glob("swap.sqlite3*"):
-        data = path.read_bytes()
-        assert b"Purged swap" not in data and b"steering groups" not in data, path.name
+    line = assert_purged(bot.db_path, swap_id, [b"Purged swap", b"steering groups"])
+    assert line["reason"] == "command" and line["organisers"] == [ORGANISER_ID]
     await bot.start()  # the bot fixture stops it again
 
 

@@ -167,7 +167,10 @@ async def test_agreeing_edits_the_sheet_into_the_receipt(services, db):
     sheet, receipt = text.split("<b>Thank you: you have joined.</b>")
     # The sheet's words stay above the receipt; the question under them goes.
     assert "voluntary" in sheet and "North" in sheet and "I agree</b> to join" not in sheet
-    assert services.core.sheet_version in receipt
+    async with db.read() as tx:
+        swap = await tx.swaps.get(1)
+        assert swap is not None
+        assert await services.sheets.version(tx, swap) in receipt
 
 
 async def test_a_receipt_too_long_to_join_the_sheet_follows_it(db, tmp_path):

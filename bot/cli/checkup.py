@@ -19,8 +19,10 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.config import Settings, SettingsError, load_local_settings, load_settings
-from bot.text import markdown_to_telegram, read_table
+from bot.services.sheets import unfilled_fields
+from bot.text import Prompts, markdown_to_telegram, read_table
 from storage.db import DatabaseUnusable, rehearse_migrations
+from storage.governance import swaps_on_builtin_sheet
 
 Say = Callable[[str], None]
 
@@ -52,8 +54,12 @@ def check() -> int:
     except SettingsError as error:
         problem(str(error))
 
-    _check_database(local.database_path, ok, problem)
+    def warning(line: str) -> None:
+        print(f"warning: {line}")
+
     root: Traversable = Path(local.prompts_dir) if local.prompts_dir else resources.files("prompts")
+    if _check_database(local.database_path, ok, problem):
+        _check_sheets(local.database_path, Prompts(root), warning)
     found = prompt_problems(root)
     for line in found:
         problem(line)
@@ -73,19 +79,20 @@ def check() -> int:
     return 1 if problems else 0
 
 
-def _check_database(path: str, ok: Say, problem: Say) -> None:
+def _check_database(path: str, ok: Say, problem: Say) -> bool:
+    """Say whether the database is usable; True when it is there and up to date."""
     file = Path(path).expanduser()
     if not file.exists():
         if file.parent.is_dir():
             ok(f"DATABASE_PATH {file} does not exist yet: it is created at the first start")
         else:
             problem(f"DATABASE_PATH {file}: the folder {file.parent} does not exist")
-        return
+        return False
     try:
         version, pending = rehearse_migrations(file)
     except DatabaseUnusable as error:
         problem(f"DATABASE_PATH {error}")
-        return
+        return False
     ok(
         f"DATABASE_PATH {file}: schema version {version}"
         + (
@@ -94,6 +101,19 @@ def _check_database(path: str, ok: Say, problem: Say) -> None:
             else ", up to date"
         )
     )
+    return not pending
+
+
+def _check_sheets(path: str, prompts: Prompts, warning: Say) -> None:
+    """A warning, never a problem, for each swap whose information sheet still has
+    unfilled study fields: the built-in sheet, without the swap's own."""
+    for swap in swaps_on_builtin_sheet(path):
+        keys = unfilled_fields(swap["retention_months"], swap["withdrawal"])
+        fields = [prompts.label(key) for key in keys]
+        warning(
+            f"swap {swap['id']} ({swap['title']}) uses the built-in information sheet, "
+            f"which leaves unfilled: {'; '.join(fields)}. Send the approved sheet with /sheet"
+        )
 
 
 def _placeholders(source: str) -> set[str]:

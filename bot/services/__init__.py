@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,11 +17,22 @@ from bot.services.organising import Organising
 from bot.services.phases import Phases
 from bot.services.privacy import Privacy
 from bot.services.scheduling import Scheduling
+from bot.services.sheets import Sheets, sheet_file_wanted
 from bot.services.trail import Trail
 from bot.services.workshop import Workshop
 from bot.text import Prompts
 from storage.db import Database
 from storage.tx import Tx
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document someone sent: its name and size, as Telegram gives them, and a way
+    to download it (from Telegram, with ``getFile``)."""
+
+    name: str
+    size: int
+    fetch: Callable[[], Awaitable[bytes]]
 
 
 @dataclass
@@ -37,6 +48,7 @@ class Services:
     scheduling: Scheduling
     trail: Trail
     groups: Groups
+    sheets: Sheets
 
     @classmethod
     def build(
@@ -50,12 +62,13 @@ class Services:
     ) -> Services:
         core = Core(db, prompts, organiser_ids, bot_username, zone, clock)
         export = Export(core)
-        phases = Phases(core, export)
+        sheets = Sheets(core)
+        phases = Phases(core, export, sheets)
         return cls(
             core=core,
-            joining=Joining(core, phases),
-            organising=Organising(core),
-            workshop=Workshop(core, phases),
+            joining=Joining(core, phases, sheets),
+            organising=Organising(core, sheets),
+            workshop=Workshop(core, phases, sheets),
             phases=phases,
             export=export,
             privacy=Privacy(core),
@@ -63,6 +76,7 @@ class Services:
             scheduling=Scheduling(core, phases),
             trail=Trail(core, phases),
             groups=Groups(core),
+            sheets=sheets,
         )
 
     async def text(self, who: Who, text: str, reply_to: int | None) -> None:
@@ -72,8 +86,26 @@ class Services:
             conversation = await tx.conversations.get(who.telegram_id)
         if conversation is not None and conversation.state is Waiting.RENAMING_TEAM:
             await self.organising.rename_team(who, int(conversation.data["team_id"]), text)
+        elif conversation is not None and conversation.state is Waiting.SHEET:
+            await self.sheets.text(who, text)
         else:
             await self.workshop.text(who, text, reply_to)
+
+    async def not_text(self, who: Who, document: Document | None, caption: str) -> None:
+        """Someone sent something other than text: a sheet an organiser sends after
+        ``/sheet`` (or with ``/sheet`` as its caption), else a kind explanation."""
+        async with self.core.db.read() as tx:
+            conversation = await tx.conversations.get(who.telegram_id)
+        waiting = conversation is not None and conversation.state is Waiting.SHEET
+        if document is not None and (waiting or caption.split()[:1] == ["/sheet"]):
+            content = (
+                await document.fetch() if sheet_file_wanted(document.name, document.size) else None
+            )
+            await self.sheets.document(who, document.name, document.size, content)
+        elif waiting:
+            await self.sheets.not_a_sheet(who)
+        else:
+            await self.workshop.not_text(who)
 
     async def list_swaps(self, who: Who) -> None:
         """``/swaps``: an organiser's swaps, or the swaps a participant belongs to."""
@@ -84,7 +116,10 @@ class Services:
 
     async def settings(self, who: Who, words: list[str]) -> None:
         """``/settings``: show them (with buttons), or change reminder times or quiet hours."""
-        if words:
+        key = words[0].lower() if words else ""
+        if key in ("retention", "withdrawal"):
+            await self.organising.change_governance(who, words)
+        elif words:
             await self.scheduling.change_times(who, words)
         else:
             await self.organising.settings(who)

@@ -11,7 +11,6 @@ refusal is written, so bad input changes nothing.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -290,22 +289,6 @@ def below(first: str, second: str) -> Html:
     return Html(f"{first}\n\n{second}")
 
 
-def sheet_version(prompts: Prompts) -> str:
-    """A short fingerprint of the information sheet: what a person agreed to. When
-    the sheet's words change, so does this, and people are asked again.
-
-    It covers the sheet and the question under it (which says what declining
-    keeps), as a joining person is shown them: the words of each, a paragraph
-    apart. (Someone asked again after a change sees the sheet with a question
-    of its own, ``join/sheet_changed``.)
-    """
-    sheet = below(
-        prompts.html("join/information_sheet", team="", role="", swap=""),
-        prompts.html("join/agree_or_decline"),
-    )
-    return hashlib.sha256(sheet.encode()).hexdigest()[:12]
-
-
 class HasCore(Protocol):
     """A service: anything that acts through a ``Core``."""
 
@@ -492,12 +475,6 @@ class Core:
         while still in ORGANISER_IDS."""
         everyone = [swap.created_by, *await tx.shares.of_swap(swap.id)]
         return [o for o in dict.fromkeys(everyone) if o in self.organiser_ids]
-
-    @functools.cached_property
-    def sheet_version(self) -> str:
-        # Prompts are read once per process (``Prompts`` keeps them), so the
-        # sheet, and its fingerprint, cannot change while it runs.
-        return sheet_version(self.prompts)
 
     async def organised_swap(self, tx: Tx, who: Who, swap_id: int) -> Swap:
         """The swap a button names, if this organiser may act on it; else a refusal.

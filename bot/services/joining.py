@@ -16,10 +16,10 @@ from bot.model import (
     Team,
     Waiting,
 )
-from bot.services.core import Core, Mail, Refusal, Who, act, below
+from bot.services.core import Core, Mail, Refusal, Who, act
 from bot.services.phases import Phases
 from bot.services.privacy import leave
-from bot.text import Html
+from bot.services.sheets import Sheets
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,12 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 class Joining:
     """``/start <token>``, the information sheet, agreeing and declining."""
 
-    def __init__(self, core: Core, phases: Phases) -> None:
+    def __init__(self, core: Core, phases: Phases, sheets: Sheets) -> None:
         self.core = core
         # Sends a late joiner what their team has been sent so far.
         self.phases = phases
+        # The information sheet in force in each swap.
+        self.sheets = sheets
 
     @act
     async def start(self, tx: Tx, mail: Mail, who: Who, token: str | None) -> None:
@@ -81,28 +83,20 @@ class Joining:
             )
         if await self._lead_taken(tx, mail, invite, team, swap, who):
             return
+        shown = await self.sheets.shown(tx, swap, team.name, invite.role)
         await tx.conversations.set(
             who.telegram_id,
             Waiting.PENDING_JOIN,
             invite_id=invite.id,
-            sheet=self.core.sheet_version,  # what they are shown is what they agree to
+            sheet=shown.version,  # what they are shown is what they agree to
         )
         await mail.send_html(
             who.telegram_id,
-            below(self._sheet(invite, team, swap), core.html("join/agree_or_decline")),
+            shown.html,
             buttons=[
                 [(core.label("agree"), cb.AGREE.pack(invite.id))],
                 [(core.label("decline"), cb.DECLINE.pack(invite.id))],
             ],
-        )
-
-    def _sheet(self, invite: Invite, team: Team, swap: Swap) -> Html:
-        """The information sheet for this invitation, without the question under it."""
-        return self.core.html(
-            "join/information_sheet",
-            team=team.name,
-            role=self.core.label(f"role_{invite.role.value}"),
-            swap=swap.title,
         )
 
     async def _lead_taken(
@@ -131,10 +125,6 @@ class Joining:
             or conversation.data.get("invite_id") != invite_id
         ):
             raise Refusal("errors/stale_button")
-        if conversation.data.get("sheet", self.core.sheet_version) != self.core.sheet_version:
-            # The sheet's words changed (a new version of the bot) since it was
-            # shown: an answer to the old words is not consent to the new ones.
-            raise Refusal("join/sheet_changed_while_reading")
         invite = await tx.invites.get(invite_id)
         if invite is None or invite.revoked:
             raise Refusal("join/revoked_token")
@@ -142,14 +132,18 @@ class Joining:
         assert team is not None
         swap = await tx.swaps.get(team.swap_id)
         assert swap is not None
+        shown = await self.sheets.shown(tx, swap, team.name, invite.role)
+        if conversation.data.get("sheet", shown.version) != shown.version:
+            # The sheet's words changed (a new version of the bot, the swap's
+            # own sheet, its settings) since it was shown: an answer to the old
+            # words is not consent to the new ones.
+            raise Refusal("join/sheet_changed_while_reading")
         await tx.conversations.clear(who.telegram_id)
         # The answer takes the place of the question under the sheet, whose
         # words stay in the chat: what the person agreed to, or declined.
-        sheet = self._sheet(invite, team, swap)
+        sheet = shown.kept
         if not agree:
-            await tx.consents.record(
-                None, team.id, invite.role, Decision.DECLINED, self.core.sheet_version
-            )
+            await tx.consents.record(None, team.id, invite.role, Decision.DECLINED, shown.version)
             # Someone with no record here keeps none: not even the times of
             # our messages, which could tie them to the decline.
             unknown = await tx.people.by_telegram_id(who.telegram_id) is None
@@ -176,7 +170,7 @@ class Joining:
         )
         await tx.people.set_current_swap(person.id, swap.id)
         when = await tx.consents.record(
-            person.id, team.id, invite.role, Decision.AGREED, self.core.sheet_version
+            person.id, team.id, invite.role, Decision.AGREED, shown.version
         )
         log.info("A %s joined team %d of swap %d", invite.role.value, team.id, swap.id)
         receipt = self.core.html(
@@ -185,7 +179,7 @@ class Joining:
             role=self.core.label(f"role_{invite.role.value}"),
             swap=swap.title,
             when=self.core.local_time(when),
-            sheet=self.core.sheet_version,
+            sheet=shown.version,
             # What comes next, or the phase's opening, in the receipt: one message fewer.
             next=await self.phases.opening(tx, swap, invite.role),
         )
@@ -202,27 +196,21 @@ class Joining:
         membership = await tx.memberships.get(membership_id)
         if person is None or membership is None or membership.person_id != person.id:
             raise Refusal("errors/stale_button")
-        if (
-            await tx.consents.latest_agreed(person.id, membership.team_id)
-            == self.core.sheet_version
-        ):
-            raise Refusal("errors/stale_button")
         swap = await tx.swaps.get(membership.swap_id)
         assert swap is not None
+        version = await self.sheets.version(tx, swap)
+        if await tx.consents.latest_agreed(person.id, membership.team_id) == version:
+            raise Refusal("errors/stale_button")
         if agree:
             when = await tx.consents.record(
-                person.id,
-                membership.team_id,
-                membership.role,
-                Decision.AGREED,
-                self.core.sheet_version,
+                person.id, membership.team_id, membership.role, Decision.AGREED, version
             )
             await mail.send(
                 who.telegram_id,
                 "join/reconsented",
                 swap=swap.title,
                 when=self.core.local_time(when),
-                sheet=self.core.sheet_version,
+                sheet=version,
             )
             log.info(
                 "A %s agreed to the changed information sheet in swap %d",
@@ -234,7 +222,7 @@ class Joining:
             [c for c in await tx.contributions.of_person(person.id) if c.swap_id == swap.id]
         )
         await tx.consents.record(
-            None, membership.team_id, membership.role, Decision.DECLINED, self.core.sheet_version
+            None, membership.team_id, membership.role, Decision.DECLINED, version
         )
         await leave(self.core, tx, mail, person, [membership])
         await tx.audit.record(swap.id, None, "withdrawal_sheet", count=count)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Callable
+from datetime import datetime
 
 from bot import callbacks as cb
 from bot.model import (
@@ -22,7 +24,15 @@ from bot.model import (
 from bot.services.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.services.privacy import leave
 from bot.services.scheduling import show_quiet
+from bot.services.sheets import Sheets
 from bot.text import Html
+from bot.timetable import (
+    RETENTION_MONTHS,
+    Unclear,
+    add_months,
+    parse_retention,
+    parse_withdrawal,
+)
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -94,8 +104,12 @@ def same_name(a: str, b: str) -> bool:
 class Organising:
     """``/newswap``, ``/swaps``, ``/addteam``, ``/revoke``, ``/status``, ``/settings``."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, sheets: Sheets) -> None:
         self.core = core
+        # Whether the swap's information sheet still has unfilled fields (/status).
+        self.sheets = sheets
+        # Called after a retention changed, so that the timetable wakes in time.
+        self.on_change: Callable[[], None] = lambda: None
 
     def _organiser(self, who: Who) -> None:
         if not self.core.is_organiser(who):
@@ -284,7 +298,9 @@ class Organising:
         swap = await self.core.current_swap(tx, who)
         buttons: Buttons = []
         for team in await tx.teams.of_swap(swap.id):
-            buttons += self._remove_buttons(await tx.memberships.of_team(team.id), team)
+            # Someone who left after the withdrawal cut-off and insists can still
+            # be removed, with their words: they are listed like everyone else.
+            buttons += self._remove_buttons(await tx.memberships.of_team(team.id, left=True), team)
         if not buttons:
             raise Refusal("organiser/remove_nobody", title=swap.title)
         await mail.send(
@@ -449,6 +465,7 @@ class Organising:
             title=swap.title,
             phase=self.core.label(f"phase_{swap.phase.value}"),
             body=body,
+            sheet=await self.sheets.warning(tx, swap) if self.core.is_organiser(who) else "",
             refusals=self.core.html("status/refusals", count=self.core.refusals())
             if self.core.refusals() and self.core.is_organiser(who)
             else "",
@@ -594,7 +611,60 @@ class Organising:
             names=core.label("names_shared" if swap.share_names else "names_hidden"),
             reminders=", ".join(swap.reminders.split()),
             quiet=show_quiet(core, swap),
+            retention=core.label("retention_months", months=swap.retention_months)
+            if swap.retention_months
+            else core.label("retention_none"),
+            withdrawal=self.sheets.withdrawal_words(swap) or core.label("withdrawal_not_chosen"),
             buttons=buttons,
+        )
+
+    @act
+    async def change_governance(self, tx: Tx, mail: Mail, who: Who, words: list[str]) -> None:
+        """``/settings retention <N>m`` (months after closing, then purged) or
+        ``/settings withdrawal always | until-close | until <YYYY-MM-DD>``."""
+        swap = await self.core.current_swap(tx, who)
+        key = words[0].lower()
+        try:
+            if key == "retention":
+                if len(words) != 2:
+                    raise Unclear("retention")
+                months = parse_retention(words[1])
+                await tx.swaps.update_settings(swap.id, retention_months=months)
+                value = f"{months}m"
+            else:
+                value = parse_withdrawal(words[1:], self.core.zone, self.core.clock())
+                await tx.swaps.update_settings(swap.id, withdrawal=value)
+        except Unclear as unclear:
+            low, high = RETENTION_MONTHS
+            raise Refusal(f"organiser/bad_{unclear.reason}", low=low, high=high) from None
+        await tx.audit.record(swap.id, who.telegram_id, "setting", name=key, value=value)
+        changed = await tx.swaps.get(swap.id)
+        assert changed is not None
+        if key == "retention":
+            purge_at = await self._purge_at(changed)
+            await mail.send(
+                who.telegram_id,
+                "organiser/retention_set",
+                title=swap.title,
+                months=changed.retention_months,
+                when=self.core.local_when(purge_at) if purge_at else "",
+                closed=self.core.html("organiser/retention_after_close") if not purge_at else "",
+            )
+        else:
+            await mail.send(
+                who.telegram_id,
+                "organiser/withdrawal_set",
+                title=swap.title,
+                until=self.sheets.withdrawal_words(changed),
+            )
+        self.on_change()
+
+    async def _purge_at(self, swap: Swap) -> datetime | None:
+        """When a closed swap with a retention is purged (None: not closed yet)."""
+        if swap.closed_at is None or swap.retention_months is None:
+            return None
+        return add_months(
+            datetime.fromisoformat(swap.closed_at), swap.retention_months, self.core.zone
         )
 
     @act

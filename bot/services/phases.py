@@ -27,6 +27,7 @@ from bot.procedure import (
 )
 from bot.services.core import Block, Core, Mail, Owed, Piece, Refusal, Who, act
 from bot.services.export import Export
+from bot.services.sheets import Sheets
 from bot.text import Html, opening_words
 from storage.tx import Tx
 
@@ -38,9 +39,11 @@ People = list[tuple[Membership, Person]]
 class Phases:
     """``/advance``, ``/reopen``, and delivery of each phase's material."""
 
-    def __init__(self, core: Core, exporter: Export) -> None:
+    def __init__(self, core: Core, exporter: Export, sheets: Sheets) -> None:
         self.core = core
         self.exporter = exporter
+        # The preview from setup warns of an information sheet left unfilled.
+        self.sheets = sheets
 
     # -- what is missing ----------------------------------------------------
 
@@ -119,6 +122,7 @@ class Phases:
                 step=step,
                 missing=self._missing_lines(missing),
             )
+        sheet = await self.sheets.warning(tx, swap) if swap.phase is Phase.SETUP else ""
         summary = await self._move(tx, swap, target, rounds)
         # The button names the state it was made for, so a stale one is refused.
         data = cb.ADVANCE.pack(swap.id, swap.phase.value[:3], swap.rounds_released, int(force))
@@ -134,6 +138,8 @@ class Phases:
             )
             if missing
             else "",
+            # Read before the move was rehearsed: the phase it starts from.
+            "sheet": sheet,
             "buttons": [
                 [(core.label("confirm_advance"), data)],
                 [(core.label("cancel"), cb.CANCEL.pack())],
@@ -216,6 +222,8 @@ class Phases:
             forced=core.html("organiser/advanced_forced") if missing else "",
         )
         if target is Phase.CLOSED:
+            # Retention counts from here, by the bot's clock.
+            await tx.swaps.update_settings(swap.id, closed_at=core.clock().isoformat())
             await self.exporter.send_to(tx, mail, by, swap.id)
 
     async def close_at_deadline(self, tx: Tx, mail: Mail, swap: Swap, by: int) -> bool:

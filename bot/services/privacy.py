@@ -17,9 +17,11 @@ import json
 import logging
 
 from bot import callbacks as cb
-from bot.model import Contribution, Kind, Membership, Person, Status
+from bot.model import Contribution, Kind, Membership, Person, Phase, Status
 from bot.services.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
+from bot.services.sheets import withdrawal_words
 from bot.text import Html
+from bot.timetable import withdrawal_open
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ class Privacy:
             )
         teams = {}
         memberships = []
-        for m in await tx.memberships.of_person(person.id):
+        for m in await tx.memberships.of_person(person.id, left=True):
             team = await tx.teams.get(m.team_id)
             swap = await tx.swaps.get(m.swap_id)
             teams[m.team_id] = team.name if team else ""
@@ -52,6 +54,7 @@ class Privacy:
                     "team": teams[m.team_id],
                     "role": m.role.value,
                     "joined_at": m.joined_at,
+                    "left_at": m.left_at,
                 }
             )
         contributions = await tx.contributions.of_person(person.id)
@@ -158,6 +161,9 @@ class Privacy:
             )
             return
         memberships = await tx.memberships.of_person(person.id)
+        if not memberships:
+            # They left every swap after its cut-off: their words stay, pseudonymised.
+            raise Refusal("privacy/already_left")
         if len(memberships) > 1:
             titles = await self._titles(tx, memberships)
             buttons: Buttons = [
@@ -196,8 +202,29 @@ class Privacy:
     async def _ask(
         self, tx: Tx, mail: Mail, who: Who, person: Person, leaving: list[Membership], swap_id: int
     ) -> None:
-        items = [c for m in leaving for c in await self._items(tx, person, m)]
-        titles = await self._titles(tx, leaving)
+        deleting, staying = await self._by_cutoff(tx, leaving)
+        buttons = [
+            [(self.core.label("confirm_withdraw"), cb.WITHDRAW.pack(person.id, swap_id))],
+            [(self.core.label("cancel"), cb.CANCEL.pack())],
+        ]
+        items = [c for m in deleting for c in await self._items(tx, person, m)]
+        titles = await self._titles(tx, deleting)
+        if staying:
+            await mail.send(
+                who.telegram_id,
+                "privacy/withdraw_after_cutoff",
+                swaps=", ".join((await self._titles(tx, staying)).values()),
+                cutoffs=await self._cutoffs(tx, staying, "privacy/cutoff_passed_line"),
+                also=self.core.html(
+                    "privacy/withdraw_also_deleting",
+                    swaps=", ".join(titles.values()),
+                    count=len(items),
+                )
+                if deleting
+                else "",
+                buttons=buttons,
+            )
+            return
         await mail.send(
             who.telegram_id,
             "privacy/withdraw_confirm",
@@ -205,11 +232,38 @@ class Privacy:
             swaps=", ".join(titles.values()),
             delivered=await self._delivered(tx, items),
             adopted=await self._adopted_note(tx, items),
-            buttons=[
-                [(self.core.label("confirm_withdraw"), cb.WITHDRAW.pack(person.id, swap_id))],
-                [(self.core.label("cancel"), cb.CANCEL.pack())],
-            ],
+            cutoffs=await self._cutoffs(tx, deleting),
+            buttons=buttons,
         )
+
+    async def _by_cutoff(
+        self, tx: Tx, memberships: list[Membership]
+    ) -> tuple[list[Membership], list[Membership]]:
+        """The memberships whose words withdrawing still deletes, and those whose
+        swap's withdrawal cut-off has passed (the person may leave; words stay)."""
+        deleting: list[Membership] = []
+        staying: list[Membership] = []
+        for m in memberships:
+            swap = await tx.swaps.get(m.swap_id)
+            assert swap is not None
+            still = withdrawal_open(
+                swap.withdrawal, swap.phase is Phase.CLOSED, self.core.zone, self.core.clock()
+            )
+            (deleting if still else staying).append(m)
+        return deleting, staying
+
+    async def _cutoffs(
+        self, tx: Tx, memberships: list[Membership], key: str = "privacy/cutoff_line"
+    ) -> Html:
+        """Until when withdrawal deletes words, in each of these swaps that set it."""
+        lines = []
+        for m in memberships:
+            swap = await tx.swaps.get(m.swap_id)
+            assert swap is not None
+            until = withdrawal_words(self.core.prompts, self.core.zone, swap)
+            if until:
+                lines.append(self.core.html(key, title=swap.title, until=until))
+        return Html("\n".join(lines))
 
     async def _items(self, tx: Tx, person: Person, membership: Membership) -> list[Contribution]:
         return [
@@ -263,26 +317,48 @@ class Privacy:
         if person is None or person.id != person_id:
             raise Refusal("errors/stale_button")
         leaving = await self._leaving(tx, person, swap_id)
-        items = [c for m in leaving for c in await self._items(tx, person, m)]
+        deleting, staying = await self._by_cutoff(tx, leaving)
+        items = [c for m in deleting for c in await self._items(tx, person, m)]
         delivered = await self._delivered(tx, items)
-        await leave(self.core, tx, mail, person, leaving)
-        for membership in leaving:
+        if deleting:
+            await leave(self.core, tx, mail, person, deleting)
+        for membership in deleting:
             # Who withdrew is not recorded: only that someone did.
             count = sum(c.swap_id == membership.swap_id for c in items)
             await tx.audit.record(membership.swap_id, None, "withdrawal", count=count)
+        for membership in staying:
+            await tx.memberships.mark_left(membership.id)
+            await tx.audit.record(membership.swap_id, None, "withdrawal_after_cutoff")
+            swap = await tx.swaps.get(membership.swap_id)
+            assert swap is not None
+            # Without saying who: whoever insists tells the organisers, who
+            # can still remove them, with their words (/remove).
+            await mail.send(swap.created_by, "privacy/left_after_cutoff", title=swap.title)
+        if staying:
+            await tx.teams.drop_group_links_of(person.telegram_id)
+            await tx.conversations.clear(person.telegram_id)
         log.info(
-            "Someone withdrew from %d swap(s), with %d contributions", len(leaving), len(items)
+            "Someone withdrew from %d swap(s), with %d contributions; left %d after the cut-off",
+            len(deleting),
+            len(items),
+            len(staying),
         )
-        titles = await self._titles(tx, leaving)
-        await mail.send(
-            who.telegram_id,
-            "privacy/withdrawn",
-            count=len(items),
-            swaps=", ".join(titles.values()),
-            delivered=delivered,
-            # Someone with no record left keeps none: not even this message's times.
-            forget_when_sent=await tx.people.by_telegram_id(who.telegram_id) is None,
-        )
+        if deleting:
+            await mail.send(
+                who.telegram_id,
+                "privacy/withdrawn",
+                count=len(items),
+                swaps=", ".join((await self._titles(tx, deleting)).values()),
+                delivered=delivered,
+                # Someone with no record left keeps none: not even this message's times.
+                forget_when_sent=await tx.people.by_telegram_id(who.telegram_id) is None,
+            )
+        if staying:
+            await mail.send(
+                who.telegram_id,
+                "privacy/left",
+                swaps=", ".join((await self._titles(tx, staying)).values()),
+            )
 
 
 async def leave(
@@ -305,7 +381,8 @@ async def leave(
         await tx.memberships.delete(membership.id)
     await tx.teams.drop_group_links_of(person.telegram_id)
     await tx.conversations.clear(person.telegram_id)
-    remaining = await tx.memberships.of_person(person.id)
+    # Memberships left after a withdrawal cut-off count: their words are still there.
+    remaining = await tx.memberships.of_person(person.id, left=True)
     if remaining:
         # The swap they chose to act in stays theirs, unless they just left it.
         if await tx.people.current_swap_id(person.id) not in {m.swap_id for m in remaining}:

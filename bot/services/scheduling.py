@@ -32,14 +32,17 @@ from bot.timetable import (
     Entry,
     Job,
     Quiet,
+    RetentionJob,
     Unclear,
     digest_due,
     parse_offsets,
     parse_quiet,
     parse_when,
     plan,
+    retention_plan,
     show_offset,
 )
+from storage.purge import PurgeError, purge
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -81,6 +84,13 @@ class Scheduling:
 
     def jobs(self, swap: Swap, entries: list[Entry]) -> list[Job]:
         return plan(entries, offsets_of(swap), quiet_of(swap), self.core.zone)
+
+    def retention_jobs(self, swap: Swap) -> list[RetentionJob]:
+        """A closed swap's warnings before its purge, and the purge."""
+        if swap.phase is not Phase.CLOSED or not swap.retention_months or not swap.closed_at:
+            return []
+        closed = datetime.fromisoformat(swap.closed_at)
+        return retention_plan(closed, swap.retention_months, self.core.zone)
 
     # -- /schedule --------------------------------------------------------------
 
@@ -366,6 +376,14 @@ class Scheduling:
                     if job.key not in fired:
                         soonest = job.due if soonest is None else min(soonest, job.due)
                         break
+            for swap_id in await tx.schedule.swaps_with_retention():
+                swap = await tx.swaps.get(swap_id)
+                assert swap is not None
+                fired = await tx.schedule.fired(swap_id)
+                for kept in self.retention_jobs(swap):
+                    if kept.key not in fired:
+                        soonest = kept.due if soonest is None else min(soonest, kept.due)
+                        break
         return soonest
 
     async def tick(self) -> int:
@@ -395,6 +413,10 @@ class Scheduling:
             for job in due:
                 async with self.core.db.transaction() as tx:
                     ran += await self._run(tx, Mail(tx, self.core.prompts), swap_id, job, now)
+        async with self.core.db.read() as tx:
+            retained = await tx.schedule.swaps_with_retention()
+        for swap_id in retained:
+            ran += await self._retention(swap_id, now)
         return ran
 
     async def _digests(self, now: datetime) -> int:
@@ -427,6 +449,74 @@ class Scheduling:
                     )
                 sent += 1
         return sent
+
+    # -- retention ------------------------------------------------------------------
+
+    async def _retention(self, swap_id: int, now: datetime) -> int:
+        """Warn a closed swap's organisers before its purge; purge it when its time
+        comes (or at the first tick after, when the bot was down then)."""
+        async with self.core.db.read() as tx:
+            swap = await tx.swaps.get(swap_id)
+            assert swap is not None
+            fired = await tx.schedule.fired(swap_id)
+        ran = 0
+        for job in self.retention_jobs(swap):
+            if job.due > now or job.key in fired:
+                continue
+            if job.kind == "purge":
+                return ran + await self._purge(swap)
+            async with self.core.db.transaction() as tx:
+                ran += await self._warn(tx, Mail(tx, self.core.prompts), swap, job, now)
+        return ran
+
+    async def _warn(self, tx: Tx, mail: Mail, swap: Swap, job: RetentionJob, now: datetime) -> int:
+        """Tell the organisers when the swap will be purged, and how to export first.
+        A warning the bot was down for is sent late, unless the purge is due too."""
+        if not await tx.schedule.mark_fired(swap.id, job.key, "running"):
+            return 0
+        if now >= job.purge_at:
+            await tx.schedule.set_outcome(swap.id, job.key, "dropped: the purge is due")
+            return 1
+        await mail.send(
+            swap.created_by,
+            "retention/warning",
+            title=swap.title,
+            swap=swap.id,
+            when=self.core.local_when(job.purge_at),
+            days=job.before.days,
+        )
+        await tx.audit.record(
+            swap.id,
+            None,
+            "retention_warning",
+            days=job.before.days,
+            when=f"{job.purge_at.astimezone(self.core.zone):%Y-%m-%d %H:%M}",
+        )
+        await tx.schedule.set_outcome(swap.id, job.key, "sent")
+        log.info("Swap %d: warned of its purge %d day(s) ahead", swap.id, job.before.days)
+        return 1
+
+    async def _purge(self, swap: Swap) -> int:
+        """Purge the swap as ``python -m bot purge`` does (the same function), then
+        empty the WAL of this connection too, and tell the organisers it is done."""
+        try:
+            gone = await purge(self.core.db.path, swap.id, reason="retention")
+        except PurgeError as problem:
+            log.warning("Swap %d could not be purged at its time: %s", swap.id, problem)
+            async with self.core.db.transaction() as tx:
+                key = self.retention_jobs(swap)[-1].key
+                await tx.schedule.mark_fired(swap.id, key, f"failed: {problem}")
+            return 0
+        await self.core.db.scrub()
+        log.info("Swap %d purged at the end of its retention period", swap.id)
+        async with self.core.db.transaction() as tx:
+            await Mail(tx, self.core.prompts).send(
+                swap.created_by,
+                "retention/purged",
+                title=swap.title,
+                count=gone["contributions"],
+            )
+        return 1
 
     async def _run(self, tx: Tx, mail: Mail, swap_id: int, job: Job, now: datetime) -> int:
         """Run one job, in the transaction that records it; 0 if it had already run.

@@ -78,11 +78,30 @@ class Trail:
 
     @act
     async def audit(self, tx: Tx, mail: Mail, who: Who) -> None:
-        """The trail of the current swap: who did what, and when."""
-        swap = await self.core.current_swap(tx, who)
+        """The trail of the current swap: who did what, and when; and the lines
+        purges left of swaps this organiser organised, which outlive them."""
+        try:
+            swap: Swap | None = await self.core.current_swap(tx, who)
+        except Refusal:
+            swap = None
+        purged = await tx.audit.purged_for(who.telegram_id) if self.core.is_organiser(who) else []
+        if swap is None and not purged:
+            await self.core.current_swap(tx, who)  # says why there is nothing
+        if swap is not None:
+            events = await tx.audit.of_swap(swap.id)
+            await mail.send(
+                who.telegram_id,
+                "trail/audit",
+                title=swap.title,
+                lines=self._lines(who, events) or self.core.html("trail/audit_empty"),
+            )
+        if purged:
+            await mail.send(who.telegram_id, "trail/audit_purged", lines=self._lines(who, purged))
+
+    def _lines(self, who: Who, rows: list[dict]) -> Html:
         lines = []
         events = self.core.prompts.table("trail/events")
-        for event in await tx.audit.of_swap(swap.id):
+        for event in rows:
             by = event["by_telegram_id"]
             actor = (
                 self.core.label("audit_you")
@@ -99,12 +118,7 @@ class Trail:
                     event=self._event(events, event["event"], event["detail"]),
                 )
             )
-        await mail.send(
-            who.telegram_id,
-            "trail/audit",
-            title=swap.title,
-            lines=Html("\n".join(lines)) if lines else self.core.html("trail/audit_empty"),
-        )
+        return Html("\n".join(lines))
 
     @staticmethod
     def _event(events: dict[str, str], key: str, detail: str) -> str:

@@ -18,6 +18,7 @@ from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, w
 from bot.services.core import Block, Buttons, Core, Mail, Member, Piece, Refusal, Who, act
 from bot.services.phases import Phases
 from bot.services.privacy import drop_adopted
+from bot.services.sheets import Sheets
 from bot.text import Html
 from storage.tx import Tx
 
@@ -41,10 +42,12 @@ _COMMAND_OF = {Kind.PROPOSAL: "propose", Kind.DILEMMA: "dilemma", Kind.TEAM_RESP
 class Workshop:
     """What participants and leads write, from first words to confirmed."""
 
-    def __init__(self, core: Core, phases: Phases) -> None:
+    def __init__(self, core: Core, phases: Phases, sheets: Sheets) -> None:
         self.core = core
         # Tells the organiser when everything the next move needs is in.
         self.phases = phases
+        # The information sheet in force, which a person must have agreed to.
+        self.sheets = sheets
 
     def _check(self, member: Member, kind: Kind) -> None:
         try:
@@ -184,18 +187,13 @@ class Workshop:
     async def check_consent(self, tx: Tx, member: Member) -> None:
         """Nothing more a person writes is stored until they agreed to the information
         sheet as it is now: if it changed since, they are shown it again."""
-        current = self.core.sheet_version
-        if await tx.consents.latest_agreed(member.person.id, member.team.id) == current:
+        shown = await self.sheets.shown(tx, member.swap, member.team.name, member.role)
+        if await tx.consents.latest_agreed(member.person.id, member.team.id) == shown.version:
             return
         core = self.core
         raise Refusal(
             "join/sheet_changed",
-            sheet=core.html(
-                "join/information_sheet",
-                team=member.team.name,
-                role=core.label(f"role_{member.role.value}"),
-                swap=member.swap.title,
-            ),
+            sheet=shown.kept,
             buttons=[
                 [(core.label("agree"), cb.RECONSENT_AGREE.pack(member.membership.id))],
                 [(core.label("decline"), cb.RECONSENT_DECLINE.pack(member.membership.id))],

@@ -4,9 +4,10 @@ people straight into the SQLite file, and the organiser's move that owes each a 
 from __future__ import annotations
 
 import asyncio
+from zoneinfo import ZoneInfo
 
 from bot.model import Role
-from bot.services.core import sheet_version
+from bot.services.sheets import builtin_version
 from bot.standin import BotAPIStandIn, TestUser
 from bot.text import Prompts
 from storage.db import Database
@@ -23,13 +24,13 @@ async def seed_swap(
     The first person of each team is its lead. Each person is a stand-in user who
     has started the bot, so the bot may write to them.
     """
-    version = sheet_version(Prompts())
     db = Database(db_path)
     await db.open()
     users = []
     try:
         async with db.transaction() as tx:
             swap = await tx.swaps.create(title, ORGANISER_ID)
+            version = builtin_version(Prompts(), ZoneInfo("Europe/London"), swap)
             await tx.organisers.set_current_swap(ORGANISER_ID, swap.id)
             all_teams = [await tx.teams.create(swap.id, f"Team {n + 1}") for n in range(teams)]
             invites = {
