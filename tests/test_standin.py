@@ -679,3 +679,45 @@ async def test_application_end_to_end(standin):
     # Every update was confirmed on the way out.
     assert standin.pending_updates() == []
     assert json.dumps(standin.sent[0].to_json())  # the stored JSON is serialisable
+
+
+# ---------------------------------------------------------------- files users send
+
+
+async def test_documents_and_photos_users_send_are_fetched_with_get_file(standin, alice):
+    client = telegram.Bot(
+        token=TOKEN,
+        base_url=standin.base_url,
+        base_file_url=standin.base_url.removesuffix("/bot") + "/file/bot",
+    )
+    await client.initialize()
+    try:
+        await alice.send_document("notes.md", "# Notes\n\nCafé".encode(), "text/markdown", "/sheet")
+        await alice.send_photo(b"\xff\xd8 a photo")
+        updates = await client.get_updates(timeout=0)
+        document = updates[-2].message.document
+        assert (document.file_name, document.mime_type, document.file_size) == (
+            "notes.md",
+            "text/markdown",
+            len("# Notes\n\nCafé".encode()),
+        )
+        assert updates[-2].message.caption == "/sheet"
+        assert updates[-2].message.caption_entities[0].type == "bot_command"
+        photo = updates[-1].message.photo[-1]
+        assert (photo.width, photo.height) == (1280, 960)
+        file = await client.get_file(document.file_id)
+        assert file.file_path and file.file_size == document.file_size
+        assert bytes(await file.download_as_bytearray()) == "# Notes\n\nCafé".encode()
+        assert standin.downloads == [file.file_path.rsplit("/file/bot" + TOKEN + "/", 1)[-1]]
+        picture = await client.get_file(photo.file_id)
+        assert bytes(await picture.download_as_bytearray()) == b"\xff\xd8 a photo"
+        with pytest.raises(BadRequest, match="(?i)invalid file_id"):
+            await client.get_file("no-such-file")
+    finally:
+        await client.shutdown()
+    async with httpx.AsyncClient() as http:
+        base = standin.base_url.removesuffix("/bot")
+        assert (await http.get(f"{base}/file/bot{TOKEN}/documents/nothing")).status_code == 404
+        assert (
+            await http.get(f"{base}/file/bot999:wrong/{standin.downloads[0]}")
+        ).status_code == 401

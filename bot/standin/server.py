@@ -89,6 +89,8 @@ CHAT_ACTIONS = frozenset(
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 DOCUMENT_LIMIT = 50 * 1024 * 1024
+# The largest file a bot may download with getFile.
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
 
 # When the request being handled arrives, as Telegram would count it (set only
 # when the stand-in adds a round trip; see ``_handle``).
@@ -148,6 +150,7 @@ API_METHODS = (
     "answerCallbackQuery",
     "sendDocument",
     "sendChatAction",
+    "getFile",
     "getChat",
     "close",
     "logOut",
@@ -235,6 +238,10 @@ class BotAPIStandIn:
         self._next_group_id = -4_000_000_001
         self._file_counter = 0
         self._query_counter = 0
+        # Files users sent, by file_id: (file_unique_id, content, file_path once
+        # getFile gave one). Downloads are served from /file/bot<token>/<file_path>.
+        self._user_files: dict[str, tuple[str, bytes, str | None]] = {}
+        self.downloads: list[str] = []  # the file_path of each download, in order
 
         self._faults: dict[str, deque[_Fault]] = {}
         self._rate_faults: dict[str, list[_RateFault]] = {}
@@ -273,6 +280,7 @@ class BotAPIStandIn:
         # Uploads up to Telegram's 50 MB document limit must reach the handler.
         app = web.Application(client_max_size=DOCUMENT_LIMIT + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -458,8 +466,11 @@ class BotAPIStandIn:
         text: str | None = None,
         sticker_emoji: str | None = None,
         reply_to: SentMessage | dict | None = None,
+        attachment: dict | None = None,
+        caption: str | None = None,
     ) -> dict:
-        """Store a message from ``user`` and push it as an update."""
+        """Store a message from ``user`` and push it as an update. ``attachment``
+        is a document or photo (``_attach``), sent with an optional caption."""
         if text is not None and not text:
             raise ValueError("Telegram users cannot send empty messages")
         if user.blocked:
@@ -481,6 +492,13 @@ class BotAPIStandIn:
             entities = find_entities(text)
             if entities:
                 message["entities"] = entities
+        elif attachment is not None:
+            message.update(attachment)
+            if caption:
+                message["caption"] = caption
+                entities = find_entities(caption)
+                if entities:
+                    message["caption_entities"] = entities
         else:
             self._file_counter += 1
             message["sticker"] = {
@@ -494,8 +512,46 @@ class BotAPIStandIn:
                 "emoji": sticker_emoji or "👍",
             }
         self._user_messages[(user.id, message["message_id"])] = message
-        self.timeline.append((user.id, "user", text if text is not None else sticker_emoji or "👍"))
+        shown = text if text is not None else caption or sticker_emoji or "👍"
+        if attachment is not None:
+            shown = f"[{next(iter(attachment))}] {caption or ''}".strip()
+        self.timeline.append((user.id, "user", shown))
         return self._push_update({"message": message})
+
+    def _user_file(self, content: bytes, prefix: str) -> tuple[str, str]:
+        """Keep a file a user sends; its (file_id, file_unique_id) as Telegram gives them."""
+        self._file_counter += 1
+        file_id = f"{prefix}AgIAAxkBAAI{self._file_counter:08d}"
+        unique_id = f"AgADu{self._file_counter:06d}"
+        self._user_files[file_id] = (unique_id, content, None)
+        return file_id, unique_id
+
+    def _attach_document(self, filename: str, content: bytes, mime_type: str) -> dict:
+        file_id, unique_id = self._user_file(content, "BQAC")
+        return {
+            "document": {
+                "file_name": filename,
+                "mime_type": mime_type,
+                "file_id": file_id,
+                "file_unique_id": unique_id,
+                "file_size": len(content),
+            }
+        }
+
+    def _attach_photo(self, content: bytes, width: int, height: int) -> dict:
+        """A photo as Telegram sends it: a list of sizes (here one, the original)."""
+        file_id, unique_id = self._user_file(content, "AgAC")
+        return {
+            "photo": [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": unique_id,
+                    "width": width,
+                    "height": height,
+                    "file_size": len(content),
+                }
+            ]
+        }
 
     def _group_message(self, user: TestUser, group: TestGroup, text: str) -> dict:
         """A message ``user`` sent in ``group``, pushed as an update."""
@@ -1346,6 +1402,41 @@ class BotAPIStandIn:
         )
         self._notify()
         return True
+
+    def _api_getFile(self, params: dict, files: dict) -> dict:
+        """A file a user sent: its size and the path to download it from, as Telegram
+        answers (files the bot sent are not kept for download here)."""
+        file_id = params.get("file_id")
+        if not file_id:
+            raise ApiError(400, "Bad Request: file_id is empty")
+        known = self._user_files.get(str(file_id))
+        if known is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        unique_id, content, path = known
+        if len(content) > DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
+        if path is None:
+            folder = "photos" if str(file_id).startswith("AgAC") else "documents"
+            path = f"{folder}/file_{unique_id[5:]}"
+            self._user_files[str(file_id)] = (unique_id, content, path)
+        return {
+            "file_id": file_id,
+            "file_unique_id": unique_id,
+            "file_size": len(content),
+            "file_path": path,
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """``GET /file/bot<token>/<file_path>``: a file's bytes, once getFile named it."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        path = request.match_info["path"]
+        for _, content, known in self._user_files.values():
+            if known == path:
+                self.downloads.append(path)
+                self._notify()
+                return web.Response(body=content, content_type="application/octet-stream")
+        return web.Response(status=404, text="Not Found")
 
     def _api_sendChatAction(self, params: dict, files: dict) -> bool:
         action = params.get("action")

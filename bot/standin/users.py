@@ -194,6 +194,24 @@ class TestUser(_Chat):
         """Send a sticker (no text) to the bot; return the update dict."""
         return self._standin._user_message(self, sticker_emoji=emoji)
 
+    async def send_document(
+        self,
+        filename: str,
+        content: bytes,
+        mime_type: str = "text/plain",
+        caption: str | None = None,
+    ) -> dict:
+        """Send a file as a document (the bot downloads it with getFile); return the update."""
+        attachment = self._standin._attach_document(filename, content, mime_type)
+        return self._standin._user_message(self, attachment=attachment, caption=caption)
+
+    async def send_photo(
+        self, content: bytes = b"\xff\xd8\xff\xe0 a JPEG", caption: str | None = None
+    ) -> dict:
+        """Send a photo; return the update dict."""
+        attachment = self._standin._attach_photo(content, 1280, 960)
+        return self._standin._user_message(self, attachment=attachment, caption=caption)
+
     async def reply(self, message: SentMessage | dict, text: str) -> dict:
         """Send ``text`` as a reply to one of the bot's messages; return the update dict."""
         return self._standin._user_message(self, text=text, reply_to=message)
