@@ -119,7 +119,8 @@ class Workshop:
         if member is None:
             if self.core.is_organiser(who):
                 raise Refusal("organiser/use_commands")
-            raise Refusal("errors/not_joined")
+            await self.core.member(tx, who)  # refused, saying why
+        assert member is not None
         clean = text.strip()
         if not clean:
             raise Refusal("errors/empty")
