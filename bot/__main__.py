@@ -2,8 +2,8 @@
 
 Also ``python -m bot rehearse [DIR]`` (a whole swap against the built-in
 stand-in, no token needed), ``check`` (the configuration, the database and the
-prompts), and ``backup PATH`` (a consistent copy of the database, while the
-bot runs).
+prompts), ``backup PATH`` (a consistent copy of the database, while the bot
+runs), ``export``, ``purge`` and ``datamap`` (what the database holds).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from bot.cli.rehearsal import rehearse
 from bot.config import Settings, SettingsError, load_local_settings, load_settings
 from bot.services.export import ExportError, export_to_folder
 from storage.backup import BackupError, backup
+from storage.datamap import datamap
 from storage.db import DatabaseUnusable
 from storage.purge import PurgeError, purge
 
@@ -138,6 +139,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     export.add_argument("--out", required=True, help="the folder to write the four files to")
     purge = commands.add_parser("purge", help="remove a closed swap's data for good")
     purge.add_argument("--swap", type=int, required=True, help="the swap's number (/swaps)")
+    commands.add_parser(
+        "datamap", help="print what each table and column of the database holds (Markdown)"
+    )
     return parser.parse_args(argv)
 
 
@@ -157,6 +161,11 @@ def main(argv: list[str] | None = None) -> None:
         _export(args.swap, Path(args.out))
     elif args.command == "purge":
         _purge(args.swap)
+    elif args.command == "datamap":
+        try:
+            print(datamap())
+        except ValueError as problem:
+            _stop(str(problem), 1)
     else:
         serve()
 

@@ -215,7 +215,7 @@ async def test_an_unfilled_builtin_sheet_is_warned_of_until_the_swap_has_its_own
     preview = await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()))
     assert "The information sheet is not ready" in preview.text
     await organiser.press("Cancel")
-    code, output = await run_cli(tmp_path, "check", DATABASE_PATH=bot.db_path)
+    _, output = await run_cli(tmp_path, "check", DATABASE_PATH=bot.db_path)
     assert "warning: swap 1 (Borders study) uses the built-in information sheet" in output
     assert "who runs the study" in output and "how long data are kept" in output
 
@@ -237,7 +237,7 @@ async def test_an_unfilled_builtin_sheet_is_warned_of_until_the_swap_has_its_own
     await organiser.send("/advance force")
     preview = await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()))
     assert "not ready" not in preview.text
-    code, output = await run_cli(tmp_path, "check", DATABASE_PATH=bot.db_path)
+    _, output = await run_cli(tmp_path, "check", DATABASE_PATH=bot.db_path)
     assert "warning:" not in output, output
 
 

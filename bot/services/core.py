@@ -438,10 +438,13 @@ class Core:
         the one they joined last; or a refusal."""
         person = await tx.people.by_telegram_id(who.telegram_id)
         membership = await tx.memberships.acting(person.id) if person is not None else None
-        if person is not None and membership is None:
-            # Someone who left after a withdrawal cut-off: nothing new is kept.
-            if await tx.memberships.of_person(person.id, left=True):
-                raise Refusal("privacy/already_left")
+        # Someone who left after a withdrawal cut-off: nothing new is kept.
+        if (
+            person is not None
+            and membership is None
+            and await tx.memberships.of_person(person.id, left=True)
+        ):
+            raise Refusal("privacy/already_left")
         if person is None or membership is None:
             raise Refusal("errors/not_joined")
         team = await tx.teams.get(membership.team_id)
