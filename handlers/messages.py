@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services import Document
 from handlers.common import services, who
+
+log = logging.getLogger(__name__)
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -25,9 +30,14 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if document is not None:
         file_id = document.file_id
 
-        async def fetch() -> bytes:
+        async def fetch() -> bytes | None:
             # getFile, then the download Telegram's answer points to.
-            return bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
+            try:
+                file = await context.bot.get_file(file_id)
+                return bytes(await file.download_as_bytearray())
+            except TelegramError as problem:
+                log.info("Could not fetch a document: %s", problem)
+                return None
 
         sent = Document(document.file_name or "", document.file_size or 0, fetch)
     caption = (message.caption or "") if message is not None else ""

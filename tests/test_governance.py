@@ -154,6 +154,7 @@ async def test_a_changed_sheet_asks_those_who_agreed_again(bot, standin, organis
         ("no_question", "must end by asking the question"),
         ("text_no_question", "must end by asking the question"),
         ("sticker", "not as a photo"),
+        ("download_fails", "Telegram did not give me"),
     ],
 )
 async def test_every_bad_sheet_is_answered_and_changes_nothing(
@@ -175,7 +176,10 @@ async def test_every_bad_sheet_is_answered_and_changes_nothing(
         ),
         "text_no_question": lambda: organiser.send("A sheet that asks nothing."),
         "sticker": lambda: organiser.send_sticker(),
+        "download_fails": lambda: organiser.send_document("sheet.md", SHEET.encode()),
     }
+    if send == "download_fails":
+        standin.fail_next("getFile", 400, description="Bad Request: wrong file_id")
     await sends[send]()
     reply = await organiser.expect(answer)
     assert "Nothing was changed" in reply.text
@@ -184,6 +188,16 @@ async def test_every_bad_sheet_is_answered_and_changes_nothing(
     # Still waiting for the sheet: the next good one is taken.
     await organiser.send(SHEET)
     await organiser.expect(lambda m: "Confirm sheet" in m.button_labels())
+
+
+async def test_a_participants_file_is_neither_fetched_nor_taken(bot, standin, organiser):
+    tokens = await create_swap(organiser, "Borders study", ["North", "South"])
+    nina = standin.user(first_name="Nina")
+    await join(nina, tokens["North"]["member"])
+    await nina.send_document("sheet.md", SHEET.encode(), caption="/sheet")
+    await nina.expect("only the swap's organisers can do")
+    assert standin.downloads == []
+    assert await rows(bot, "SELECT COUNT(*) FROM sheets") == [(0,)]
 
 
 async def test_the_sheet_is_fixed_once_setup_is_over(bot, standin, organiser):

@@ -28,11 +28,11 @@ from storage.tx import Tx
 @dataclass(frozen=True)
 class Document:
     """A document someone sent: its name and size, as Telegram gives them, and a way
-    to download it (from Telegram, with ``getFile``)."""
+    to download it (from Telegram, with ``getFile``; None if Telegram would not)."""
 
     name: str
     size: int
-    fetch: Callable[[], Awaitable[bytes]]
+    fetch: Callable[[], Awaitable[bytes | None]]
 
 
 @dataclass
@@ -98,9 +98,10 @@ class Services:
             conversation = await tx.conversations.get(who.telegram_id)
         waiting = conversation is not None and conversation.state is Waiting.SHEET
         if document is not None and (waiting or caption.split()[:1] == ["/sheet"]):
-            content = (
-                await document.fetch() if sheet_file_wanted(document.name, document.size) else None
-            )
+            content = None
+            # Only an organiser's file, and only one that could be a sheet, is fetched.
+            if self.core.is_organiser(who) and sheet_file_wanted(document.name, document.size):
+                content = await document.fetch()
             await self.sheets.document(who, document.name, document.size, content)
         elif waiting:
             await self.sheets.not_a_sheet(who)

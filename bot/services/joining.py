@@ -72,6 +72,9 @@ class Joining:
         person = await tx.people.by_telegram_id(who.telegram_id)
         existing = await tx.memberships.in_swap(person.id, swap.id) if person else None
         if existing is not None:
+            if existing.left_at is not None:
+                # They left after the withdrawal cut-off: their words are in, they are not.
+                raise Refusal("privacy/already_left")
             if existing.team_id == team.id and existing.role is invite.role:
                 raise Refusal("join/already_joined", team=team.name, swap=swap.title)
             joined = await tx.teams.get(existing.team_id)

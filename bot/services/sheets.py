@@ -233,16 +233,21 @@ class Sheets:
         self, tx: Tx, mail: Mail, who: Who, filename: str, size: int, content: bytes | None
     ) -> None:
         """The organiser sent a document as the sheet (``content`` is None when it was
-        not downloaded: not a ``.md`` or ``.txt`` file, or too large)."""
+        not downloaded: not a ``.md`` or ``.txt`` file, too large, or Telegram did not
+        give it)."""
         swap = await self._waiting_swap(tx, who)
         if not (filename or "").lower().endswith(SHEET_SUFFIXES):
             raise Refusal("sheet/wrong_file", name=filename or "")
-        if content is None or len(content) > SHEET_FILE_LIMIT:
+        if size > SHEET_FILE_LIMIT or (content is not None and len(content) > SHEET_FILE_LIMIT):
             raise Refusal(
-                "sheet/file_too_big" if size else "sheet/empty",
-                size=f"{size / 1024:,.0f}",
+                "sheet/file_too_big",
+                size=f"{max(size, len(content or b'')) / 1024:,.0f}",
                 limit=f"{SHEET_FILE_LIMIT // 1024}",
             )
+        if not size and not content:
+            raise Refusal("sheet/empty")
+        if content is None:
+            raise Refusal("sheet/not_downloaded", name=filename)
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
