@@ -220,7 +220,7 @@ async def test_an_unfilled_builtin_sheet_is_warned_of_until_the_swap_has_its_own
     nina = standin.user(first_name="Nina")
     await nina.send(f"/start {tokens['North']['member']}")
     sheet = await nina.expect(lambda m: "I agree" in " ".join(m.button_labels()))
-    assert "not filled in: who runs the study" in sheet.text
+    assert "The study is run by (not filled in)" in sheet.text
     assert "Telegram itself" in sheet.text
     await organiser.send("/status")
     status = await organiser.expect("Borders study")
@@ -235,7 +235,7 @@ async def test_an_unfilled_builtin_sheet_is_warned_of_until_the_swap_has_its_own
 
     # Retention and the cut-off fill their fields; the study's own need its sheet.
     await organiser.send("/settings retention 18m")
-    await organiser.expect("purged 18 months after it closes")
+    await organiser.expect("is kept for 18 months after closing")
     await organiser.send("/settings withdrawal until-close")
     await organiser.expect("can withdraw their words until the swap closes")
     await organiser.send("/status")
@@ -297,11 +297,12 @@ async def test_retention_warns_twice_then_purges_at_its_time(bot, standin, organ
     await tick(bot)  # nothing twice
     clock.set(purge_at - timedelta(days=1))
     await tick(bot)
-    await organiser.expect("will be purged in 1 days")
+    await organiser.expect("will be purged in one day")
     assert len([m for m in organiser.texts if "will be purged in" in m.text]) == 2
     await organiser.send("/audit")
     audit = await organiser.expect("Audit of Retained swap")
-    assert "purged in 14 days" in audit.text and "purged in 1 days" in audit.text
+    assert "purged on 2027-03-01 09:00 (14 day(s) left)" in audit.text
+    assert "(1 day(s) left)" in audit.text
     assert "retention = 1m" in audit.text
 
     clock.set(purge_at - timedelta(seconds=1))
@@ -329,6 +330,36 @@ async def test_a_bot_down_at_the_purge_purges_at_start_up(bot, standin, organise
     assert_purged(bot.db_path, 1, [DILEMMAS["North"][:40].encode()])
     # Neither warning went late: the purge was already due.
     assert not [m for m in organiser.texts if "will be purged in" in m.text]
+
+
+async def test_a_warning_missed_while_down_goes_late_once_saying_what_is_left(
+    bot, standin, organiser, clock
+):
+    await closed_swap_with_retention(standin, organiser, bot)
+    clock.set(datetime(2027, 2, 27, 9, 0, tzinfo=UTC))  # both warnings overdue
+    await tick(bot)
+    warning = await organiser.expect("will be purged in 2 days")
+    assert "01 Mar 2027, 09:00" in warning.text
+    await tick(bot)
+    assert len([m for m in organiser.texts if "will be purged" in m.text]) == 1
+    assert await rows(bot, "SELECT COUNT(*) FROM swaps") == [(1,)]
+
+
+async def test_a_retention_that_would_purge_within_two_weeks_is_refused(
+    bot, standin, organiser, clock
+):
+    await closed_swap_with_retention(standin, organiser, bot)
+    await organiser.send("/settings retention 2m")
+    await organiser.expect("is kept for 2 months after closing")
+    clock.set(datetime(2027, 3, 25, 9, 0, tzinfo=UTC))  # the purge would be 1 April
+    await organiser.send("/settings retention 2m")
+    refused = await organiser.expect("too soon to warn you")
+    assert "Nothing was changed" in refused.text and "purge --swap 1" in refused.text
+    await organiser.send("/settings retention 1m")
+    await organiser.expect("too soon to warn you")
+    assert await rows(bot, "SELECT retention_months FROM swaps") == [(2,)]
+    await tick(bot)
+    assert await rows(bot, "SELECT COUNT(*) FROM swaps") == [(1,)]
 
 
 async def test_retention_and_withdrawal_settings_refuse_bad_input(bot, standin, organiser, clock):
@@ -460,5 +491,5 @@ async def test_the_sheet_says_the_cutoff_and_the_retention(bot, standin, organis
     nina = standin.user(first_name="Nina")
     await join(nina, tokens["North"]["member"])
     sheet = nina.texts[-1].text
-    assert "until the end of 30 June 2027" in sheet
-    assert "18 months after the swap closes" in sheet
+    assert "you can withdraw them until the end of 30 June 2027" in sheet
+    assert "Your words are kept for 18 months after closing" in sheet

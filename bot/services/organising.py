@@ -24,10 +24,11 @@ from bot.model import (
 from bot.services.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
 from bot.services.privacy import leave
 from bot.services.scheduling import show_quiet
-from bot.services.sheets import Sheets
+from bot.services.sheets import Sheets, retention_words
 from bot.text import Html
 from bot.timetable import (
     RETENTION_MONTHS,
+    RETENTION_WARNINGS,
     Unclear,
     add_months,
     parse_retention,
@@ -611,9 +612,7 @@ class Organising:
             names=core.label("names_shared" if swap.share_names else "names_hidden"),
             reminders=", ".join(swap.reminders.split()),
             quiet=show_quiet(core, swap),
-            retention=core.label("retention_months", months=swap.retention_months)
-            if swap.retention_months
-            else core.label("retention_none"),
+            retention=retention_words(core.prompts, swap) or core.label("retention_none"),
             withdrawal=self.sheets.withdrawal_words(swap) or core.label("withdrawal_not_chosen"),
             buttons=buttons,
         )
@@ -629,6 +628,7 @@ class Organising:
                 if len(words) != 2:
                     raise Unclear("retention")
                 months = parse_retention(words[1])
+                await self._check_retention(swap, months)
                 await tx.swaps.update_settings(swap.id, retention_months=months)
                 value = f"{months}m"
             else:
@@ -646,8 +646,10 @@ class Organising:
                 who.telegram_id,
                 "organiser/retention_set",
                 title=swap.title,
-                months=changed.retention_months,
-                when=self.core.local_when(purge_at) if purge_at else "",
+                months=retention_words(self.core.prompts, changed),
+                when=self.core.html("organiser/retention_on", when=self.core.local_when(purge_at))
+                if purge_at
+                else "",
                 closed=self.core.html("organiser/retention_after_close") if not purge_at else "",
             )
         else:
@@ -659,13 +661,25 @@ class Organising:
             )
         self.on_change()
 
-    async def _purge_at(self, swap: Swap) -> datetime | None:
+    async def _purge_at(self, swap: Swap, months: int | None = None) -> datetime | None:
         """When a closed swap with a retention is purged (None: not closed yet)."""
-        if swap.closed_at is None or swap.retention_months is None:
+        months = months or swap.retention_months
+        if swap.closed_at is None or months is None:
             return None
-        return add_months(
-            datetime.fromisoformat(swap.closed_at), swap.retention_months, self.core.zone
-        )
+        return add_months(datetime.fromisoformat(swap.closed_at), months, self.core.zone)
+
+    async def _check_retention(self, swap: Swap, months: int) -> None:
+        """A retention that would purge a closed swap sooner than its first warning
+        is refused: nobody may lose a record without two weeks' notice."""
+        purge_at = await self._purge_at(swap, months)
+        if purge_at is not None and purge_at - self.core.clock() < RETENTION_WARNINGS[0]:
+            raise Refusal(
+                "organiser/retention_too_soon",
+                title=swap.title,
+                when=self.core.local_when(purge_at),
+                days=RETENTION_WARNINGS[0].days,
+                swap=swap.id,
+            )
 
     @act
     async def change_setting(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -459,41 +460,46 @@ class Scheduling:
             swap = await tx.swaps.get(swap_id)
             assert swap is not None
             fired = await tx.schedule.fired(swap_id)
+        due = [job for job in self.retention_jobs(swap) if job.due <= now and job.key not in fired]
+        if any(job.kind == "purge" for job in due):
+            return await self._purge(swap)
         ran = 0
-        for job in self.retention_jobs(swap):
-            if job.due > now or job.key in fired:
-                continue
-            if job.kind == "purge":
-                return ran + await self._purge(swap)
+        for job in due:
+            # Of warnings the bot was down for, only the latest goes (one message).
+            latest = job is due[-1]
             async with self.core.db.transaction() as tx:
-                ran += await self._warn(tx, Mail(tx, self.core.prompts), swap, job, now)
+                ran += await self._warn(tx, Mail(tx, self.core.prompts), swap, job, now, latest)
         return ran
 
-    async def _warn(self, tx: Tx, mail: Mail, swap: Swap, job: RetentionJob, now: datetime) -> int:
+    async def _warn(
+        self, tx: Tx, mail: Mail, swap: Swap, job: RetentionJob, now: datetime, latest: bool
+    ) -> int:
         """Tell the organisers when the swap will be purged, and how to export first.
-        A warning the bot was down for is sent late, unless the purge is due too."""
+        A warning the bot was down for goes late, saying how long is really left,
+        unless a later warning is due too."""
         if not await tx.schedule.mark_fired(swap.id, job.key, "running"):
             return 0
-        if now >= job.purge_at:
-            await tx.schedule.set_outcome(swap.id, job.key, "dropped: the purge is due")
+        if not latest:
+            await tx.schedule.set_outcome(swap.id, job.key, "dropped: a later warning is due")
             return 1
+        days = max(1, math.ceil((job.purge_at - now) / timedelta(days=1)))
         await mail.send(
             swap.created_by,
             "retention/warning",
             title=swap.title,
             swap=swap.id,
             when=self.core.local_when(job.purge_at),
-            days=job.before.days,
+            left=self.core.label("in_one_day" if days == 1 else "in_days", days=days),
         )
         await tx.audit.record(
             swap.id,
             None,
             "retention_warning",
-            days=job.before.days,
+            days=days,
             when=f"{job.purge_at.astimezone(self.core.zone):%Y-%m-%d %H:%M}",
         )
         await tx.schedule.set_outcome(swap.id, job.key, "sent")
-        log.info("Swap %d: warned of its purge %d day(s) ahead", swap.id, job.before.days)
+        log.info("Swap %d: warned of its purge %d day(s) ahead", swap.id, days)
         return 1
 
     async def _purge(self, swap: Swap) -> int:

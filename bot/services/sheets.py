@@ -67,19 +67,16 @@ def builtin_sheet(
     the swap's own can fill are marked unfilled; retention and the withdrawal
     cut-off come from the swap's settings, or are marked unfilled too."""
 
-    def unfilled(field: str) -> Html:
-        return prompts.html("join/unfilled", field=prompts.label(field))
+    unfilled = prompts.html("join/unfilled")
 
     return prompts.html(
         "join/information_sheet",
         team=team,
         role=role,
         swap=swap_title,
-        retention=prompts.label("retention_months", months=swap.retention_months)
-        if swap.retention_months
-        else unfilled("field_retention"),
-        withdrawal=withdrawal_words(prompts, zone, swap) or unfilled("field_withdrawal"),
-        **{key.removeprefix("field_"): unfilled(key) for key in _STUDY_FIELDS},
+        retention=retention_words(prompts, swap) or unfilled,
+        withdrawal=withdrawal_words(prompts, zone, swap) or unfilled,
+        **{key.removeprefix("field_"): unfilled for key in _STUDY_FIELDS},
     )
 
 
@@ -98,6 +95,15 @@ def builtin_version(prompts: Prompts, zone: ZoneInfo, swap: Swap) -> str:
         prompts.html("join/agree_or_decline"),
     )
     return hashlib.sha256(sheet.encode()).hexdigest()[:12]
+
+
+def retention_words(prompts: Prompts, swap: Swap) -> str:
+    """How long the swap is kept after it closes, in words ('' if not chosen)."""
+    if not swap.retention_months:
+        return ""
+    if swap.retention_months == 1:
+        return prompts.label("retention_one_month")
+    return prompts.label("retention_months", months=swap.retention_months)
 
 
 def withdrawal_words(prompts: Prompts, zone: ZoneInfo, swap: Swap) -> str:
