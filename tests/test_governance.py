@@ -235,7 +235,8 @@ async def test_an_unfilled_builtin_sheet_is_warned_of_until_the_swap_has_its_own
 
     # Retention and the cut-off fill their fields; the study's own need its sheet.
     await organiser.send("/settings retention 18m")
-    await organiser.expect("is kept for 18 months after closing")
+    changed = await organiser.expect("is kept for 18 months after closing")
+    assert "The built-in information sheet now says so" in changed.text
     await organiser.send("/settings withdrawal until-close")
     await organiser.expect("can withdraw their words until the swap closes")
     await organiser.send("/status")
@@ -245,6 +246,9 @@ async def test_an_unfilled_builtin_sheet_is_warned_of_until_the_swap_has_its_own
     await send_sheet(organiser, SHEET)
     await organiser.expect_answer(await organiser.press("Confirm sheet"))
     await organiser.expect("version swap1-v1")
+    await organiser.send("/settings retention 24m")
+    changed = await organiser.expect("is kept for 24 months after closing")
+    assert "people read as you wrote it: make sure it says the same" in changed.text
     await organiser.send("/status")
     status = await organiser.expect("Borders study")
     assert "not ready" not in status.text

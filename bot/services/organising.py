@@ -640,6 +640,12 @@ class Organising:
         await tx.audit.record(swap.id, who.telegram_id, "setting", name=key, value=value)
         changed = await tx.swaps.get(swap.id)
         assert changed is not None
+        # The built-in sheet says both settings; a swap's own says what it says.
+        sheet = self.core.html(
+            "organiser/sheet_own_unchanged"
+            if await tx.sheets.in_force(swap.id)
+            else "organiser/sheet_builtin_changed"
+        )
         if key == "retention":
             purge_at = await self._purge_at(changed)
             await mail.send(
@@ -651,6 +657,7 @@ class Organising:
                 if purge_at
                 else "",
                 closed=self.core.html("organiser/retention_after_close") if not purge_at else "",
+                sheet=sheet,
             )
         else:
             await mail.send(
@@ -658,6 +665,7 @@ class Organising:
                 "organiser/withdrawal_set",
                 title=swap.title,
                 until=self.sheets.withdrawal_words(changed),
+                sheet=sheet,
             )
         self.on_change()
 
