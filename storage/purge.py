@@ -18,6 +18,12 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+# Why a swap was purged, in the words its audit line shows.
+_WHY = {
+    "command": "python -m bot purge",
+    "retention": "its retention period ended",
+}
+
 
 class PurgeError(Exception):
     """The purge cannot be done; the message is one line for a person."""
@@ -82,6 +88,7 @@ def _purge(path: Path, swap_id: int, reason: str) -> dict[str, int]:
                         {
                             "swap": swap_id,
                             "reason": reason,
+                            "why": _WHY.get(reason, reason),
                             "organisers": organisers,
                             **counts,
                         },

@@ -319,7 +319,7 @@ async def test_retention_warns_twice_then_purges_at_its_time(bot, standin, organ
     assert line["reason"] == "retention"
     await organiser.send("/audit")
     trail = await organiser.expect("Swaps purged")
-    assert "swap 1 purged (retention)" in trail.text
+    assert "the bot or its operator · swap 1 purged (its retention period ended)" in trail.text
     # A person of the purged swap who writes is a stranger now.
     await people["North", "member"].send("Hello?")
     await people["North", "member"].expect("haven't joined")

@@ -106,6 +106,8 @@ class Trail:
             actor = (
                 self.core.label("audit_you")
                 if by == who.telegram_id
+                else self.core.label("audit_purger")
+                if event["event"] == "purged"  # the bot, or the server's operator
                 else self.core.label("audit_someone")
                 if by is None
                 else self.core.label("audit_organiser", id=by)
