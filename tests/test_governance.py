@@ -262,12 +262,14 @@ async def test_an_unfilled_builtin_sheet_is_warned_of_until_the_swap_has_its_own
 # -- retention ------------------------------------------------------------------
 
 
-async def set_up_with(standin, organiser, title: str, setting: str, answer: str) -> dict:
-    """``set_up``, with a setting chosen before anyone joins (after, the built-in
-    sheet's words change, and those who agreed are asked again)."""
+async def set_up_with(standin, organiser, title: str, *settings: str) -> dict:
+    """``set_up``, with settings chosen before anyone joins (after, the built-in
+    sheet's words change, and those who agreed are asked again): each given as
+    the words after /settings, then a piece of the answer."""
     tokens = await create_swap(organiser, title, ["North", "South"])
-    await organiser.send(f"/settings {setting}")
-    await organiser.expect(answer)
+    for setting, answer in zip(settings[::2], settings[1::2], strict=True):
+        await organiser.send(f"/settings {setting}")
+        await organiser.expect(answer)
     people = {}
     for team in ("North", "South"):
         for role in ("lead", "member"):
@@ -497,3 +499,50 @@ async def test_the_sheet_says_the_cutoff_and_the_retention(bot, standin, organis
     sheet = nina.texts[-1].text
     assert "you can withdraw them until the end of 30 June 2027" in sheet
     assert "Your words are kept for 18 months after closing" in sheet
+
+
+async def test_warnings_and_notices_go_to_the_swaps_organisers_now(standin, tmp_path, clock):
+    """Through Core.organisers_of: a co-organiser is told too, and a creator who is
+    no longer in ORGANISER_IDS is not."""
+    other_id = ORGANISER_ID + 1
+    running = RunningBot(
+        standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID, other_id}, clock=clock
+    )
+    await running.start()
+    try:
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        other = standin.user(user_id=other_id, first_name="Omar")
+        await other.send("/start")
+        people = await set_up_with(
+            standin,
+            organiser,
+            "Shared swap",
+            "retention 1m",
+            "The date is set when",
+            "withdrawal until-close",
+            "until the swap closes",
+        )
+        await organiser.send(f"/share {other_id}")
+        await other.expect("Shared swap")
+        await advance(organiser)
+        await write_and_confirm(people["North", "member"], "A candidate.", "/propose")
+        await close(organiser, running)
+        await running.stop()
+        running.organisers = {other_id}  # the creator is an organiser no more
+        await running.start()
+        clock.set(datetime(2027, 2, 15, 9, 0, tzinfo=UTC))
+        await tick(running)
+        await other.expect("will be purged in 14 days")
+        await withdraw_deletes_or_leaves(people["North", "member"])
+        await other.expect("Someone has left")
+        assert not [m for m in organiser.texts if "will be purged" in m.text]
+        assert not [m for m in organiser.texts if "Someone has left" in m.text]
+    finally:
+        await running.stop()
+
+
+async def withdraw_deletes_or_leaves(member) -> None:
+    await member.send("/withdraw")
+    await member.expect(lambda m: "Confirm withdrawal" in m.button_labels())
+    await member.expect_answer(await member.press("Confirm withdrawal"))
+    await member.expect(lambda m: "You have left" in m.text or "You have withdrawn" in m.text)

@@ -333,7 +333,8 @@ class Privacy:
             assert swap is not None
             # Without saying who: whoever insists tells the organisers, who
             # can still remove them, with their words (/remove).
-            await mail.send(swap.created_by, "privacy/left_after_cutoff", title=swap.title)
+            for organiser in await self.core.organisers_of(tx, swap):
+                await mail.send(organiser, "privacy/left_after_cutoff", title=swap.title)
         if staying:
             await tx.teams.drop_group_links_of(person.telegram_id)
             await tx.conversations.clear(person.telegram_id)

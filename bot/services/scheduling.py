@@ -483,14 +483,15 @@ class Scheduling:
             await tx.schedule.set_outcome(swap.id, job.key, "dropped: a later warning is due")
             return 1
         days = max(1, math.ceil((job.purge_at - now) / timedelta(days=1)))
-        await mail.send(
-            swap.created_by,
-            "retention/warning",
-            title=swap.title,
-            swap=swap.id,
-            when=self.core.local_when(job.purge_at),
-            left=self.core.label("in_one_day" if days == 1 else "in_days", days=days),
-        )
+        for organiser in await self.core.organisers_of(tx, swap):
+            await mail.send(
+                organiser,
+                "retention/warning",
+                title=swap.title,
+                swap=swap.id,
+                when=self.core.local_when(job.purge_at),
+                left=self.core.label("in_one_day" if days == 1 else "in_days", days=days),
+            )
         await tx.audit.record(
             swap.id,
             None,
@@ -505,6 +506,8 @@ class Scheduling:
     async def _purge(self, swap: Swap) -> int:
         """Purge the swap as ``python -m bot purge`` does (the same function), then
         empty the WAL of this connection too, and tell the organisers it is done."""
+        async with self.core.db.read() as tx:
+            organisers = await self.core.organisers_of(tx, swap)
         try:
             gone = await purge(self.core.db.path, swap.id, reason="retention")
         except PurgeError as problem:
@@ -516,12 +519,11 @@ class Scheduling:
         await self.core.db.scrub()
         log.info("Swap %d purged at the end of its retention period", swap.id)
         async with self.core.db.transaction() as tx:
-            await Mail(tx, self.core.prompts).send(
-                swap.created_by,
-                "retention/purged",
-                title=swap.title,
-                count=gone["contributions"],
-            )
+            mail = Mail(tx, self.core.prompts)
+            for organiser in organisers:
+                await mail.send(
+                    organiser, "retention/purged", title=swap.title, count=gone["contributions"]
+                )
         return 1
 
     async def _run(self, tx: Tx, mail: Mail, swap_id: int, job: Job, now: datetime) -> int:
