@@ -229,6 +229,7 @@ TABLES: dict[str, Table] = {
             "status": (NO, "draft or confirmed"),
             "created_at": (NO, "when written"),
             "confirmed_at": (NO, "when confirmed"),
+            "digested": (NO, "whether the organisers' daily digest has counted it"),
         },
     ),
     "transitions": Table(
