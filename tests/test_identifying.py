@@ -13,6 +13,11 @@ FLAGGED = [
     ("The school office, 0161 496 0000, never answers.", Detail.PHONE),
     ("Call +44 7700 900 123 after four.", Detail.PHONE),
     ("Call (020) 7946 0018 for the duty team.", Detail.PHONE),
+    ("Dad's number is +44 (0)20 7946 0018.", Detail.PHONE),
+    ("Ring +44 (0) 7700 900123 in the evening.", Detail.PHONE),
+    ("Her aunt, on 0044 7700 900123, has the children at weekends.", Detail.PHONE),
+    ("They moved to 14 Rowan Close last spring.", Detail.ADDRESS),
+    ("The foster carers at 3a Mill Lane are struggling.", Detail.ADDRESS),
     ("They moved to 14 Rowan Close, LS6 2QT, in the spring.", Detail.POSTCODE),
     ("The family lives near EH1 1YZ.", Detail.POSTCODE),
     ("the flat at g12 8qq", Detail.POSTCODE),
@@ -20,6 +25,7 @@ FLAGGED = [
     ("born on 3 April 2015 in the maternity unit", Detail.BIRTH_DATE),
     ("His date of birth: 12.11.2014.", Detail.BIRTH_DATE),
     ("She was born March 3rd, 2016.", Detail.BIRTH_DATE),
+    ("Child B, born 2015-04-03, is in P5.", Detail.BIRTH_DATE),
     ("NHS number 943 476 5919 is on the referral.", Detail.ID_NUMBER),
     ("CHI 0304151234 came up twice.", Detail.ID_NUMBER),
     ("Reference 9434765919 was on the form.", Detail.ID_NUMBER),
@@ -37,6 +43,12 @@ PASSED = [
     "A caseload of 25 is 5 more than the 20 we agreed in 2022.",
     "Our budget line 2024-2025 is 1.5 million.",
     "Version 2.10.3 of the form, page 12 of 40.",
+    "Most moves happen in P7 2nd term or S3 1st year; Y6 2nd half is calmer.",
+    "In Y7 1st term the A1 2nd review takes place on the M1 3rd floor, L1 2nd floor too.",
+    "We counted cases 1234 5678 90 in the audit sample.",
+    "Budget 1 000 000 000 is the national figure, not ours.",
+    "Our office on the 3rd floor has 14 desks and a Way In board.",
+    "We met at 10:15 on 2025-04-03 to review the plan.",
 ]
 
 
@@ -51,10 +63,11 @@ def test_what_workshop_texts_are_full_of_passes(text: str):
 
 
 def test_several_details_come_in_one_order():
-    text = "DOB 01/02/2013; mum on 07700 900123, j@x.org, at LS6 2QT."
+    text = "DOB 01/02/2013; mum on 07700 900123, j@x.org, at 2 Elm Road, LS6 2QT."
     assert identifying_details(text) == [
         Detail.EMAIL,
         Detail.PHONE,
+        Detail.ADDRESS,
         Detail.POSTCODE,
         Detail.BIRTH_DATE,
     ]

@@ -536,10 +536,11 @@ def test_the_sheet_keeps_the_fingerprint_people_agreed_to(prompts: Prompts):
     own team, that reflections go to no one in either team, what each member
     receives at the close, and to ask that no child, family, colleague or place
     be named; then when it gained the study's fields (marked unfilled until the
-    swap's settings fill them) and a paragraph on Telegram itself. Everyone who
-    agreed before is asked again."""
+    swap's settings fill them) and a paragraph on Telegram itself; then when it
+    named every kind of detail a preview points out. Everyone who agreed before
+    is asked again."""
     swap = Swap(1, "", Phase.SETUP, "auto", "one_at_a_time", 0, False, 0, "")  # type: ignore[arg-type]
-    assert builtin_version(prompts, ZoneInfo("Europe/London"), swap) == "ca4e9130ddfe"
+    assert builtin_version(prompts, ZoneInfo("Europe/London"), swap) == "489dfc1469c2"
 
 
 def test_every_audit_event_has_its_words(prompts: Prompts):

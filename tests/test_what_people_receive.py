@@ -87,6 +87,11 @@ async def test_a_two_team_swap_of_five_a_team_as_each_person_receives_it(bot, st
     for key, user in people.items():
         if key != ("North", 0):
             assert not any("Your proposal is now" in (m.text or "") for m in user.messages)
+    # The rest of the team is told the team's dilemma, as for any the lead confirms.
+    for n in range(1, MEMBERS):
+        await people["North", n].expect(
+            lambda m: "as confirmed by your team lead" in m.text and PROPOSAL in m.text
+        )
     await write_and_confirm(people["South", "lead"], DILEMMAS["South"], "/dilemma")
 
     # Workshop 2: the opening and the partner's dilemma come as one notification.

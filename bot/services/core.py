@@ -503,14 +503,15 @@ class Core:
         team_id: int,
         key: str,
         *,
-        except_person: int | None = None,
+        except_people: Iterable[int] = (),
         contribution_id: int | None = None,
         **params: Any,
     ) -> int:
         """Send ``key`` to every member of a team; return how many were owed it."""
         count = 0
+        excepted = set(except_people)
         for _, person in await tx.memberships.of_team(team_id):
-            if person.id != except_person:
+            if person.id not in excepted:
                 await mail.send(person.telegram_id, key, contribution_id=contribution_id, **params)
                 count += 1
         return count

@@ -494,36 +494,42 @@ class Workshop:
                     ),
                     buttons=adopt,
                 )
-        if item.kind is Kind.DILEMMA and item.adopted_from is not None:
-            await self._tell_adopted(tx, mail, member, item)
-        elif item.kind in _TEAM_KINDS:
+        if item.kind in _TEAM_KINDS:
+            # A proposer whose words were adopted hears it in a message of its own.
+            told = (
+                await self._tell_adopted(tx, mail, member, item)
+                if item.kind is Kind.DILEMMA and item.adopted_from is not None
+                else None
+            )
             await core.tell_team(
                 tx,
                 mail,
                 member.team.id,
                 f"workshop/team_{item.kind.value}_confirmed",
-                except_person=member.person.id,
+                except_people=(member.person.id, told) if told else (member.person.id,),
                 text=item.text,
                 contribution_id=item.id,
             )
 
     async def _tell_adopted(
         self, tx: Tx, mail: Mail, member: Member, dilemma: Contribution
-    ) -> None:
+    ) -> int | None:
         """A proposer hears, privately, that the lead took their words as the
-        team's dilemma (once: an edit of the dilemma keeps the adoption quiet)."""
+        team's dilemma (once: an edit of the dilemma keeps the adoption quiet).
+        Returns the proposer's person id if they were told."""
         proposal = await tx.contributions.get(dilemma.adopted_from or 0)
         if proposal is None or proposal.person_id == member.person.id:
-            return
+            return None
         proposer = await tx.people.get(proposal.person_id)
         if proposer is None or not await tx.contributions.mark_adoption_told(proposal.id):
-            return
+            return None
         await mail.send(
             proposer.telegram_id,
             "workshop/proposal_adopted",
             text=proposal.text,
             contribution_id=proposal.id,
         )
+        return proposer.id
 
     @act
     async def edit(self, tx: Tx, mail: Mail, who: Who, contribution_id: int) -> None:
