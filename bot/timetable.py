@@ -108,6 +108,27 @@ class Quiet:
             moment = self._after(moment, zone)
         return moment
 
+    def last_open_before(self, moment: datetime, zone: ZoneInfo) -> datetime:
+        """The last moment at or before ``moment`` outside the quiet hours."""
+        for _ in range(4):
+            if not self.holds(moment, zone):
+                return moment
+            moment = self._began(moment, zone) - timedelta(minutes=1)
+        return moment
+
+    def _began(self, moment: datetime, zone: ZoneInfo) -> datetime:
+        """When the quiet that holds at ``moment`` began (or may have begun)."""
+        local = moment.astimezone(zone)
+        if self.weekends and local.weekday() >= 5:
+            day = local.date() - timedelta(days=local.weekday() - 5)  # Saturday, 00:00
+            return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+        day = local.date()
+        if self.start > self.end and local.time() < self.start:
+            day -= timedelta(days=1)  # a night that began the evening before
+        return datetime(
+            day.year, day.month, day.day, self.start.hour, self.start.minute, tzinfo=zone
+        ).astimezone(UTC)
+
     def _after(self, moment: datetime, zone: ZoneInfo) -> datetime:
         """The next time the quiet that holds at ``moment`` ends (or may end)."""
         local = moment.astimezone(zone)
@@ -191,7 +212,9 @@ def plan(
     """Every job a swap's schedule makes, in time order.
 
     Reminders fall ``offsets`` before each deadline; one due in the quiet hours
-    waits for their end, and is dropped if the deadline comes first. A deadline
+    waits for their end, and is dropped if the deadline comes first (with quiet
+    weekends, one the weekend would hold past the deadline goes before it
+    instead); two held to the same moment go as one. A deadline
     marked ``auto`` advances the swap. A workshop gets a note the day before
     (also held back by the quiet hours, and dropped if that is after it starts).
     """
@@ -203,9 +226,16 @@ def plan(
             if due < at:
                 jobs.append(Job(f"note:{entry.what}:{entry.local}", "workshop_note", entry, due))
             continue
+        planned: set[datetime] = set()
         for offset in offsets:
             due = quiet.release(at - offset, zone)
-            if due < at:
+            if due >= at and quiet.weekends:
+                # A weekend would hold it past the deadline (a Monday-morning one):
+                # it goes before the quiet that holds it begins, on the Friday.
+                due = quiet.last_open_before(at - offset, zone)
+            # Two reminders the quiet hours hold to the same moment go as one.
+            if due < at and due not in planned:
+                planned.add(due)
                 jobs.append(
                     Job(
                         f"remind:{entry.what}:{entry.local}:{show_offset(offset)}",

@@ -347,3 +347,68 @@ async def test_organisers_get_one_digest_a_day_of_member_check_comments(
     await tick(bot)
     await wait_drained(bot)
     assert sum("new comments" in (m.text or "") for m in organiser.texts) == 1
+
+
+# -- quiet weekends ----------------------------------------------------------------
+
+WEEKENDS = Quiet(time(21, 0), time(8, 0), weekends=True)
+
+
+def reminder_times(local: str, quiet: Quiet) -> list[datetime]:
+    jobs = plan(
+        [Entry("response", local)], (timedelta(hours=24), timedelta(hours=2)), quiet, LONDON
+    )
+    return [
+        job.due.astimezone(LONDON).replace(tzinfo=None) for job in jobs if job.kind == "reminder"
+    ]
+
+
+def test_quiet_weekends_hold_a_reminder_until_monday_morning():
+    # Monday 2027-02-08 17:00: the 24-hour reminder (Sunday 17:00) waits for Monday 08:00.
+    assert reminder_times("2027-02-08T17:00", WEEKENDS) == [
+        datetime(2027, 2, 8, 8, 0),
+        datetime(2027, 2, 8, 15, 0),
+    ]
+    # Without weekends it goes on the Sunday.
+    assert reminder_times("2027-02-08T17:00", Quiet())[0] == datetime(2027, 2, 7, 17, 0)
+
+
+def test_two_reminders_held_to_the_same_moment_go_as_one():
+    # Monday 10:00: 24 hours before is Sunday, 2 hours before is 08:00 (the quiet's end).
+    assert reminder_times("2027-02-08T10:00", WEEKENDS) == [datetime(2027, 2, 8, 8, 0)]
+
+
+def test_a_reminder_the_weekend_would_hold_past_its_deadline_goes_on_friday():
+    # Monday 07:00: both would wait until 08:00, after the deadline: they go once,
+    # on Friday evening before the quiet hours.
+    assert reminder_times("2027-02-08T07:00", WEEKENDS) == [datetime(2027, 2, 5, 20, 59)]
+    # Sunday 20:00: the same.
+    assert reminder_times("2027-02-07T20:00", WEEKENDS) == [datetime(2027, 2, 5, 20, 59)]
+
+
+def test_quiet_weekends_across_the_spring_clock_change():
+    # The clocks go forward on Sunday 2027-03-28: Monday 08:00 is BST (07:00 UTC).
+    [job] = [
+        j
+        for j in plan(
+            [Entry("response", "2027-03-29T12:00")], (timedelta(hours=48),), WEEKENDS, LONDON
+        )
+        if j.kind == "reminder"
+    ]
+    assert job.due == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)
+
+
+async def test_settings_quiet_weekends_on_and_off(bot, standin, organiser):
+    await set_up(standin, organiser, "Weekends", ["North", "South"])
+    await organiser.send("/settings quiet weekends")
+    done = await organiser.expect("Done")
+    assert "21:00–08:00 and all weekend" in done.text
+    assert await rows(bot, "SELECT quiet FROM swaps") == [("21:00 08:00 weekends",)]
+    await organiser.send("/settings quiet 22:00 07:00")  # the hours change, weekends stay
+    await organiser.expect(lambda m: "22:00–07:00 and all weekend" in m.text)
+    await organiser.send("/settings quiet weekends off")
+    off = await organiser.expect(lambda m: "Done" in m.text and "weekend" not in m.text)
+    assert "22:00–07:00" in off.text
+    await organiser.send("/settings quiet weekdays")
+    await organiser.expect("/settings quiet weekends")  # the usage, nothing changed
+    assert await rows(bot, "SELECT quiet FROM swaps") == [("22:00 07:00",)]
