@@ -37,13 +37,17 @@ async def five_a_team(standin, organiser, title: str) -> dict:
     return people
 
 
-async def move(bot, standin, organiser, people, force=False) -> dict:
+async def move(bot, standin, organiser, people, force=False, group=None) -> dict:
     """Advance, wait until everything is delivered, and return what each person got
-    from the move; each got at most one message that notifies."""
+    from the move; each got exactly one message that notifies, and a linked group,
+    whose members were each notified in private, none."""
     before = len(standin.sent)
     await advance(organiser, force)
     await wait_drained(bot)
     new = standin.sent[before:]
+    if group is not None:
+        to_group = [m for m in new if m.chat_id == group.id]
+        assert to_group and all(m.silent for m in to_group)
     got: dict = {key: [m for m in new if m.chat_id == user.id] for key, user in people.items()}
     for key, messages in got.items():
         assert messages, f"{key} got nothing from the move"
@@ -72,7 +76,12 @@ def reflection(team: str, key) -> str:
 
 async def test_a_two_team_swap_of_five_a_team_as_each_person_receives_it(bot, standin, organiser):
     people = await five_a_team(standin, organiser, "Five a team")
-    got = await move(bot, standin, organiser, people)
+    group = standin.group("North office")
+    await people["North", "lead"].send_in(group, f"/linkgroup@{BOT_USERNAME}")
+    await people["North", "lead"].expect(lambda m: "Confirm link" in m.button_labels())
+    await people["North", "lead"].expect_answer(await people["North", "lead"].press("Confirm link"))
+    await group.expect("now team")
+    got = await move(bot, standin, organiser, people, group=group)
     assert all(len(messages) == 1 for messages in got.values())
 
     # Workshop 1: a member proposes; the lead adopts it; the proposer is told, privately.
@@ -95,7 +104,7 @@ async def test_a_two_team_swap_of_five_a_team_as_each_person_receives_it(bot, st
     await write_and_confirm(people["South", "lead"], DILEMMAS["South"], "/dilemma")
 
     # Workshop 2: the opening and the partner's dilemma come as one notification.
-    got = await move(bot, standin, organiser, people)
+    got = await move(bot, standin, organiser, people, group=group)
     assert PROPOSAL in text_of(got["South", 0]) and DILEMMAS["South"] in text_of(got["North", 1])
     for team in TEAMS:
         for n in range(MEMBERS):
@@ -121,7 +130,7 @@ async def test_a_two_team_swap_of_five_a_team_as_each_person_receives_it(bot, st
     )
 
     # Workshop 3: what came back, the side by side and round 1, one notification each.
-    got = await move(bot, standin, organiser, people)
+    got = await move(bot, standin, organiser, people, group=group)
     north = text_of(got["North", 2])
     for n in range(MEMBERS):
         assert answer("South", n) in north

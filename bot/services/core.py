@@ -55,13 +55,18 @@ class Owed:
 
     def __init__(self) -> None:
         self.pieces: dict[int, list[Piece]] = {}
+        # Chats owed everything without a notification: a team's group, whose
+        # members were each notified in private already.
+        self.quiet: set[int] = set()
 
-    def add(self, chat_id: int, piece: Piece) -> None:
+    def add(self, chat_id: int, piece: Piece, *, quiet: bool = False) -> None:
         self.pieces.setdefault(chat_id, []).append(piece)
+        if quiet:
+            self.quiet.add(chat_id)
 
     async def fold_into(self, mail: Mail) -> None:
         for chat_id, pieces in self.pieces.items():
-            await mail.fold(chat_id, pieces)
+            await mail.fold(chat_id, pieces, silent=chat_id in self.quiet)
         self.pieces.clear()
 
 
@@ -204,7 +209,7 @@ class Mail:
                 blocks=[(b.html, b.quotes, b.keeps) for b in blocks] if len(parts) == 1 else (),
             )
 
-    async def fold(self, chat_id: int, pieces: list[Piece]) -> None:
+    async def fold(self, chat_id: int, pieces: list[Piece], *, silent: bool = False) -> None:
         """Owe ``chat_id`` these pieces in as few messages as fit: each message
         holds pieces while they fit in one Telegram message, and ends at a piece
         a reply is for (its context). A piece too long for one message goes on
@@ -227,6 +232,7 @@ class Mail:
                 context=group[-1].context,
                 quotes=[b.quotes for b in blocks if b.quotes is not None],
                 blocks=blocks,
+                silent=silent,
             )
 
     async def under_pressed(

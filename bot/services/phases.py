@@ -406,6 +406,7 @@ class Phases:
                         link=self.core.link_private(),
                     )
                 ),
+                quiet=True,
             )
 
     async def _deliver_dilemma(
@@ -469,6 +470,7 @@ class Phases:
             owed.add(
                 group,
                 shown(self.core.html("group/answer_in_private", link=self.core.link_private())),
+                quiet=True,
             )
         if only_new:
             await tx.contributions.mark_delivered([dilemma.id])
@@ -527,7 +529,7 @@ class Phases:
         chats = [person.telegram_id for _, person in people]
         for chat in chats + ([group] if group is not None else []):
             for piece in pieces:
-                owed.add(chat, piece)
+                owed.add(chat, piece, quiet=chat == group)
         if only_new:
             await tx.contributions.mark_delivered(c.id for c in items)
 
@@ -557,7 +559,7 @@ class Phases:
             return
         chats = [person.telegram_id for _, person in people]
         for chat in chats + ([group] if group is not None else []):
-            owed.add(chat, piece)
+            owed.add(chat, piece, quiet=chat == group)
 
     async def _side_by_side_piece(
         self, tx: Tx, swap: Swap, team: Team, reflecting: bool = False
@@ -627,6 +629,7 @@ class Phases:
                         link=self.core.link_private(),
                     )
                 ),
+                quiet=True,
             )
 
     async def _record(self, tx: Tx, owed: Owed, swap: Swap, team: Team, people: People) -> None:
@@ -678,7 +681,7 @@ class Phases:
             await self._side_by_side(tx, owed, swap, team, people)
             for round_ in range(1, swap.rounds_released + 1):
                 self._send_round(owed, swap, people, round_)
-        # The receipt the person just had notifies; this follows it quietly.
+        # One notification for all of it, after the receipt (an edit, which has none).
         await owed.fold_into(Mail(tx, self.core.prompts, notify_once=True))
 
     # -- /reopen ------------------------------------------------------------
