@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.model import Phase
@@ -249,13 +249,16 @@ def plan(
     return sorted(jobs, key=lambda job: (job.due, job.key))
 
 
-def digest_due(since: datetime, zone: ZoneInfo) -> datetime:
+def digest_due(since: datetime, last_day: str | None, zone: ZoneInfo) -> datetime:
     """When the digest of comments that came in at ``since`` goes: the next
-    ``DIGEST_AT`` in the zone, at or after it (one digest a day, never at night)."""
+    ``DIGEST_AT`` in the zone at or after it, and never on the day of the last
+    digest (``last_day``, ``YYYY-MM-DD``) or before: one a day, never at night."""
     local = since.astimezone(zone)
     day = local.date()
     if local.time() > DIGEST_AT:
         day += timedelta(days=1)
+    if last_day is not None:
+        day = max(day, date.fromisoformat(last_day) + timedelta(days=1))
     return datetime(
         day.year, day.month, day.day, DIGEST_AT.hour, DIGEST_AT.minute, tzinfo=zone
     ).astimezone(UTC)

@@ -102,17 +102,19 @@ class CommentStore(Store):
             "DELETE FROM comments WHERE person_id = ? AND swap_id = ?", (person_id, swap_id)
         )
 
-    async def undigested(self) -> list[tuple[int, str]]:
-        """Swaps with confirmed comments their organisers have not been told of, each
-        with when it may next be told: the later of the earliest such comment and
-        the last digest (a digest a day)."""
+    async def undigested(self) -> list[tuple[int, str, str | None]]:
+        """Swaps with confirmed comments their organisers have not been told of: the
+        earliest such comment's time, and the day of the last digest (or None)."""
         rows = await self._all(
-            "SELECT c.swap_id, MAX(MIN(c.confirmed_at), COALESCE((SELECT MAX(f.at) FROM fired f"
-            " WHERE f.swap_id = c.swap_id AND f.key LIKE 'comments:%'), '')) AS since"
+            "SELECT c.swap_id, MIN(c.confirmed_at) AS since, (SELECT MAX(f.key) FROM fired f"
+            " WHERE f.swap_id = c.swap_id AND f.key LIKE 'comments:%') AS last"
             " FROM comments c WHERE c.status = 'confirmed' AND NOT c.digested"
             " GROUP BY c.swap_id"
         )
-        return [(row["swap_id"], row["since"]) for row in rows]
+        return [
+            (row["swap_id"], row["since"], row["last"].split(":", 1)[1] if row["last"] else None)
+            for row in rows
+        ]
 
     async def digest(self, swap_id: int) -> list[tuple[str, int]]:
         """The comments on a swap its organisers have not been told of, counted by

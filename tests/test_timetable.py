@@ -343,10 +343,21 @@ async def test_organisers_get_one_digest_a_day_of_member_check_comments(
     assert "3 new comments" in digest.text and "North 2, South 1" in digest.text
     assert "gently" not in digest.text  # counts, never the words or who wrote them
     await tick(bot)
+    # A comment after the digest waits for the next day's; the timetable sleeps till then.
+    member = people["South", "lead"]
+    await member.send("One more thing on schools.")
+    preview = await member.expect(lambda m: "Confirm" in m.button_labels())
+    await member.expect_answer(await member.press("Confirm"))
+    await member.expect_edit(preview, lambda m: "kept beside" in m.text)
     clock.set(nine + timedelta(hours=3))
+    assert await bot.services.scheduling.next_due() == nine + timedelta(days=1)
     await tick(bot)
     await wait_drained(bot)
     assert sum("new comments" in (m.text or "") for m in organiser.texts) == 1
+    clock.set(nine + timedelta(days=1))
+    await tick(bot)
+    second = await organiser.expect("new comments")
+    assert "1 new comments" in second.text or "1 new comment" in second.text
 
 
 # -- quiet weekends ----------------------------------------------------------------

@@ -366,8 +366,8 @@ class Scheduling:
         """When the next job that has not run falls due (perhaps already)."""
         soonest: datetime | None = None
         async with self.core.db.read() as tx:
-            for _, since in await tx.comments.undigested():
-                due = digest_due(datetime.fromisoformat(since), self.core.zone)
+            for _, since, last_day in await tx.comments.undigested():
+                due = digest_due(datetime.fromisoformat(since), last_day, self.core.zone)
                 soonest = due if soonest is None else min(soonest, due)
             for swap_id in await tx.schedule.swaps_with_entries():
                 swap = await tx.swaps.get(swap_id)
@@ -426,8 +426,9 @@ class Scheduling:
         async with self.core.db.read() as tx:
             waiting = await tx.comments.undigested()
         sent = 0
-        for swap_id, since in waiting:
-            if digest_due(datetime.fromisoformat(since), self.core.zone) > now:
+        for swap_id, since, last_day in waiting:
+            due = digest_due(datetime.fromisoformat(since), last_day, self.core.zone)
+            if due > now:
                 continue
             async with self.core.db.transaction() as tx:
                 day = now.astimezone(self.core.zone).date().isoformat()
