@@ -38,7 +38,7 @@ async def test_rehearse_writes_every_person_s_transcript_the_page_and_the_export
         # Every version of a message: the preview, then the receipt in its place.
         assert "Preview: your" in text and "later replaced in place" in text
     nell = (folder / "northshire-member-nell.md").read_text()
-    assert "looks like it holds a phone number and a postcode" in nell
+    assert "looks like it holds a phone number, a street address and a postcode" in nell
     organiser = (folder / "organiser-olivia.md").read_text()
     assert "Reminder sent" in organiser and "comments are taken until" in organiser
     assert "You have withdrawn" in (folder / "southvale-member-seth.md").read_text()

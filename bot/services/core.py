@@ -212,10 +212,11 @@ class Mail:
     async def fold(self, chat_id: int, pieces: list[Piece], *, silent: bool = False) -> None:
         """Owe ``chat_id`` these pieces in as few messages as fit: each message
         holds pieces while they fit in one Telegram message, and ends at a piece
-        a reply is for (its context). A piece too long for one message goes on
-        its own, split, quoting every contribution it carries."""
+        a reply is for (its context). A piece too long for one message is broken
+        into its blocks; a single block too long for one goes on its own, split,
+        quoting its contribution whole."""
         messages: list[list[Piece]] = []
-        for piece in pieces:
+        for piece in _smaller(pieces):
             if (
                 messages
                 and messages[-1][-1].context is None
@@ -284,6 +285,23 @@ def _blocks(pieces: list[Piece]) -> tuple[Block, ...]:
         Block(b.html.strip() if i == 0 else f"\n\n{b.html.strip()}", b.quotes, b.keeps)
         for i, b in enumerate(flat)
     )
+
+
+def _smaller(pieces: list[Piece]) -> list[Piece]:
+    """The pieces, each too long for one message broken into its blocks (the
+    context going with the last), so that only a single block longer than a
+    message is ever split and made to quote its words whole."""
+    out: list[Piece] = []
+    for piece in pieces:
+        if len(piece.blocks) > 1 and len(split_message(_joined([piece]))) > 1:
+            last = len(piece.blocks) - 1
+            out.extend(
+                Piece((block,), piece.context if i == last else None)
+                for i, block in enumerate(piece.blocks)
+            )
+        else:
+            out.append(piece)
+    return out
 
 
 def _joined(pieces: list[Piece]) -> str:

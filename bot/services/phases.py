@@ -476,15 +476,21 @@ class Phases:
             await tx.contributions.mark_delivered([dilemma.id])
 
     async def _returned(
-        self, tx: Tx, swap: Swap, team: Team, only_new: bool
-    ) -> tuple[Team | None, list[Piece], list[Contribution]]:
+        self,
+        tx: Tx,
+        swap: Swap,
+        team: Team,
+        only_new: bool,
+        nothing: str = "phase/nothing_returned",
+    ) -> tuple[list[Piece], list[Contribution]]:
         """What came back to a team from the team that worked on its dilemma: the
         consolidated response first, then the individual ones, each a piece (so
-        that a withdrawn one is taken out alone); and the items in them."""
+        that a withdrawn one is taken out alone); and the items in them. If
+        nothing came back, the prompt ``nothing`` says so."""
         recipients = await tx.allocations.get(swap.id)
         receiver = await tx.teams.get(recipients[team.id]) if team.id in recipients else None
         if receiver is None:
-            return None, [], []
+            return [], []
         consolidated = await tx.contributions.team_response(receiver.id, team.id)
         answers = await tx.contributions.confirmed(
             team_id=receiver.id, kind=Kind.ANSWER, about_team_id=team.id
@@ -493,11 +499,7 @@ class Phases:
         # After /reopen only what is new goes.
         items = [c for c in everything if c.delivered_at is None] if only_new else everything
         if not everything:
-            return (
-                receiver,
-                [Piece.of(self.core.html("phase/nothing_returned", team=receiver.name))],
-                [],
-            )
+            return [Piece.of(self.core.html(nothing, team=receiver.name))], []
         authors = await self._authors(tx, swap, items)
         pieces: list[Piece] = []
         number = 0
@@ -512,7 +514,7 @@ class Phases:
                 key, team=receiver.name, text=item.text, author=authors.get(item.id, ""), **params
             )
             pieces.append(Piece.of(html, quotes=item.id))
-        return receiver, pieces, items
+        return pieces, items
 
     async def _deliver_returns(
         self,
@@ -525,7 +527,7 @@ class Phases:
         group: int | None = None,
     ) -> None:
         """Give a team the responses to its own dilemma: consolidated first."""
-        _, pieces, items = await self._returned(tx, swap, team, only_new)
+        pieces, items = await self._returned(tx, swap, team, only_new)
         chats = [person.telegram_id for _, person in people]
         for chat in chats + ([group] if group is not None else []):
             for piece in pieces:
@@ -592,9 +594,15 @@ class Phases:
                     core.html(
                         "reflection/side_by_side_theirs",
                         partner=ours_to.name,
-                        opening=opening_words(said_by_them.text) if said_by_them else none,
+                        opening=opening_words(said_by_them.text),
                     ),
-                    said_by_them.id if said_by_them else None,
+                    said_by_them.id,
+                )
+                if said_by_them
+                else Block(
+                    core.html(
+                        "reflection/side_by_side_theirs_none", partner=ours_to.name, none=none
+                    )
                 ),
             )
             # In workshop 3, a word on what the two are for.
@@ -652,7 +660,9 @@ class Phases:
                     quotes=dilemmas[-1].id,
                 )
             )
-        _, returned, _ = await self._returned(tx, swap, team, only_new=False)
+        returned, _ = await self._returned(
+            tx, swap, team, only_new=False, nothing="phase/record_nothing_returned"
+        )
         pieces.extend(returned)
         side_by_side = await self._side_by_side_piece(tx, swap, team)
         if side_by_side is not None:
