@@ -122,7 +122,6 @@ class Mail:
         forget_when_sent: bool = False,
         not_before: float = 0.0,
         replace: int | None = None,
-        silent: bool = False,
         **params: Any,
     ) -> None:
         """Owe ``chat_id`` the prompt ``key``, split as Telegram needs.
@@ -142,7 +141,6 @@ class Mail:
             forget_when_sent=forget_when_sent,
             not_before=not_before,
             replace=replace,
-            silent=silent,
         )
 
     async def send_html(

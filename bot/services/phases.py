@@ -664,6 +664,24 @@ class Phases:
             tx, swap, team, only_new=False, nothing="phase/record_nothing_returned"
         )
         pieces.extend(returned)
+        # The dilemma the team worked on, above what it said about it.
+        recipients = await tx.allocations.get(swap.id)
+        if team.id in recipients.values():
+            poser = await tx.teams.get(works_on(recipients, team.id))
+            theirs = (
+                await tx.contributions.confirmed(team_id=poser.id, kind=Kind.DILEMMA)
+                if poser
+                else []
+            )
+            if poser is not None and theirs:
+                pieces.append(
+                    Piece.of(
+                        self.core.html(
+                            "phase/record_their_dilemma", team=poser.name, text=theirs[-1].text
+                        ),
+                        quotes=theirs[-1].id,
+                    )
+                )
         side_by_side = await self._side_by_side_piece(tx, swap, team)
         if side_by_side is not None:
             pieces.append(side_by_side)

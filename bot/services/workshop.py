@@ -435,7 +435,7 @@ class Workshop:
         log.info(
             "A %s was confirmed in team %d of swap %d", item.kind.value, item.team_id, item.swap_id
         )
-        await self._after_confirm(tx, mail, who, member, item)
+        await self._after_confirm(tx, mail, who, member, item, edited=draft.replaces_id is not None)
         await self.phases.note_if_ready(tx, mail, member.swap)
 
     async def _tell_replaced(self, tx: Tx, mail: Mail, member: Member, draft: Contribution) -> None:
@@ -454,7 +454,7 @@ class Workshop:
                 )
 
     async def _after_confirm(
-        self, tx: Tx, mail: Mail, who: Who, member: Member, item: Contribution
+        self, tx: Tx, mail: Mail, who: Who, member: Member, item: Contribution, edited: bool
     ) -> None:
         core = self.core
         # A team item is the team's: its author may edit it, not withdraw it alone.
@@ -489,6 +489,9 @@ class Workshop:
                     contribution_id=item.id,
                     name=member.person.display_name,
                     text=item.text,
+                    updated=core.html("workshop/shared_updated", name=member.person.display_name)
+                    if edited
+                    else "",
                     role_note=core.html(
                         f"workshop/{item.kind.value}_shared_{membership.role.value}"
                     ),
