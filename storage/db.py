@@ -16,12 +16,13 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
 
-from storage.migrations import MIGRATIONS
+from storage.migrations import BUTTON_ID_TABLES, MIGRATIONS, Migration, Rebuild, reusable
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -145,20 +146,37 @@ class Database:
                     f"{self.path} has schema version {version}, newer than this "
                     f"program knows ({len(MIGRATIONS)})"
                 )
-            for number, statements in enumerate(MIGRATIONS, start=1):
+            for number, migration in enumerate(MIGRATIONS, start=1):
                 if number <= version:
                     continue
-                await self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _split_sql(statements):
-                        await self.conn.execute(statement)
-                    # PRAGMA cannot take a parameter; number is our own integer.
-                    await self.conn.execute(f"PRAGMA user_version = {number}")
-                    await self.conn.execute("COMMIT")
-                except BaseException:
-                    await self.conn.execute("ROLLBACK")
-                    raise
+                await self._apply(number, migration)
                 log.info("Applied database migration %d", number)
+
+    async def _apply(self, number: int, migration: Migration) -> None:
+        """One migration in a transaction; a rebuild with foreign keys off (they
+        cannot be switched inside a transaction), checked before it commits."""
+        rebuild = isinstance(migration, Rebuild)
+        if rebuild:
+            await self.conn.execute("PRAGMA foreign_keys = OFF")
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            async with self.conn.execute(_SCHEMA) as cur:
+                schema = [tuple(r) for r in await cur.fetchall()]
+            for statement in _statements(migration, schema):
+                await self.conn.execute(statement)
+            if rebuild:
+                async with self.conn.execute("PRAGMA foreign_key_check") as cur:
+                    if await cur.fetchone() is not None:
+                        raise sqlite3.IntegrityError(f"migration {number} broke a reference")
+            # PRAGMA cannot take a parameter; number is our own integer.
+            await self.conn.execute(f"PRAGMA user_version = {number}")
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            if rebuild:
+                await self.conn.execute("PRAGMA foreign_keys = ON")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -268,6 +286,16 @@ def _refusal(exc: sqlite3.Error) -> str | None:
     return None
 
 
+_SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"
+
+
+def _statements(migration: Migration, schema: list[tuple]) -> list[str]:
+    """A migration's statements, for a file with this ``sqlite_master``."""
+    if isinstance(migration, Rebuild):
+        return migration.statements(schema)
+    return _split_sql(migration)
+
+
 def _split_sql(script: str) -> list[str]:
     """Split a migration script into statements; a trigger's body stays whole."""
     statements: list[str] = []
@@ -281,31 +309,60 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-def rehearse_migrations(path: str | Path) -> tuple[int, int]:
-    """Apply the pending migrations to the file at ``path`` in one transaction, and
-    roll it back: whether they would apply, without changing anything (SQLite's
-    schema changes are transactional). Returns (schema version, migrations pending).
+def reusable_ids(conn: sqlite3.Connection) -> list[str]:
+    """The tables whose ids travel in buttons and could be given again."""
+    return [
+        name
+        for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        if name in BUTTON_ID_TABLES and reusable(sql)
+    ]
 
-    It takes none of the running bot's locks, only a moment's write lock of
-    SQLite's own, so it can check a database in use.
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """What applying the pending migrations would do to a file."""
+
+    version: int
+    pending: int
+    # Tables whose ids could be given again, before and after the migrations.
+    reusable_before: list[str]
+    reusable_after: list[str]
+
+
+def rehearse_migrations(path: str | Path) -> Rehearsal:
+    """Apply the pending migrations to a copy of the file at ``path``, in memory:
+    whether they would apply, without changing anything. (A copy, not a
+    transaction rolled back: a rebuild switches foreign keys off, which SQLite
+    allows only outside a transaction.)
+
+    It takes none of the running bot's locks, only a moment's read of SQLite's
+    own, so it can check a database in use.
     """
     try:
-        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA busy_timeout = 5000")
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        with (
+            contextlib.closing(sqlite3.connect(path, isolation_level=None)) as file,
+            contextlib.closing(sqlite3.connect(":memory:", isolation_level=None)) as conn,
+        ):
+            file.execute("PRAGMA busy_timeout = 5000")
+            version = int(file.execute("PRAGMA user_version").fetchone()[0])
             if version > len(MIGRATIONS):
                 raise DatabaseUnusable(
                     f"{path} has schema version {version}, newer than this program knows "
                     f"({len(MIGRATIONS)})"
                 )
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statements in MIGRATIONS[version:]:
-                    for statement in _split_sql(statements):
-                        conn.execute(statement)
-            finally:
-                conn.execute("ROLLBACK")
+            file.backup(conn)
+            before = reusable_ids(conn)
+            for migration in MIGRATIONS[version:]:
+                rebuild = isinstance(migration, Rebuild)
+                conn.execute(f"PRAGMA foreign_keys = {'OFF' if rebuild else 'ON'}")
+                conn.execute("BEGIN IMMEDIATE")
+                schema = conn.execute(_SCHEMA).fetchall()
+                for statement in _statements(migration, schema):
+                    conn.execute(statement)
+                if rebuild and conn.execute("PRAGMA foreign_key_check").fetchone():
+                    raise sqlite3.IntegrityError("a rebuild broke a reference")
+                conn.execute("COMMIT")
+            after = reusable_ids(conn)
     except sqlite3.Error as exc:
         raise DatabaseUnusable(f"{path} {_refusal(exc) or f'failed: {exc}'}") from None
-    return version, len(MIGRATIONS) - version
+    return Rehearsal(version, len(MIGRATIONS) - version, before, after)

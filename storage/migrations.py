@@ -3,9 +3,83 @@
 Each entry is applied once, in its own transaction, and the file's
 ``PRAGMA user_version`` records how many have been applied. Never edit an
 entry that has shipped: add a new one.
+
+An entry is SQL, or a ``Rebuild``: tables rebuilt the way SQLite documents
+for changes ``ALTER TABLE`` cannot make, with statements written from each
+table's definition as the file holds it (so columns another migration added
+are kept, whichever ran first).
 """
 
-MIGRATIONS: list[str] = [
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Tables whose ids travel in buttons (swaps, invites, memberships, contributions...):
+# an id used again could make a stale button act on a newer row.
+BUTTON_ID_TABLES = (
+    "swaps",
+    "teams",
+    "invites",
+    "people",
+    "memberships",
+    "contributions",
+    "announcements",
+    "comments",
+    "group_links",
+)
+
+_KEY = re.compile(r"\bid INTEGER PRIMARY KEY\b(?! AUTOINCREMENT)")
+
+
+def reusable(definition: str) -> bool:
+    """Whether a table, by its ``CREATE TABLE``, may give a deleted row's id again."""
+    return _KEY.search(definition) is not None
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """Rebuild ``tables`` with ``AUTOINCREMENT``, so that their ids are never used
+    twice. SQLite's twelve steps: a new table from the old one's definition, the
+    rows copied, the old one dropped and the new one renamed in its place, its
+    indexes and triggers made again. It runs with foreign keys off (dropping a
+    table would otherwise delete, by cascade, every row that refers to it), and
+    they are checked before it commits."""
+
+    why: str
+    tables: tuple[str, ...]
+
+    def statements(self, schema: list[tuple[str, str, str, str | None]]) -> list[str]:
+        """The statements for a file whose ``sqlite_master`` rows (type, name,
+        table, sql) are ``schema``; tables already rebuilt are left alone."""
+        out: list[str] = []
+        for table in self.tables:
+            definition = next(
+                (sql for kind, name, _, sql in schema if kind == "table" and name == table), None
+            )
+            if definition is None or not reusable(definition):
+                continue
+            created = re.sub(
+                rf'^CREATE TABLE\s+"?{table}"?', f'CREATE TABLE "{table}_rebuilt"', definition
+            )
+            out += [
+                _KEY.sub("id INTEGER PRIMARY KEY AUTOINCREMENT", created, count=1),
+                f'INSERT INTO "{table}_rebuilt" SELECT * FROM "{table}"',
+                f'DROP TABLE "{table}"',
+                f'ALTER TABLE "{table}_rebuilt" RENAME TO "{table}"',
+            ]
+            # Indexes SQLite makes itself (UNIQUE) come back with the table.
+            out += [
+                sql
+                for kind, _, owner, sql in schema
+                if owner == table and kind in ("index", "trigger") and sql
+            ]
+        return out
+
+
+Migration = str | Rebuild
+
+MIGRATIONS: list[Migration] = [
     # 1: swaps, teams, invites, people, memberships, consent, conversation
     # state, contributions, transitions, the outbox and handled updates.
     """
@@ -374,4 +448,20 @@ MIGRATIONS: list[str] = [
     CREATE INDEX contributions_replaces ON contributions(replaces_id);
     CREATE INDEX contributions_adopted ON contributions(adopted_from)
     """,
+    # 10: a team's group link belongs to the lead who made it: when they leave the
+    # team, the group stops receiving. Links made before are the current lead's;
+    # a team whose lead has gone has its link ended.
+    """
+    ALTER TABLE teams ADD COLUMN group_linked_by INTEGER;
+    UPDATE teams SET group_linked_by = (SELECT p.telegram_id FROM memberships m
+        JOIN people p ON p.id = m.person_id WHERE m.team_id = teams.id AND m.role = 'lead')
+        WHERE group_chat_id IS NOT NULL;
+    UPDATE teams SET group_chat_id = NULL, group_title = NULL
+        WHERE group_chat_id IS NOT NULL AND group_linked_by IS NULL
+    """,
+    # 11: ids that travel in buttons are never used twice. Without AUTOINCREMENT
+    # SQLite gives a new row the id of the newest row deleted: an organiser's
+    # "Confirm removal" for someone who has since withdrawn would remove the
+    # newcomer who took their membership's id.
+    Rebuild("ids that travel in buttons are never used twice", BUTTON_ID_TABLES),
 ]

@@ -8,7 +8,15 @@ from __future__ import annotations
 import pytest
 
 from tests.support.bot import ORGANISER_ID, RunningBot, execute, rows
-from tests.support.swapflow import DILEMMAS, advance, create_swap, join, set_up, write_and_confirm
+from tests.support.swapflow import (
+    DILEMMAS,
+    advance,
+    create_swap,
+    join,
+    set_up,
+    withdraw,
+    write_and_confirm,
+)
 
 OTHER_ORGANISER = 900002
 
@@ -226,3 +234,27 @@ async def test_team_names_are_normalised(bot, standin, organiser, name, answer):
     refusal = await organiser.expect(lambda m: True)
     assert answer in refusal.text
     assert await rows(bot, "SELECT name FROM teams") == [("North",)]
+
+
+async def test_a_stale_confirm_removal_removes_nobody_else(bot, standin, organiser):
+    """Issue 19, item 3: "Remove X?" is opened, X withdraws and a newcomer joins (a new
+    membership, which once took X's id); Confirm must not remove the newcomer."""
+    await set_up(standin, organiser, "Swap", ["North", "South"])
+    leaving = standin.user(first_name="Xena")
+    [(member_token,)] = await rows(
+        bot,
+        "SELECT token FROM invites i JOIN teams t ON t.id = i.team_id"
+        " WHERE t.name = 'South' AND i.role = 'member'",
+    )
+    await join(leaving, member_token)
+    await organiser.send("/remove")
+    await organiser.expect(lambda m: any("Xena" in b for b in m.button_labels()))
+    await organiser.press("Xena")
+    await organiser.expect(lambda m: "Confirm removal" in m.button_labels())
+    await withdraw(leaving)
+    newcomer = standin.user(first_name="Nadia")
+    await join(newcomer, member_token)
+    await organiser.expect_answer(await organiser.press("Confirm removal"))
+    await organiser.expect("no longer active")
+    assert await rows(bot, "SELECT COUNT(*) FROM people WHERE display_name = 'Nadia'") == [(1,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM memberships") == [(5,)]

@@ -118,6 +118,7 @@ async def test_check_rehearses_pending_migrations_without_applying_them(tmp_path
     conn.close()
     code, output = await run_cli(tmp_path, "check", DATABASE_PATH=str(old))
     assert f"{len(MIGRATIONS) - 1} migration(s) pending; they apply cleanly" in output
+    assert "ids of swaps, teams, invites, people, memberships" in output
     with sqlite3.connect(old) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
         assert (

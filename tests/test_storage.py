@@ -305,3 +305,62 @@ async def test_a_withdrawal_rebuilds_a_message_of_blocks_without_its_words(db):
     async with db.transaction() as tx:
         await tx.contributions.delete(words[1].id)
     assert (await texts())[folded] == "Opening"
+
+
+async def test_ids_in_buttons_are_never_given_again_and_old_files_keep_their_rows(tmp_path):
+    """Issue 19: a file from before the rebuild keeps its rows, references, indexes and
+    the quotes trigger; afterwards a deleted membership's id is not given again."""
+    from storage.migrations import BUTTON_ID_TABLES, Rebuild
+
+    rebuild = next(i for i, m in enumerate(MIGRATIONS) if isinstance(m, Rebuild))
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        for script in MIGRATIONS[:rebuild]:
+            assert isinstance(script, str)
+            conn.executescript(script)
+        conn.execute(f"PRAGMA user_version = {rebuild}")
+        conn.executescript(
+            "INSERT INTO swaps (id, title, created_by, created_at) VALUES (1, 's', 1, 't');"
+            "INSERT INTO teams (id, swap_id, name, position, created_at) VALUES (1, 1, 'T', 1, 't');"
+            "INSERT INTO people (id, telegram_id, display_name, pseudonym, created_at)"
+            " VALUES (1, 5, 'n', 'P-1', 't'), (2, 6, 'm', 'P-2', 't');"
+            "INSERT INTO memberships (id, person_id, swap_id, team_id, role, joined_at)"
+            " VALUES (1, 1, 1, 1, 'lead', 't'), (2, 2, 1, 1, 'member', 't');"
+            "INSERT INTO contributions (id, swap_id, team_id, person_id, kind, text,"
+            " status, created_at) VALUES (1, 1, 1, 1, 'answer', 'words', 'confirmed', 't');"
+            "INSERT INTO outbox (id, chat_id, text, created_at) VALUES (7, 5, 'x', 't');"
+            "INSERT INTO outbox_quotes VALUES (7, 1);"
+        )
+    conn.close()
+    database = Database(path)
+    await database.open()
+    try:
+
+        async def one(sql: str, *params) -> list[tuple]:
+            async with database.conn.execute(sql, params) as cur:
+                return [tuple(r) for r in await cur.fetchall()]
+
+        for table in BUTTON_ID_TABLES:
+            (definition,) = (await one("SELECT sql FROM sqlite_master WHERE name = ?", table))[0]
+            assert "AUTOINCREMENT" in definition, table
+        assert await one("SELECT id, person_id FROM memberships ORDER BY id") == [(1, 1), (2, 2)]
+        assert await one("PRAGMA foreign_keys") == [(1,)]
+        assert await one("PRAGMA foreign_key_check") == []
+        names = {n for (n,) in await one("SELECT name FROM sqlite_master")}
+        assert {"memberships_team", "contributions_team", "teams_group"} <= names
+        assert "contributions_take_unsent_quotes" in names
+        async with database.transaction() as tx:
+            await tx.contributions.delete(1)  # the trigger still stops the quoting row
+            await tx.memberships.delete(2)
+            await tx.people.conn.execute(
+                "INSERT INTO memberships (person_id, swap_id, team_id, role, joined_at)"
+                " VALUES (2, 1, 1, 'member', 't')"
+            )
+        assert await one("SELECT COUNT(*) FROM outbox") == [(0,)]
+        assert await one("SELECT id FROM memberships ORDER BY id") == [(1,), (3,)]
+        async with database.transaction() as tx:  # cascades still hold
+            await tx.people.conn.execute("DELETE FROM teams WHERE id = 1")
+        assert await one("SELECT COUNT(*) FROM memberships") == [(0,)]
+    finally:
+        await database.close()

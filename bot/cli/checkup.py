@@ -89,19 +89,32 @@ def _check_database(path: str, ok: Say, problem: Say) -> bool:
             problem(f"DATABASE_PATH {file}: the folder {file.parent} does not exist")
         return False
     try:
-        version, pending = rehearse_migrations(file)
+        rehearsal = rehearse_migrations(file)
     except DatabaseUnusable as error:
         problem(f"DATABASE_PATH {error}")
         return False
     ok(
-        f"DATABASE_PATH {file}: schema version {version}"
+        f"DATABASE_PATH {file}: schema version {rehearsal.version}"
         + (
-            f", {pending} migration(s) pending; they apply cleanly (tried and rolled back)"
-            if pending
+            f", {rehearsal.pending} migration(s) pending; they apply cleanly"
+            " (tried on a copy)"
+            if rehearsal.pending
             else ", up to date"
         )
     )
-    return not pending
+    fixed = [t for t in rehearsal.reusable_before if t not in rehearsal.reusable_after]
+    if fixed:
+        ok(
+            f"DATABASE_PATH {file}: ids of {', '.join(fixed)} could be given again to new"
+            " rows (a stale button could act on a newer one); the pending migrations"
+            " rebuild those tables so that they never are"
+        )
+    if rehearsal.reusable_after:
+        problem(
+            f"DATABASE_PATH {file}: ids of {', '.join(rehearsal.reusable_after)} could"
+            " be given again to new rows, and no migration changes that"
+        )
+    return not rehearsal.pending
 
 
 def _check_sheets(path: str, prompts: Prompts, warning: Say) -> None:
