@@ -101,6 +101,7 @@ COMMENT_CONFIRM = Button("cmok", (ID,))  # a member-check comment
 COMMENT_DISCARD = Button("cmdr", (ID,))
 GROUP_LINK = Button("grp", (ID,))  # a group link waiting for the lead's Confirm
 SHEET = Button("sheet", (ID,))  # a swap's information sheet, previewed
+UNLINK_TEAM_GROUP = Button("ugr", (ID,))  # a team whose group an organiser unlinks
 
 ALL: tuple[Button, ...] = (
     AGREE,
@@ -130,6 +131,7 @@ ALL: tuple[Button, ...] = (
     COMMENT_DISCARD,
     GROUP_LINK,
     SHEET,
+    UNLINK_TEAM_GROUP,
 )
 
 

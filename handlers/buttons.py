@@ -47,6 +47,7 @@ PRESSES: dict[cb.Button, Press] = {
     cb.REMOVE_PERSON_CONFIRM: lambda s, p, v: s.organising.remove_person(p, v[0]),
     cb.RENAME_TEAM: lambda s, p, v: s.organising.rename_team_asked(p, v[0]),
     cb.REMOVE_TEAM: lambda s, p, v: s.organising.remove_team_asked(p, v[0]),
+    cb.UNLINK_TEAM_GROUP: lambda s, p, v: s.groups.unlink_team(p, v[0]),
     cb.REMOVE_TEAM_CONFIRM: lambda s, p, v: s.organising.remove_team(p, v[0]),
     cb.CURRENT_SWAP: lambda s, p, v: s.privacy.switch_swap(p, v[0]),
     cb.ANNOUNCE: lambda s, p, v: s.scheduling.announce_confirmed(p, v[0]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 import aiosqlite
@@ -215,17 +216,33 @@ class TeamStore(Store):
         )
         return _team(row) if row else None
 
-    async def link_group(self, team_id: int, chat_id: int | None, title: str | None) -> None:
-        """Give a team its group (replacing any other), or take it away (None)."""
-        if chat_id is not None:
-            await self._run(
-                "UPDATE teams SET group_chat_id = NULL, group_title = NULL WHERE group_chat_id = ?",
-                (chat_id,),
-            )
+    async def link_group(self, team_id: int, chat_id: int, title: str, by: int) -> None:
+        """Give a team its group (replacing any other), linked by the lead ``by``."""
         await self._run(
-            "UPDATE teams SET group_chat_id = ?, group_title = ? WHERE id = ?",
-            (chat_id, title, team_id),
+            "UPDATE teams SET group_chat_id = NULL, group_title = NULL, group_linked_by = NULL"
+            " WHERE group_chat_id = ?",
+            (chat_id,),
         )
+        await self._run(
+            "UPDATE teams SET group_chat_id = ?, group_title = ?, group_linked_by = ? WHERE id = ?",
+            (chat_id, title, by, team_id),
+        )
+
+    async def unlink_group(self, team_id: int) -> None:
+        await self._run(
+            "UPDATE teams SET group_chat_id = NULL, group_title = NULL, group_linked_by = NULL"
+            " WHERE id = ?",
+            (team_id,),
+        )
+
+    async def linked_by(self, telegram_id: int, team_ids: Iterable[int]) -> list[Team]:
+        """Which of these teams have a group linked by this person."""
+        ids = list(team_ids)
+        rows = await self._all(
+            f"SELECT * FROM teams WHERE group_linked_by = ? AND id IN ({','.join('?' * len(ids))})",
+            (telegram_id, *ids),
+        )
+        return [_team(r) for r in rows]
 
     async def by_group(self, chat_id: int) -> Team | None:
         row = await self._one("SELECT * FROM teams WHERE group_chat_id = ?", (chat_id,))

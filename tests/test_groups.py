@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.delivery.worker import Limits
 from bot.standin import BotAPIStandIn
-from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, UNPACED, RunningBot, rows
-from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
+from tests.support.bot import (
+    BOT_USERNAME,
+    ORGANISER_ID,
+    TOKEN,
+    UNPACED,
+    RunningBot,
+    execute,
+    rows,
+)
+from tests.support.swapflow import DILEMMAS, advance, set_up, withdraw, write_and_confirm
 
 
 async def link(standin, lead, group) -> None:
@@ -184,3 +194,83 @@ async def test_another_team_cannot_take_over_a_linked_group(bot, standin, organi
     audit = await organiser.expect("Audit of")
     assert "group linked" in audit.text
     assert str(people["North", "lead"].id) not in audit.text
+
+
+async def drained(bot) -> None:
+    """Wait until the bot owes nothing more."""
+    for _ in range(400):
+        if await bot.outbox_drained():
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the outbox was not drained")
+
+
+async def owe_the_group_later(bot, group) -> None:
+    """A message to the group still waiting (deferred far ahead), as a busy group's are."""
+    await execute(
+        bot,
+        "INSERT INTO outbox (chat_id, text, not_before, created_at) VALUES (?, 'x', 1e12, 't')",
+        group.id,
+    )
+
+
+@pytest.mark.parametrize("how", ["removed", "withdrew"])
+async def test_a_group_stops_receiving_when_the_lead_who_linked_it_leaves(
+    bot, standin, organiser, how
+):
+    """Issue 19, item 1: the link is the lead's; when they leave the team (removed as a
+    stranger who used a leaked lead link, or withdrawn), the group receives nothing more,
+    not even what was already waiting for it, and /status no longer shows it."""
+    people = await set_up(standin, organiser, "Leaky swap", ["North", "South"])
+    group = standin.group("North office")
+    lead = people["North", "lead"]
+    await link(standin, lead, group)
+    await owe_the_group_later(bot, group)
+    if how == "removed":
+        await organiser.send("/remove")
+        await organiser.expect(lambda m: any(lead.first_name in b for b in m.button_labels()))
+        await organiser.press(lead.first_name)
+        await organiser.expect(lambda m: "Confirm removal" in m.button_labels())
+        await organiser.expect_answer(await organiser.press("Confirm removal"))
+        await organiser.expect("removed")
+    else:
+        await withdraw(lead)
+    await group.expect("no longer team North's group")
+    assert await rows(
+        bot, "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND status = 'pending'", group.id
+    ) == [(0,)]
+    await organiser.send("/status")
+    status = await organiser.expect("Leaky swap")
+    assert "Group linked" not in status.text
+    await advance(organiser, force=True)  # North has no lead now
+    await people["North", "member"].expect("Workshop 1 has begun")
+    await drained(bot)
+    assert not any("Workshop 1" in m.text for m in group.texts)
+
+
+async def test_an_organiser_unlinks_a_teams_group(bot, standin, organiser):
+    """Issue 19, item 1: an organiser need not wait for a new lead to end a link."""
+    people = await set_up(standin, organiser, "Unlinked swap", ["North", "South"])
+    group = standin.group("North office")
+    lead = people["North", "lead"]
+    await link(standin, lead, group)
+    await owe_the_group_later(bot, group)
+    await organiser.send("/teams")
+    teams = await organiser.expect(lambda m: "Unlink North's group" in m.button_labels())
+    assert "North office" in teams.text
+    await organiser.expect_answer(await organiser.press("Unlink North's group"))
+    await organiser.expect("no longer linked")
+    await group.expect("no longer team North's group")
+    await lead.expect("An organiser unlinked your team's group North office")
+    assert await rows(
+        bot, "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND status = 'pending'", group.id
+    ) == [(0,)]
+    assert await rows(bot, "SELECT COUNT(*) FROM teams WHERE group_chat_id IS NOT NULL") == [(0,)]
+    await advance(organiser)
+    await people["North", "member"].expect("Workshop 1 has begun")
+    await drained(bot)
+    assert not any("Workshop 1" in m.text for m in group.texts)
+    # The same button again: nothing left to unlink, and it says so.
+    await organiser.send("/teams")
+    teams = await organiser.expect(lambda m: "Teams in" in m.text and m is not teams)
+    assert not any("Unlink" in b for b in teams.button_labels())

@@ -96,8 +96,7 @@ def _check_database(path: str, ok: Say, problem: Say) -> bool:
     ok(
         f"DATABASE_PATH {file}: schema version {rehearsal.version}"
         + (
-            f", {rehearsal.pending} migration(s) pending; they apply cleanly"
-            " (tried on a copy)"
+            f", {rehearsal.pending} migration(s) pending; they apply cleanly (tried on a copy)"
             if rehearsal.pending
             else ", up to date"
         )

@@ -25,6 +25,32 @@ from storage.tx import Tx
 log = logging.getLogger(__name__)
 
 
+async def stop_group(tx: Tx, team: Team, event: str, by: int | None = None) -> int | None:
+    """The team's group stops receiving: the link ends, and whatever was still
+    waiting to go to the group is dropped with it, in the same transaction (a group
+    is paced at 20 messages a minute, so a phase's material may still be queued);
+    the audit records ``event``. Every way a link ends comes here (/unlinkgroup, a
+    group lost or replaced, the lead who linked it leaving, an organiser). Returns
+    the group's chat id (None if it had none)."""
+    group = team.group_chat_id
+    if group is None:
+        return None
+    await tx.teams.unlink_group(team.id)
+    dropped = await tx.outbox.drop_pending(group)
+    await tx.audit.record(team.swap_id, by, event, team=team.name)
+    log.info("Team %d's group stops receiving (%s); %d messages dropped", team.id, event, dropped)
+    return group
+
+
+async def leaving_lead(tx: Tx, mail: Mail, telegram_id: int, team_ids: list[int]) -> None:
+    """A person leaves these teams: a group they linked stops receiving (the link
+    was theirs: a stranger who used a leaked lead link must not keep it)."""
+    for team in await tx.teams.linked_by(telegram_id, team_ids):
+        group = await stop_group(tx, team, "group_unlinked_lead_left")
+        assert group is not None
+        await mail.send(group, "group/unlinked_here", team=team.name)
+
+
 class Groups:
     """``/linkgroup``, ``/unlinkgroup``, and what happens to linked groups."""
 
@@ -93,12 +119,11 @@ class Groups:
         if await self._taken(tx, mail, who, chat_id, team):
             await tx.teams.drop_group_link(link_id)
             return
-        previous = team.group_chat_id
-        if previous not in (None, chat_id):
+        if team.group_chat_id not in (None, chat_id):
+            previous = await stop_group(tx, team, "group_unlinked")
             assert previous is not None
-            await self._stop(tx, team)
             await mail.send(previous, "group/unlinked_here", team=team.name)
-        await tx.teams.link_group(team.id, chat_id, title)
+        await tx.teams.link_group(team.id, chat_id, title, who.telegram_id)
         await tx.teams.drop_group_link(link_id)
         # A lead is a participant: the audit names organisers only.
         await tx.audit.record(team.swap_id, None, "group_linked", team=team.name)
@@ -119,22 +144,31 @@ class Groups:
                 raise Refusal("group/unlink_nothing")
             await self._answer(tx, mail, who, chat_id, "group/unlink_not_lead")
             return
-        group = team.group_chat_id
-        await self._stop(tx, team)
-        await tx.audit.record(team.swap_id, None, "group_unlinked", team=team.name)
+        group = await stop_group(tx, team, "group_unlinked")
+        assert group is not None
         await mail.send(who.telegram_id, "group/unlinked", team=team.name)
         await mail.send(group, "group/unlinked_here", team=team.name)
 
-    async def _stop(self, tx: Tx, team: Team) -> None:
-        """The team's group receives nothing more: the link ends, and whatever was
-        still waiting to go to the group is dropped with it, in the same
-        transaction (a group is paced at 20 messages a minute, so a phase's
-        material may still be queued)."""
-        if team.group_chat_id is None:
-            return
-        dropped = await tx.outbox.drop_pending(team.group_chat_id)
-        await tx.teams.link_group(team.id, None, None)
-        log.info("Team %d's group stops receiving; %d waiting messages dropped", team.id, dropped)
+    @act
+    async def unlink_team(self, tx: Tx, mail: Mail, who: Who, team_id: int) -> None:
+        """An organiser unlinks a team's group (``/teams``): whoever linked it."""
+        team = await tx.teams.get(team_id)
+        if team is None:
+            raise Refusal("errors/stale_button")
+        await self.core.organised_swap(tx, who, team.swap_id)
+        group = await stop_group(tx, team, "group_unlinked_by_organiser", who.telegram_id)
+        if group is None:
+            raise Refusal("group/unlink_nothing_team", team=team.name)
+        await mail.send(group, "group/unlinked_here", team=team.name)
+        for membership, person in await tx.memberships.of_team(team.id):
+            if membership.role is Role.LEAD:
+                await mail.send(
+                    person.telegram_id,
+                    "group/unlinked_by_organiser",
+                    team=team.name,
+                    group=team.group_title or "",
+                )
+        await mail.send(who.telegram_id, "group/unlinked", team=team.name)
 
     @act
     async def elsewhere(self, tx: Tx, mail: Mail, who: Who, chat_id: int) -> None:
@@ -147,8 +181,7 @@ class Groups:
             team = await tx.teams.by_group(chat_id)
             if team is None:
                 return
-            await self._stop(tx, team)
-            await tx.audit.record(team.swap_id, None, f"group_lost_{reason}", team=team.name)
+            await stop_group(tx, team, f"group_lost_{reason}")
             mail = Mail(tx, self.core.prompts)
             for membership, person in await tx.memberships.of_team(team.id):
                 if membership.role is Role.LEAD:

@@ -363,7 +363,8 @@ class Organising:
 
     @act
     async def teams(self, tx: Tx, mail: Mail, who: Who) -> None:
-        """``/teams``: the current swap's teams; during setup, buttons to rename or remove."""
+        """``/teams``: the current swap's teams; during setup, buttons to rename or remove;
+        at any time, one to unlink a team's group."""
         swap = await self.core.current_swap(tx, who)
         teams = await tx.teams.of_swap(swap.id)
         if not teams:
@@ -371,7 +372,16 @@ class Organising:
         lines = []
         for team in teams:
             members = await tx.memberships.of_team(team.id)
-            lines.append(self.core.html("organiser/team_line", team=team.name, count=len(members)))
+            lines.append(
+                self.core.html(
+                    "organiser/team_line",
+                    team=team.name,
+                    count=len(members),
+                    group=self.core.html("organiser/team_group", group=team.group_title or "")
+                    if team.group_chat_id
+                    else "",
+                )
+            )
         buttons: Buttons = []
         if swap.phase is Phase.SETUP:
             buttons = [
@@ -381,6 +391,16 @@ class Organising:
                 ]
                 for t in teams
             ]
+        buttons += [
+            [
+                (
+                    self.core.label("unlink_team_group", team=t.name[:30]),
+                    cb.UNLINK_TEAM_GROUP.pack(t.id),
+                )
+            ]
+            for t in teams
+            if t.group_chat_id
+        ]
         await mail.send(
             who.telegram_id,
             "organiser/teams",

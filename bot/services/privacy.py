@@ -19,6 +19,7 @@ import logging
 from bot import callbacks as cb
 from bot.model import Contribution, Kind, Membership, Person, Phase, Status
 from bot.services.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
+from bot.services.groups import leaving_lead
 from bot.services.sheets import withdrawal_words
 from bot.text import Html
 from bot.timetable import withdrawal_open
@@ -336,6 +337,8 @@ class Privacy:
             for organiser in await self.core.organisers_of(tx, swap):
                 await mail.send(organiser, "privacy/left_after_cutoff", title=swap.title)
         if staying:
+            # They leave their team all the same: a group they linked stops receiving.
+            await leaving_lead(tx, mail, person.telegram_id, [m.team_id for m in staying])
             await tx.teams.drop_group_links_of(person.telegram_id)
             await tx.conversations.clear(person.telegram_id)
         log.info(
@@ -366,7 +369,9 @@ async def leave(
     core: Core, tx: Tx, mail: Mail, person: Person, memberships: list[Membership]
 ) -> None:
     """Delete a person's part in these memberships' swaps (withdrawal, or removal
-    by the organiser); the person too, and every message to them, if nothing is left."""
+    by the organiser); the person too, and every message to them, if nothing is left.
+    A group the person linked for a team they leave stops receiving."""
+    await leaving_lead(tx, mail, person.telegram_id, [m.team_id for m in memberships])
     for membership in memberships:
         items = [
             c
