@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.delivery.worker import Limits
@@ -17,6 +15,7 @@ from tests.support.bot import (
     execute,
     rows,
 )
+from tests.support.fanout import wait_drained
 from tests.support.swapflow import DILEMMAS, advance, set_up, withdraw, write_and_confirm
 
 
@@ -196,15 +195,6 @@ async def test_another_team_cannot_take_over_a_linked_group(bot, standin, organi
     assert str(people["North", "lead"].id) not in audit.text
 
 
-async def drained(bot) -> None:
-    """Wait until the bot owes nothing more."""
-    for _ in range(400):
-        if await bot.outbox_drained():
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError("the outbox was not drained")
-
-
 async def owe_the_group_later(bot, group) -> None:
     """A message to the group still waiting (deferred far ahead), as a busy group's are."""
     await execute(
@@ -244,7 +234,7 @@ async def test_a_group_stops_receiving_when_the_lead_who_linked_it_leaves(
     assert "Group linked" not in status.text
     await advance(organiser, force=True)  # North has no lead now
     await people["North", "member"].expect("Workshop 1 has begun")
-    await drained(bot)
+    await wait_drained(bot)
     assert not any("Workshop 1" in m.text for m in group.texts)
 
 
@@ -268,7 +258,7 @@ async def test_an_organiser_unlinks_a_teams_group(bot, standin, organiser):
     assert await rows(bot, "SELECT COUNT(*) FROM teams WHERE group_chat_id IS NOT NULL") == [(0,)]
     await advance(organiser)
     await people["North", "member"].expect("Workshop 1 has begun")
-    await drained(bot)
+    await wait_drained(bot)
     assert not any("Workshop 1" in m.text for m in group.texts)
     # The same button again: nothing left to unlink, and it says so.
     await organiser.send("/teams")

@@ -423,3 +423,50 @@ async def test_settings_quiet_weekends_on_and_off(bot, standin, organiser):
     await organiser.send("/settings quiet weekdays")
     await organiser.expect("/settings quiet weekends")  # the usage, nothing changed
     assert await rows(bot, "SELECT quiet FROM swaps") == [("22:00 07:00",)]
+
+
+async def test_an_automatic_close_goes_to_the_organisers_now_and_not_a_former_one(
+    standin, tmp_path, clock
+):
+    """Issue 19, item 2: a swap shared with a co-organiser, its creator then taken out
+    of ORGANISER_IDS and the bot restarted: at the ``auto`` deadline the export and
+    every note meant for the swap's organisers go to the co-organiser, never to the
+    former organiser."""
+    other = 900002
+    bot = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID, other}, clock=clock)
+    await bot.start()
+    try:
+        creator = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        co = standin.user(user_id=other, first_name="Omar")
+        await co.send("/help")  # a bot may write only to someone who started it
+        await co.expect(lambda m: bool(m.text))
+        people = await in_workshop_2(standin, creator)
+        await creator.send(f"/share {other}")
+        await creator.expect("now shared")
+        for team in ("North", "South"):
+            await write_and_confirm(people[team, "lead"], f"{team}'s view.", "/response")
+        await advance(creator)
+        for team in ("North", "South"):
+            await write_and_confirm(people[team, "member"], f"{team} reflects.")
+        await creator.send("/schedule reflection 2027-02-05 16:00 auto")
+        await creator.expect("moves on by itself")
+        bot.organisers = {other}
+        await bot.restart()
+        seen = len(creator.messages)
+        stranger = standin.user(first_name="Sam")
+        [(token,)] = await rows(
+            bot,
+            "SELECT token FROM invites i JOIN teams t ON t.id = i.team_id"
+            " WHERE t.name = 'North' AND i.role = 'lead' AND revoked_at IS NULL",
+        )
+        await stranger.send(f"/start {token}")
+        await co.expect("Someone else opened the lead link")
+        clock.set(utc("2027-02-05T16:00"))
+        await tick(bot)
+        await co.expect("at its deadline")
+        await co.expect_document(contains=".csv")
+        await wait_drained(bot)
+        assert creator.messages[seen:] == []
+        assert await rows(bot, "SELECT phase FROM swaps") == [("closed",)]
+    finally:
+        await bot.stop()

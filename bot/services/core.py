@@ -490,20 +490,24 @@ class Core:
             raise Refusal("organiser/no_current_swap")
         return swap
 
-    async def may_organise(self, tx: Tx, who: Who, swap: Swap) -> bool:
-        """Whether this organiser may act on this swap: the one who created it, or a
-        co-organiser they shared it with (who must still be in ORGANISER_IDS)."""
-        if not self.is_organiser(who):
-            return False
-        return swap.created_by == who.telegram_id or who.telegram_id in await tx.shares.of_swap(
-            swap.id
-        )
-
     async def organisers_of(self, tx: Tx, swap: Swap) -> list[int]:
         """Who organises a swap now: its creator and its co-organisers, each only
-        while still in ORGANISER_IDS."""
+        while still in ORGANISER_IDS. Every message
+        meant for "the swap's organisers" goes to these, and only these may act
+        on it: someone taken out of ORGANISER_IDS receives nothing more."""
         everyone = [swap.created_by, *await tx.shares.of_swap(swap.id)]
         return [o for o in dict.fromkeys(everyone) if o in self.organiser_ids]
+
+    async def may_organise(self, tx: Tx, who: Who, swap: Swap) -> bool:
+        """Whether this organiser may act on this swap: one of its organisers now."""
+        return who.telegram_id in await self.organisers_of(tx, swap)
+
+    async def tell_organisers(self, tx: Tx, mail: Mail, swap: Swap, key: str, **params: Any) -> int:
+        """Send ``key`` to each of the swap's organisers now; return how many."""
+        organisers = await self.organisers_of(tx, swap)
+        for organiser in organisers:
+            await mail.send(organiser, key, **params)
+        return len(organisers)
 
     async def organised_swap(self, tx: Tx, who: Who, swap_id: int) -> Swap:
         """The swap a button names, if this organiser may act on it; else a refusal.

@@ -113,8 +113,8 @@ class Joining:
             return False
         await tx.conversations.clear(who.telegram_id)
         await mail.send(who.telegram_id, "join/team_has_lead", team=team.name)
-        await mail.send(
-            swap.created_by, "organiser/lead_link_reused", team=team.name, title=swap.title
+        await self.core.tell_organisers(
+            tx, mail, swap, "organiser/lead_link_reused", team=team.name, title=swap.title
         )
         return True
 

@@ -183,7 +183,8 @@ class Phases:
         by: int,
         automatic: bool = False,
     ) -> None:
-        """Move the swap, record it, and tell the organiser ``by`` what went out."""
+        """Move the swap, record it, and tell the organiser ``by`` what went out (an
+        automatic move: every organiser of the swap now; they get the export too)."""
         core = self.core
         summary = await self._move(tx, swap, target, rounds)
         await tx.swaps.record_transition(
@@ -212,23 +213,27 @@ class Phases:
             " forced" if missing else "",
             " at its deadline" if automatic else "",
         )
-        await mail.send(
-            by,
-            "organiser/advanced_automatically" if automatic else "organiser/advanced",
-            title=swap.title,
-            step=self._step_name(swap, target, rounds),
-            messages=summary["messages"],
-            people=summary["people"],
-            forced=core.html("organiser/advanced_forced") if missing else "",
-        )
+        told = await core.organisers_of(tx, swap) if automatic else [by]
+        for organiser in told:
+            await mail.send(
+                organiser,
+                "organiser/advanced_automatically" if automatic else "organiser/advanced",
+                title=swap.title,
+                step=self._step_name(swap, target, rounds),
+                messages=summary["messages"],
+                people=summary["people"],
+                forced=core.html("organiser/advanced_forced") if missing else "",
+            )
         if target is Phase.CLOSED:
             # Retention counts from here, by the bot's clock.
             await tx.swaps.update_settings(swap.id, closed_at=core.clock().isoformat())
-            await self.exporter.send_to(tx, mail, by, swap.id)
+            for organiser in told:
+                await self.exporter.send_to(tx, mail, organiser, swap.id)
 
     async def close_at_deadline(self, tx: Tx, mail: Mail, swap: Swap, by: int) -> bool:
         """The automatic advance at a phase's deadline, with the guards of /advance:
-        when something is missing nothing moves, and the organiser ``by`` is told what.
+        when something is missing nothing moves, and the swap's organisers are told what.
+        ``by`` is whom the move is recorded as made by.
 
         The reflection deadline closes the swap, whatever rounds are still to come.
         Returns whether the swap moved.
@@ -244,8 +249,10 @@ class Phases:
         else:
             target, rounds, missing = await self._missing(tx, swap)
         if missing:
-            await mail.send(
-                by,
+            await self.core.tell_organisers(
+                tx,
+                mail,
+                swap,
                 "schedule/auto_blocked",
                 title=swap.title,
                 step=self._step_name(swap, target, rounds),
@@ -277,8 +284,10 @@ class Phases:
         if missing or (swap.phase is Phase.REFLECTION and target is Phase.REFLECTION):
             return
         if await tx.schedule.mark_fired(swap.id, f"ready:{swap.phase.value}:{rounds}", "sent"):
-            await mail.send(
-                swap.created_by,
+            await self.core.tell_organisers(
+                tx,
+                mail,
+                swap,
                 "schedule/ready",
                 title=swap.title,
                 step=self._step_name(swap, target, rounds),

@@ -563,17 +563,19 @@ class Scheduling:
                     )
                 outcome = f"sent to {len(people)}"
         elif job.kind == "auto_advance" and swap.phase is job.entry.phase:
-            # In the name of whoever set the deadline, if they still organise the swap
-            # (the export goes to them when it closes); else of its creator.
+            # Recorded in the name of whoever set the deadline, if they still organise
+            # the swap; else of an organiser who does (every one of them is told).
             by = await tx.schedule.set_by(swap.id, job.entry.what) or swap.created_by
             if not await self.core.may_organise(tx, Who(by, ""), swap):
-                by = swap.created_by
+                by = next(iter(await self.core.organisers_of(tx, swap)), swap.created_by)
             moved = await self.phases.close_at_deadline(tx, mail, swap, by)
             outcome = "advanced" if moved else "blocked: something was missing"
         await tx.schedule.set_outcome(swap.id, job.key, outcome)
         if outcome.startswith("dropped"):
-            await mail.send(
-                swap.created_by,
+            await self.core.tell_organisers(
+                tx,
+                mail,
+                swap,
                 "schedule/dropped",
                 title=swap.title,
                 what=self.core.label(f"job_{job.kind}"),
