@@ -61,6 +61,9 @@ class Database:
         # not interleave on it.
         self._lock = asyncio.Lock()
         self._outbox_listeners: list[Callable[[], None]] = []
+        # Set (from the connection's thread, by a trigger) when a statement deleted
+        # someone's words: the commit is followed by a scrub.
+        self._words_deleted = False
 
     async def open(self) -> None:
         """Lock and open the file, set the pragmas and bring the schema up to date.
@@ -83,6 +86,7 @@ class Database:
             # Deleted words are overwritten, not left readable in free pages.
             await self._conn.execute("PRAGMA secure_delete = ON")
             await self.migrate()
+            await self._notice_deleted_words()
         except sqlite3.Error as exc:
             await self.close()
             reason = _refusal(exc)
@@ -92,6 +96,22 @@ class Database:
         except BaseException:
             await self.close()
             raise
+
+    async def _notice_deleted_words(self) -> None:
+        """Whichever path deletes someone's words (a withdrawal, a removal, a draft
+        discarded or forgotten, a declined sheet, a cascade), a trigger of this
+        connection notices, and the transaction's commit is followed by a scrub.
+        One mechanism, so that no new path can forget it."""
+
+        def deleted() -> None:
+            self._words_deleted = True
+
+        await self.conn.create_function("words_deleted", 0, deleted)
+        for table, when in _WORDS:
+            await self.conn.execute(
+                f"CREATE TEMP TRIGGER IF NOT EXISTS {table}_words_deleted AFTER DELETE"
+                f" ON main.{table} {when} BEGIN SELECT words_deleted(); END"
+            )
 
     async def open_read_only(self) -> None:
         """Open the file for reading only, beside a bot that may be running on it:
@@ -193,6 +213,10 @@ class Database:
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
+            finally:
+                scrub, self._words_deleted = self._words_deleted, False
+        if scrub:
+            await self.scrub()
         if tx.outbox.added:
             for listener in self._outbox_listeners:
                 listener()
@@ -207,6 +231,7 @@ class Database:
                 yield Tx(self.conn, utcnow())
             finally:
                 await self.conn.execute("ROLLBACK")
+                self._words_deleted = False  # nothing was deleted after all
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -230,12 +255,15 @@ class Database:
         """
         async with self._lock:
             yield Tx(self.conn, utcnow())
+        if self._words_deleted:  # a message to be forgotten once sent, say
+            await self.scrub()
 
     async def scrub(self) -> None:
         """Write the WAL back into the file and empty it, so that deleted words
         are gone from the disk too (with ``secure_delete`` they are zeroed in
         the file; the WAL would otherwise keep old pages until it wraps)."""
         async with self._lock:
+            self._words_deleted = False
             await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def on_outbox(self, listener: Callable[[], None]) -> None:
@@ -285,6 +313,15 @@ def _refusal(exc: sqlite3.Error) -> str | None:
         return f"cannot be opened for writing ({exc}): the file and its folder must be writable"
     return None
 
+
+# Tables whose deleted rows held someone's words (or name), and when.
+_WORDS = (
+    ("contributions", ""),
+    ("comments", ""),
+    ("people", ""),
+    ("consents", "WHEN OLD.person_id IS NOT NULL"),
+    ("outbox", "WHEN OLD.text != '' OR OLD.reply_markup IS NOT NULL OR OLD.document IS NOT NULL"),
+)
 
 _SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"
 

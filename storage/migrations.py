@@ -459,7 +459,12 @@ MIGRATIONS: list[Migration] = [
     UPDATE teams SET group_chat_id = NULL, group_title = NULL
         WHERE group_chat_id IS NOT NULL AND group_linked_by IS NULL
     """,
-    # 11: ids that travel in buttons are never used twice. Without AUTOINCREMENT
+    # 11: a sent message keeps no buttons: their labels may name people ("Remove
+    # NAME"), who may since have withdrawn.
+    """
+    UPDATE outbox SET reply_markup = NULL WHERE status = 'sent'
+    """,
+    # 12: ids that travel in buttons are never used twice. Without AUTOINCREMENT
     # SQLite gives a new row the id of the newest row deleted: an organiser's
     # "Confirm removal" for someone who has since withdrawn would remove the
     # newcomer who took their membership's id.

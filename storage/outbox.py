@@ -143,7 +143,8 @@ class OutboxStore(Store):
         return ready, deferred
 
     async def mark_sent(self, outbox_id: int, message_id: int | None, *, forget: bool) -> None:
-        """Record a delivery, in one statement. Its words and any file are dropped:
+        """Record a delivery, in one statement. Its words, its buttons (whose labels
+        may name people: "Remove NAME") and any file are dropped:
         once delivered they are not needed here, and people's words should live
         in one place. A message to someone who keeps no record with us (they
         declined; ``forget``, the row's ``forget_when_sent``) is not kept either:
@@ -153,7 +154,7 @@ class OutboxStore(Store):
             return
         await self._run(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, text = '',"
-            " document = NULL, attempts = attempts + 1 WHERE id = ?",
+            " reply_markup = NULL, document = NULL, attempts = attempts + 1 WHERE id = ?",
             (self.now, message_id, outbox_id),
         )
 

@@ -97,6 +97,12 @@ class CommentStore(Store):
     async def delete(self, comment_id: int) -> None:
         await self._run("DELETE FROM comments WHERE id = ?", (comment_id,))
 
+    async def delete_expired_drafts(self, before: str) -> int:
+        """Forget draft comments nobody confirmed, written before ``before``."""
+        return await self._count(
+            "DELETE FROM comments WHERE status = 'draft' AND created_at < ?", (before,)
+        )
+
     async def delete_of(self, person_id: int, swap_id: int) -> int:
         return await self._count(
             "DELETE FROM comments WHERE person_id = ? AND swap_id = ?", (person_id, swap_id)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.bot import rows
+import pytest
+
+from tests.support.bot import execute, rows
 from tests.support.fanout import wait_drained
 from tests.support.swapflow import (
     DILEMMAS,
@@ -251,3 +253,68 @@ async def test_the_audit_counts_each_swap_s_own_deleted_contributions(bot, stand
         ("Autumn swap", '{"count": 0}'),
         ("Spring swap", '{"count": 1}'),
     ]
+
+
+def on_disk(bot, words: bytes) -> bool:
+    """Whether ``words`` can be read in the database file or its WAL."""
+    return any(
+        words in Path(bot.db_path + suffix).read_bytes()
+        for suffix in ("", "-wal")
+        if Path(bot.db_path + suffix).exists()
+    )
+
+
+@pytest.mark.parametrize("how", ["discard", "withdraw_item"])
+async def test_every_path_that_deletes_words_scrubs_them_from_the_disk(
+    bot, standin, organiser, how
+):
+    """Issue 19, item 7: discarding a draft and withdrawing one item leave the words
+    readable in neither the file nor the WAL, as a full /withdraw does."""
+    people = await set_up(standin, organiser, "Scrubbed swap", ["North", "South"])
+    await advance(organiser)
+    member = people["North", "member"]
+    words = "Zebra crossings near the Quillfield depot are unsafe"
+    if how == "discard":
+        await member.send(words)
+        await member.expect(lambda m: "Discard" in m.button_labels())
+        await member.expect_answer(await member.press("Discard"))
+    else:
+        await write_and_confirm(member, words, "/propose")
+        await member.expect_answer(await member.press("Withdraw"))
+        confirm = [m for m in member.messages if "Confirm" in " ".join(m.button_labels())]
+        if confirm and confirm[-1] is member.messages[-1]:
+            await member.expect_answer(await member.press("Confirm"))
+    await wait_drained(bot)
+    assert await rows(bot, "SELECT COUNT(*) FROM contributions") == [(0,)]
+    assert not on_disk(bot, b"Quillfield")
+
+
+async def test_sent_messages_keep_no_buttons_naming_people(bot, standin, organiser):
+    """Issue 19, item 6: the organiser's "Remove NAME (team)" buttons, once sent, are
+    not kept in the outbox: a person who withdraws leaves no name behind there."""
+    people = await set_up(standin, organiser, "Named swap", ["North", "South"])
+    await organiser.send("/remove")
+    await organiser.expect(lambda m: any("NorthMemberPerson" in b for b in m.button_labels()))
+    await withdraw(people["North", "member"])
+    await wait_drained(bot)
+    assert await rows(
+        bot, "SELECT COUNT(*) FROM outbox WHERE reply_markup LIKE '%NorthMemberPerson%'"
+    ) == [(0,)]
+
+
+async def test_unconfirmed_member_check_comments_are_forgotten_like_drafts(bot, standin, organiser):
+    """Issue 19, item 8: a comment draft nobody confirmed is forgotten after seven
+    days, as a contribution's draft is; a confirmed one stays."""
+    await set_up(standin, organiser, "Checked swap", ["North", "South"])
+    for status, created in (("draft", "2020-01-01T00:00:00+00:00"), ("confirmed", "2020-01-01")):
+        await execute(
+            bot,
+            "INSERT INTO comments (swap_id, team_id, person_id, text, status, created_at)"
+            " SELECT m.swap_id, m.team_id, m.person_id, ?, ?, ? FROM memberships m"
+            " JOIN people p ON p.id = m.person_id WHERE p.display_name = 'NorthMemberPerson'",
+            f"A {status} comment",
+            status,
+            created,
+        )
+    assert await bot.services.workshop.expire_drafts() == 1
+    assert await rows(bot, "SELECT text FROM comments") == [("A confirmed comment",)]

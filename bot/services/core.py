@@ -337,21 +337,6 @@ def act(method: Action[S, P]) -> Acting[S, P]:
     return run
 
 
-def act_and_scrub(method: Action[S, P]) -> Acting[S, P]:
-    """``act``, then, if it was done, the deleted words are scrubbed from the disk
-    (``Database.scrub``): for actions that delete people's words."""
-    acting = act(method)
-
-    @functools.wraps(method)
-    async def run(self: S, who: Who, *args: P.args, **kwargs: P.kwargs) -> bool:
-        done = await acting(self, who, *args, **kwargs)
-        if done:
-            await self.core.db.scrub()
-        return done
-
-    return run
-
-
 def keyboard(buttons: Buttons) -> dict:
     """An inline keyboard in the shape of the Bot API."""
     return {

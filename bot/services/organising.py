@@ -21,7 +21,7 @@ from bot.model import (
     Team,
     Waiting,
 )
-from bot.services.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
+from bot.services.core import Buttons, Core, Mail, Refusal, Who, act
 from bot.services.privacy import leave
 from bot.services.scheduling import show_quiet
 from bot.services.sheets import Sheets, retention_words
@@ -341,7 +341,7 @@ class Organising:
             ],
         )
 
-    @act_and_scrub
+    @act
     async def remove_person(self, tx: Tx, mail: Mail, who: Who, membership_id: int) -> None:
         """Take a person out of a team, with everything they wrote in that swap."""
         swap, team, membership, person = await self._membership(tx, who, membership_id)
@@ -451,7 +451,7 @@ class Organising:
             ],
         )
 
-    @act_and_scrub
+    @act
     async def remove_team(self, tx: Tx, mail: Mail, who: Who, team_id: int) -> None:
         """Remove a team during setup; its people are told and leave with it."""
         swap, team = await self._setup_team(tx, who, team_id)

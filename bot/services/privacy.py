@@ -18,7 +18,7 @@ import logging
 
 from bot import callbacks as cb
 from bot.model import Contribution, Kind, Membership, Person, Phase, Status
-from bot.services.core import Buttons, Core, Mail, Refusal, Who, act, act_and_scrub
+from bot.services.core import Buttons, Core, Mail, Refusal, Who, act
 from bot.services.groups import leaving_lead
 from bot.services.sheets import withdrawal_words
 from bot.text import Html
@@ -309,7 +309,7 @@ class Privacy:
         adopted = await tx.contributions.adopted(c.id for c in items if c.kind is Kind.PROPOSAL)
         return self.core.html("privacy/adopted_goes_too") if adopted else ""
 
-    @act_and_scrub
+    @act
     async def withdraw_confirmed(
         self, tx: Tx, mail: Mail, who: Who, person_id: int, swap_id: int
     ) -> None:

@@ -268,10 +268,13 @@ class Workshop:
         return draft
 
     async def expire_drafts(self, older_than: timedelta = DRAFT_LIFETIME) -> int:
-        """Forget drafts nobody confirmed for ``older_than``; return how many."""
+        """Forget drafts nobody confirmed for ``older_than`` (contributions and
+        member-check comments); return how many."""
         before = (datetime.now(UTC) - older_than).replace(microsecond=0).isoformat()
         async with self.core.db.transaction() as tx:
-            return await tx.contributions.delete_expired_drafts(before)
+            return await tx.contributions.delete_expired_drafts(
+                before
+            ) + await tx.comments.delete_expired_drafts(before)
 
     def _default_kind(self, member: Member) -> Kind:
         """What simply writing means in this phase, for this role."""
