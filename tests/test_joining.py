@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support.bot import ORGANISER_ID
-from tests.support.swapflow import create_swap, join
+from tests.support.bot import ORGANISER_ID, rows
+from tests.support.swapflow import advance, create_swap, join, set_up
 
 
 async def count(bot, sql: str, *params) -> int:
@@ -232,3 +232,23 @@ async def test_organiser_input_is_validated(bot, standin, organiser):
     duplicate = await organiser.expect(lambda m: True)
     assert "already" in duplicate.text.lower()
     assert await count(bot, "SELECT COUNT(*) FROM teams") == 1
+
+
+async def test_a_sheet_opened_before_the_swap_closed_cannot_join_it_after(
+    bot, standin, organiser
+):
+    """Issue 19, item 9: I agree pressed after the swap closed joins nothing."""
+    await set_up(standin, organiser, "Closing swap", ["North", "South"])
+    [(token,)] = await rows(
+        bot,
+        "SELECT token FROM invites i JOIN teams t ON t.id = i.team_id"
+        " WHERE t.name = 'North' AND i.role = 'member'",
+    )
+    late = standin.user(first_name="Lena")
+    await late.send(f"/start {token}")
+    await late.expect(lambda m: "I agree" in " ".join(m.button_labels()))
+    while await rows(bot, "SELECT phase FROM swaps") != [("closed",)]:
+        await advance(organiser, force=True)
+    await late.expect_answer(await late.press("I agree"))
+    await late.expect("has closed")
+    assert await rows(bot, "SELECT COUNT(*) FROM people WHERE display_name = 'Lena'") == [(0,)]

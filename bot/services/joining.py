@@ -141,6 +141,9 @@ class Joining:
             # own sheet, its settings) since it was shown: an answer to the old
             # words is not consent to the new ones.
             raise Refusal("join/sheet_changed_while_reading")
+        if agree and swap.phase is Phase.CLOSED:
+            # The sheet was opened before the swap closed: it can no longer be joined.
+            raise Refusal("join/swap_closed", swap=swap.title)
         await tx.conversations.clear(who.telegram_id)
         # The answer takes the place of the question under the sheet, whose
         # words stay in the chat: what the person agreed to, or declined.
