@@ -115,11 +115,11 @@ def register(application: Application) -> None:
             filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, messages.edited
         )
     )
-    # In a group (privacy mode: the bot sees commands and replies to it only),
-    # anything else is answered with the way to the private chat.
+    # In a group, a command for us or a reply to us is answered with the way to
+    # the private chat; whatever else the bot may see there is not for it.
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, team_groups.migrated))
     application.add_handler(
-        MessageHandler(groups & (filters.COMMAND | filters.REPLY), team_groups.elsewhere)
+        MessageHandler(groups & team_groups.ADDRESSED_TO_US, team_groups.elsewhere)
     )
     application.add_handler(
         ChatMemberHandler(team_groups.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)

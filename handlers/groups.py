@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
-from telegram import ChatMember, Update
-from telegram.ext import ContextTypes
+from telegram import ChatMember, Message, Update
+from telegram.ext import ContextTypes, filters
 
 from handlers.common import services, who
+
+
+class _AddressedToUs(filters.MessageFilter):
+    """A command for this bot (``/help`` or ``/help@this_bot``, not ``/help@other_bot``)
+    or a reply to one of its messages: where the bot sees every message of a group
+    (an admin, or privacy mode off), people talking to each other are left alone."""
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None:
+            return replied.from_user.id == bot.id
+        text = message.text or ""
+        if not text.startswith("/"):
+            return False
+        _, _, target = text.split(maxsplit=1)[0].partition("@")
+        return not target or target.lower() == (bot.username or "").lower()
+
+
+ADDRESSED_TO_US = _AddressedToUs()
 
 
 async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

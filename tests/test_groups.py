@@ -264,3 +264,20 @@ async def test_an_organiser_unlinks_a_teams_group(bot, standin, organiser):
     await organiser.send("/teams")
     teams = await organiser.expect(lambda m: "Teams in" in m.text and m is not teams)
     assert not any("Unlink" in b for b in teams.button_labels())
+
+
+async def test_in_a_group_the_bot_answers_only_what_is_addressed_to_it(bot, standin, organiser):
+    """Issue 19, item 10: where the bot sees every message (an admin, or privacy mode
+    off), people replying to each other and commands for another bot get no answer."""
+    people = await set_up(standin, organiser, "Chatty swap", ["North", "South"])
+    group = standin.group("North office")
+    lead, member = people["North", "lead"], people["North", "member"]
+    said = await lead.send_in(group, "Shall we meet on Tuesday?")
+    await member.send_in(group, "Yes, Tuesday works.", reply_to=said["message"])
+    await member.send_in(group, "/help@some_other_bot")
+    await member.send_in(group, f"/help@{BOT_USERNAME}")
+    pointer = await group.expect("private chat")
+    await member.send_in(group, "/help")
+    await group.expect(lambda m: "private chat" in m.text and m is not pointer)
+    await wait_drained(bot)
+    assert len([m for m in group.texts if "one to one" in m.text]) == 2

@@ -234,9 +234,7 @@ async def test_organiser_input_is_validated(bot, standin, organiser):
     assert await count(bot, "SELECT COUNT(*) FROM teams") == 1
 
 
-async def test_a_sheet_opened_before_the_swap_closed_cannot_join_it_after(
-    bot, standin, organiser
-):
+async def test_a_sheet_opened_before_the_swap_closed_cannot_join_it_after(bot, standin, organiser):
     """Issue 19, item 9: I agree pressed after the swap closed joins nothing."""
     await set_up(standin, organiser, "Closing swap", ["North", "South"])
     [(token,)] = await rows(

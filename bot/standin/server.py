@@ -553,8 +553,11 @@ class BotAPIStandIn:
             ]
         }
 
-    def _group_message(self, user: TestUser, group: TestGroup, text: str) -> dict:
-        """A message ``user`` sent in ``group``, pushed as an update."""
+    def _group_message(
+        self, user: TestUser, group: TestGroup, text: str, reply_to: dict | None = None
+    ) -> dict:
+        """A message ``user`` sent in ``group`` (replying to the message ``reply_to``,
+        as Telegram shows it), pushed as an update."""
         message: dict[str, Any] = {
             "message_id": group._allocate_message_id(),
             "from": user.user_json(),
@@ -562,6 +565,8 @@ class BotAPIStandIn:
             "date": int(time.time()),
             "text": text,
         }
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
         entities = find_entities(text)
         if entities:
             message["entities"] = entities

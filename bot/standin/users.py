@@ -186,9 +186,10 @@ class TestUser(_Chat):
         """Edit a message she sent earlier (given as the update ``send`` returned)."""
         return self._standin._user_edit(self, update["message"]["message_id"], text)
 
-    async def send_in(self, group: TestGroup, text: str) -> dict:
-        """Send a message in a group (the bot sees it: a command, in privacy mode)."""
-        return self._standin._group_message(self, group, text)
+    async def send_in(self, group: TestGroup, text: str, reply_to: dict | None = None) -> dict:
+        """Send a message in a group (the bot sees it: a command, in privacy mode), or a
+        reply there to ``reply_to`` (a message, as another ``send_in`` returned it)."""
+        return self._standin._group_message(self, group, text, reply_to)
 
     async def send_sticker(self, emoji: str = "👍") -> dict:
         """Send a sticker (no text) to the bot; return the update dict."""
