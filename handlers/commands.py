@@ -88,12 +88,18 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services(context).scheduling.remind(who(update))
 
 
+def after_command(text: str) -> str:
+    """What follows the command, as written: after a space or a line break alike."""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
 async def announce(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/announce <text>: preview, then send to every member."""
     message = update.effective_message
     text = (message.text or "") if message is not None else ""
     # The text as written, line breaks included (context.args would fold them).
-    await services(context).scheduling.announce(who(update), text.partition(" ")[2])
+    await services(context).scheduling.announce(who(update), after_command(text))
 
 
 async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

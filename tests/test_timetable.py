@@ -470,3 +470,12 @@ async def test_an_automatic_close_goes_to_the_organisers_now_and_not_a_former_on
         assert await rows(bot, "SELECT phase FROM swaps") == [("closed",)]
     finally:
         await bot.stop()
+
+
+async def test_announce_on_the_next_line_keeps_its_first_word(bot, standin, organiser):
+    """Issue 19, item 11: /announce, a line break, then the text: nothing is lost."""
+    await set_up(standin, organiser, "Announced swap", ["North", "South"])
+    await organiser.send("/announce\nTomorrow the workshop starts at nine.\nBring notes.")
+    preview = await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()))
+    assert "Tomorrow the workshop starts at nine." in preview.text
+    assert "Bring notes." in preview.text
