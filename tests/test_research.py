@@ -398,3 +398,21 @@ async def test_each_team_gets_its_own_part_whatever_the_names(bot, standin, orga
     section = await people["North", "member"].expect("How your team appears")
     assert "North's own dilemma" in section.text
     assert "The dilemma North East posed" not in section.text
+
+
+async def test_a_tilde_in_someones_words_shows_as_written_in_the_report(
+    bot, standin, organiser
+):
+    """Issue 19, item 12 (the report): ``~`` is no syntax of the report's Markdown, so
+    escaping it left ``\\~`` in the HTML: people's words were altered."""
+    people = await set_up(standin, organiser, "Tilde swap", ["North", "South"])
+    await advance(organiser)
+    words = "It costs ~£40k a year, and ~~nobody~~ everybody pays."
+    await write_and_confirm(people["North", "lead"], words, "/dilemma")
+    while await rows(bot, "SELECT phase FROM swaps") != [("closed",)]:
+        await advance(organiser, force=True)
+    files = await export(organiser)
+    page = files["html"].decode()
+    assert "\\~" not in page
+    assert "It costs ~£40k a year, and ~~nobody~~ everybody pays." in page
+    assert words in files["md"].decode().replace("\\", "")

@@ -58,7 +58,9 @@ COLUMNS = [
     "confirmed_at",
 ]
 # Markdown syntax anywhere in a line (``<``, ``>`` and ``&`` are HTML-escaped first)...
-_INLINE_SYNTAX = re.compile(r"([\\`*_{}\[\]|~])")
+# (``~`` is none: neither the report's Markdown nor the chat's strikes through, and
+# a backslash before it would stay, shown.)
+_INLINE_SYNTAX = re.compile(r"([\\`*_{}\[\]|])")
 # ...and at the start of a line: headings, list items, rules, setext underlines.
 _LINE_START = re.compile(r"^(\s*)([#+\-=])", re.MULTILINE)
 _ORDERED_ITEM = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
