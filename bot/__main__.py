@@ -26,7 +26,7 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.cli.checkup import check
-from bot.cli.rehearsal import rehearse
+from bot.cli.rehearsal import RehearsalRefused, rehearse
 from bot.config import Settings, SettingsError, load_local_settings, load_settings
 from bot.services.export import ExportError, export_to_folder
 from storage.backup import BackupError, backup
@@ -152,7 +152,10 @@ def main(argv: list[str] | None = None) -> None:
         prompts = Path(args.prompts) if args.prompts else None
         if prompts is not None and not (prompts / "buttons.md").is_file():
             _stop(f"--prompts {prompts} is not a folder of prompts (it has no buttons.md)", 2)
-        rehearse(Path(args.dir), prompts)
+        try:
+            rehearse(Path(args.dir), prompts)
+        except RehearsalRefused as refused:
+            _stop(str(refused), 2)
     elif args.command == "check":
         raise SystemExit(check())
     elif args.command == "backup":
@@ -180,11 +183,15 @@ def _backup(path: Path) -> None:
 
 
 def _export(swap_id: int, folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        _stop(f"--out {folder} is a file, not a folder: give a folder to write the files to", 2)
     try:
         settings = load_local_settings()
         written = asyncio.run(export_to_folder(settings, swap_id, folder))
     except (SettingsError, ExportError) as problem:
         _stop(str(problem), 2)
+    except OSError as problem:
+        _stop(f"--out {folder}: {problem.strerror or problem}", 2)
     for path in written:
         print(f"wrote {path}")
 

@@ -55,6 +55,42 @@ async def test_rehearse_writes_every_person_s_transcript_the_page_and_the_export
     exported = list((folder / "export").iterdir())
     assert exported
     assert any(b"Northshire" in f.read_bytes() for f in exported)
+    # A folder a rehearsal wrote may be written again.
+    code, output = await run_cli(tmp_path, "rehearse", "out")
+    assert code == 0, output
+
+
+async def test_rehearse_never_writes_over_a_folder_of_someone_s_own(tmp_path):
+    """Issue 19, item 13: DIR/export was deleted without asking."""
+    mine = tmp_path / "notes" / "export"
+    mine.mkdir(parents=True)
+    (mine / "budget.xlsx").write_bytes(b"mine")
+    code, output = await run_cli(tmp_path, "rehearse", "notes")
+    assert code == 2
+    assert output.strip().splitlines() == [
+        "dilemma-swap: notes is not empty and no rehearsal wrote it: give a new or empty folder"
+    ]
+    assert (mine / "budget.xlsx").read_bytes() == b"mine"
+
+
+async def test_export_to_a_file_is_one_line_not_a_traceback(tmp_path):
+    """Issue 19, item 14: --out names an existing file, not a folder."""
+    (tmp_path / "report.html").write_text("mine")
+    code, output = await run_cli(
+        tmp_path,
+        "export",
+        "--swap",
+        "1",
+        "--out",
+        "report.html",
+        DATABASE_PATH=str(tmp_path / "swap.sqlite3"),
+    )
+    assert code == 2
+    assert "Traceback" not in output
+    assert output.strip().splitlines() == [
+        "dilemma-swap: --out report.html is a file, not a folder: give a folder to write the files to"
+    ]
+    assert (tmp_path / "report.html").read_text() == "mine"
 
 
 async def test_rehearse_uses_the_organiser_s_own_prompts(tmp_path):

@@ -400,9 +400,7 @@ async def test_each_team_gets_its_own_part_whatever_the_names(bot, standin, orga
     assert "The dilemma North East posed" not in section.text
 
 
-async def test_a_tilde_in_someones_words_shows_as_written_in_the_report(
-    bot, standin, organiser
-):
+async def test_a_tilde_in_someones_words_shows_as_written_in_the_report(bot, standin, organiser):
     """Issue 19, item 12 (the report): ``~`` is no syntax of the report's Markdown, so
     escaping it left ``\\~`` in the HTML: people's words were altered."""
     people = await set_up(standin, organiser, "Tilde swap", ["North", "South"])

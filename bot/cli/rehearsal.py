@@ -114,6 +114,7 @@ class Rehearsal:
     async def run(self) -> None:
         """Play the whole swap, then write what everyone saw."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / MARKER).write_text("Written by python -m bot rehearse.\n", "utf-8")
         database = self.folder / "rehearsal.sqlite3"
         for old in self.folder.glob("rehearsal.sqlite3*"):
             old.unlink()
@@ -417,7 +418,24 @@ h2 {{ font-size: 14px; margin: 4px 4px 8px; }}
 """
 
 
+# Left in a folder a rehearsal wrote: a later rehearsal may write there again.
+MARKER = ".dilemma-swap-rehearsal"
+
+
+class RehearsalRefused(Exception):
+    """The rehearsal will not write there; the message is one line for a person."""
+
+
 def rehearse(folder: Path, prompts: Path | None) -> None:
-    """Run the rehearsal, printing a line per phase and where the files are."""
+    """Run the rehearsal, printing a line per phase and where the files are.
+
+    It writes into a new or empty folder, or one an earlier rehearsal wrote
+    (its files are replaced): never over files of someone's own."""
+    if folder.exists() and not folder.is_dir():
+        raise RehearsalRefused(f"{folder} is a file, not a folder: give a folder to write to")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).is_file():
+        raise RehearsalRefused(
+            f"{folder} is not empty and no rehearsal wrote it: give a new or empty folder"
+        )
     asyncio.run(Rehearsal(folder, prompts, print).run())
     print(f"done: transcripts, everyone.html and the export are in {folder.resolve()}")
