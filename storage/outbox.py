@@ -89,6 +89,17 @@ class OutboxStore(Store):
         self.added += count  # owed anew: the worker looks at once
         return count
 
+    async def awaiting_files_quoting(self, contribution_ids: Iterable[int]) -> list[int]:
+        """The chats owed files (an export) not yet sent that quote any of these."""
+        ids = list(contribution_ids)
+        rows = await self._all(
+            "SELECT DISTINCT o.chat_id FROM outbox o JOIN outbox_quotes q ON q.outbox_id = o.id"
+            f" WHERE o.status = 'pending' AND o.document_name IS NOT NULL"
+            f" AND q.contribution_id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        return [r["chat_id"] for r in rows]
+
     async def drop_pending(self, chat_id: int) -> int:
         """Drop every message still waiting to go to a chat (a group that stops
         receiving); what was sent stays as it was. Returns how many were dropped."""

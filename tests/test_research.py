@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.bot import ORGANISER_ID, RunningBot, execute, rows, run_cli
+from tests.support.fanout import wait_drained
 from tests.support.purged import assert_purged
 from tests.support.swapflow import (
     DILEMMAS,
@@ -414,3 +415,31 @@ async def test_a_tilde_in_someones_words_shows_as_written_in_the_report(bot, sta
     assert "\\~" not in page
     assert "It costs ~£40k a year, and ~~nobody~~ everybody pays." in page
     assert words in files["md"].decode().replace("\\", "")
+
+
+async def test_an_export_held_up_by_a_withdrawal_is_made_again_without_their_words(
+    bot, standin, organiser
+):
+    """Issue 19, item 15: an /export still on its way when someone withdraws quotes
+    their words and is not sent; the organiser gets it again without them, and is told."""
+    people = await set_up(standin, organiser, "Held swap", ["North", "South"])
+    await advance(organiser)
+    await write_and_confirm(people["North", "member"], "Quokka budgets are the real issue.")
+    await write_and_confirm(people["North", "lead"], DILEMMAS["North"], "/dilemma")
+    # Telegram holds the first file back for a few seconds: the export waits.
+    standin.fail_next("sendDocument", 429, retry_after=3)
+    organiser.skip_all()
+    await organiser.send("/export")
+    for _ in range(400):
+        if standin.injected_failures:
+            break
+        await asyncio.sleep(0.01)
+    await withdraw(people["North", "member"])
+    await organiser.expect("made without them")
+    await wait_drained(bot)
+    assert organiser.documents, "the export never came"
+    names = [d.filename for d in organiser.documents]
+    assert len(names) == len(set(names))  # once, the new one only
+    for document in organiser.documents:
+        assert b"Quokka" not in document.content
+    assert any(b"steering groups" in d.content for d in organiser.documents)

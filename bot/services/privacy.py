@@ -19,6 +19,7 @@ import logging
 from bot import callbacks as cb
 from bot.model import Contribution, Kind, Membership, Person, Phase, Status
 from bot.services.core import Buttons, Core, Mail, Refusal, Who, act
+from bot.services.export import Export
 from bot.services.groups import leaving_lead
 from bot.services.sheets import withdrawal_words
 from bot.text import Html
@@ -381,7 +382,16 @@ async def leave(
         await drop_adopted(
             core, tx, mail, person.id, [c.id for c in items if c.kind is Kind.PROPOSAL]
         )
+        # An export still waiting to go quotes these words, and goes with them:
+        # whoever asked for it gets it again, made without them, and is told why.
+        exports = await tx.outbox.awaiting_files_quoting(c.id for c in items)
         await tx.contributions.delete_of(person.id, membership.swap_id)
+        swap = await tx.swaps.get(membership.swap_id)
+        assert swap is not None
+        for chat in exports:
+            if chat in await core.organisers(tx, swap):
+                await mail.send(chat, "export/rebuilt", title=swap.title)
+                await Export(core).send_to(tx, mail, chat, swap.id)
         await tx.comments.delete_of(person.id, membership.swap_id)
         await tx.consents.detach(person.id, membership.team_id)
         await tx.memberships.delete(membership.id)
