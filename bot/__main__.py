@@ -69,6 +69,24 @@ def _not_reported_by_main(record: logging.LogRecord) -> bool:
     return not (record.levelno >= logging.ERROR and _START_UP_CALL in record.getMessage())
 
 
+class _WithholdUpdates(logging.Filter):
+    """python-telegram-bot logs a batch of updates it cannot parse (possible behind an
+    older self-hosted Bot API server) raw, at CRITICAL: names, ids and words. On its
+    logger, such a record keeps only that it happened and the kind of error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith(_UNPARSED):
+            error = record.exc_info[1] if record.exc_info else None
+            record.msg = "Telegram sent updates python-telegram-bot could not read (%s): withheld"
+            record.args = (type(error).__name__ if error is not None else "no details",)
+            record.exc_info = None
+        return True
+
+
+# How python-telegram-bot's Bot begins that record.
+_UNPARSED = "Error while parsing updates"
+
+
 class _JsonLines(logging.Formatter):
     """One JSON object per line, for log shippers (``LOG_FORMAT=json``).
 
@@ -101,6 +119,11 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     # httpx logs every request URL, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The Bot's logger (the application's bot is an ExtBot, and logs as that).
+    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+        parsing = logging.getLogger(name)
+        if not any(isinstance(f, _WithholdUpdates) for f in parsing.filters):
+            parsing.addFilter(_WithholdUpdates())
 
 
 def _check_database_path(settings: Settings) -> None:

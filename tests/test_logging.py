@@ -88,3 +88,33 @@ async def test_the_log_tells_events_and_nothing_about_people(standin, tmp_path):
         secrets += [user.first_name, str(user.id)]
     for secret in secrets:
         assert secret not in text, f"the log holds {secret!r}"
+
+
+async def test_updates_python_telegram_bot_cannot_read_are_not_logged_raw(standin, tmp_path):
+    """Issue 19, item 16: python-telegram-bot logs a batch it cannot parse at CRITICAL,
+    raw (names, ids, words); the log policy holds there too."""
+    log_path = tmp_path / "bot.log"
+    process = await start_bot_process(standin, tmp_path, log_path)
+    try:
+        standin._push_update(
+            {
+                "message": {
+                    "message_id": 1,
+                    "from": {"id": 555123, "is_bot": False, "first_name": "Ignatius"},
+                    "chat": {"id": 555123, "type": "private", "first_name": "Ignatius"},
+                    "date": "a date no parser reads",
+                    "text": "Our secret budget words",
+                }
+            }
+        )
+        for _ in range(600):
+            if "could not read" in log_path.read_text():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        process.kill()
+        await asyncio.wait_for(process.wait(), timeout=30)
+    text = log_path.read_text()
+    assert "could not read" in text
+    for secret in ("Ignatius", "555123", "secret budget"):
+        assert secret not in text
