@@ -9,10 +9,12 @@ redelivered update is recognised here and nothing happens twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.delivery.limits import Verdict
@@ -42,6 +44,10 @@ async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             log.info("Update %s over a person's limit: %s", update.update_id, verdict.value)
             if verdict is Verdict.WARN:
                 await services(context).tell(who(update), "errors/slow_down")
+            if update.callback_query is not None:
+                # A press dropped is still answered, or its spinner would turn on.
+                with contextlib.suppress(TelegramError):
+                    await update.callback_query.answer()
             raise ApplicationHandlerStop
     if user is not None and status is not None and status != ChatStatus.OK:
         # Someone who blocked the bot (or never started it) is back: what they

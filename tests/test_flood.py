@@ -103,3 +103,13 @@ async def test_old_drafts_expire(bot, standin, organiser):
     services = bot.application.bot_data["services"]
     assert await services.workshop.expire_drafts() == 1
     assert await rows(bot, "SELECT COUNT(*) FROM contributions") == [(0,)]
+
+
+async def test_a_press_over_the_limit_is_still_answered(bot, standin, organiser):
+    """Found by the fuzzing of issue 19: a press dropped by the flood limit was never
+    answered, and its spinner turned on in the person's app."""
+    people = await in_workshop_1(standin, organiser)
+    member = people["North", "member"]
+    presses = [await member.press_data("wd:999999") for _ in range(30)]
+    for press in presses:
+        await member.expect_answer(press, timeout=15)
