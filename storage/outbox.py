@@ -94,7 +94,7 @@ class OutboxStore(Store):
         ids = list(contribution_ids)
         rows = await self._all(
             "SELECT DISTINCT o.chat_id FROM outbox o JOIN outbox_quotes q ON q.outbox_id = o.id"
-            f" WHERE o.status = 'pending' AND o.document_name IS NOT NULL"
+            " WHERE o.status = 'pending' AND o.document_name IS NOT NULL"
             f" AND q.contribution_id IN ({','.join('?' * len(ids))})",
             ids,
         )
