@@ -389,7 +389,7 @@ async def leave(
         swap = await tx.swaps.get(membership.swap_id)
         assert swap is not None
         for chat in exports:
-            if chat in await core.organisers(tx, swap):
+            if chat in await core.organisers_of(tx, swap):
                 await mail.send(chat, "export/rebuilt", title=swap.title)
                 await Export(core).send_to(tx, mail, chat, swap.id)
         await tx.comments.delete_of(person.id, membership.swap_id)
