@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 from importlib import resources
 
+from storage.db import Database
 from storage.migrations import MIGRATIONS
 from tests.support.bot import ORGANISER_ID, TOKEN, run_cli
 from tests.support.swapflow import create_swap
@@ -76,6 +77,11 @@ async def test_rehearse_never_writes_over_a_folder_of_someone_s_own(tmp_path):
 async def test_export_to_a_file_is_one_line_not_a_traceback(tmp_path):
     """Issue 19, item 14: --out names an existing file, not a folder."""
     (tmp_path / "report.html").write_text("mine")
+    db = Database(tmp_path / "swap.sqlite3")
+    await db.open()
+    async with db.transaction() as tx:
+        await tx.swaps.create("Exported", ORGANISER_ID)
+    await db.close()
     code, output = await run_cli(
         tmp_path,
         "export",
