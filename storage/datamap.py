@@ -14,7 +14,7 @@ import contextlib
 import sqlite3
 from dataclasses import dataclass
 
-from storage.db import _split_sql
+from storage.db import _SCHEMA, _statements
 from storage.migrations import MIGRATIONS
 
 # What a column is, for data protection.
@@ -93,6 +93,10 @@ TABLES: dict[str, Table] = {
             "created_at": (NO, "when it was added"),
             "group_chat_id": (NO, "the Telegram id of the team's linked group, if any"),
             "group_title": (NO, "that group's title"),
+            "group_linked_by": (
+                ID,
+                "the Telegram id of the lead who linked it (the link ends when they leave)",
+            ),
         },
     ),
     "group_links": Table(
@@ -378,7 +382,7 @@ def live_schema() -> dict[str, list[str]]:
     """Every table and its columns, as the migrations make them."""
     with contextlib.closing(sqlite3.connect(":memory:")) as conn:
         for migration in MIGRATIONS:
-            for statement in _split_sql(migration):
+            for statement in _statements(migration, conn.execute(_SCHEMA).fetchall()):
                 conn.execute(statement)
         names = [
             r[0]
