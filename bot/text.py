@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+import string
 from html.parser import HTMLParser
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -308,6 +309,18 @@ class Prompts:
             .strip()
             + "\n"
         )
+
+    def as_asked(self, key: str, **params: Any) -> str:
+        """The prompt as Markdown, as a person was shown it, for the export's methods:
+        the placeholders given are filled, any others (what only that person saw) left
+        out."""
+        source = self._path(key).read_text("utf-8")
+        values = {
+            name: str(params.get(name, ""))
+            for _, name, _, _ in string.Formatter().parse(source)
+            if name is not None
+        }
+        return _GAPS.sub("\n\n", source.format_map(values)).strip() + "\n"
 
     def messages(self, key: str, **params: Any) -> list[str]:
         """The prompt as one or more messages under Telegram's length limit."""

@@ -164,6 +164,15 @@ class MembershipStore(Store):
             "UPDATE memberships SET left_at = ? WHERE id = ?", (self.now, membership_id)
         )
 
+    async def of_swap(self, swap_id: int) -> list[tuple[Membership, Person]]:
+        """Everyone in a swap, team by team (leads first), in the order they joined;
+        those who left after its withdrawal cut-off too (their words stay)."""
+        rows = await self._all(
+            _WITH_PEOPLE + " WHERE m.swap_id = ? ORDER BY m.team_id, m.role, m.id",
+            (swap_id,),
+        )
+        return [(_membership(r), _joined_person(r)) for r in rows]
+
     async def delete(self, membership_id: int) -> None:
         await self._run("DELETE FROM memberships WHERE id = ?", (membership_id,))
 

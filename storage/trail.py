@@ -21,6 +21,13 @@ class AuditStore(Store):
             (swap_id, by, event, json.dumps(details, sort_keys=True), self.now),
         )
 
+    async def last_at(self, swap_id: int, event: str) -> str | None:
+        """When the swap last saw this event (an export, say), if ever."""
+        row = await self._one(
+            "SELECT MAX(at) AS at FROM audit WHERE swap_id = ? AND event = ?", (swap_id, event)
+        )
+        return row["at"] if row else None
+
     async def of_swap(self, swap_id: int, limit: int = 200) -> list[dict[str, Any]]:
         rows = await self._all(
             "SELECT * FROM (SELECT * FROM audit WHERE swap_id = ? ORDER BY id DESC LIMIT ?)"
@@ -143,6 +150,15 @@ class CommentStore(Store):
             (team_id,),
         )
         return [r["text"] for r in rows]
+
+    async def confirmed_of_swap(self, swap_id: int) -> list[dict[str, Any]]:
+        """The swap's confirmed comments: id, team, author, text and when confirmed."""
+        rows = await self._all(
+            "SELECT id, team_id, person_id, text, confirmed_at FROM comments"
+            " WHERE swap_id = ? AND status = 'confirmed' ORDER BY id",
+            (swap_id,),
+        )
+        return [dict(r) for r in rows]
 
     async def of_person(self, person_id: int) -> list[dict[str, Any]]:
         rows = await self._all(

@@ -102,7 +102,7 @@ PROMPT_FSTRINGS: dict[str, list[str]] = {
     "schedule/bad_{}": ["schedule/bad_offsets", "schedule/bad_quiet"],
     "group/phase_{}": [f"group/phase_{p}" for p in ("dilemma", "response", "reflection", "closed")],
     "group/lost_{}": ["group/lost_removed", "group/lost_no_rights"],
-    "export/caption_{}": [f"export/caption_{x}" for x in ("md", "html", "csv", "json")],
+    "export/caption_{}": [f"export/caption_{x}" for x in ("md", "html", "csv", "json", "qdpx")],
     "reminder/lead_{}": ["reminder/lead_dilemma", "reminder/lead_team_response"],
     "reminder/{}": ["reminder/response", "reminder/reflection"],
     "organiser/bad_{}": [
@@ -135,6 +135,7 @@ LABEL_FSTRINGS: dict[str, list[str]] = {
     ],
     "job_{}": [f"job_{j}" for j in ("reminder", "workshop_note", "auto_advance")],
     "prompt_{}": [f"prompt_{k}" for k in ("proposal", "dilemma", "answer", "team_response")],
+    "question_{}": [f"question_{k}" for k in KINDS],
 }
 
 # Where the key is among the positional arguments of each call that takes one.

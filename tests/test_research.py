@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import sqlite3
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -56,24 +57,32 @@ async def finished_swap(standin, organiser, title="Research swap"):
 
 
 async def export(organiser) -> dict[str, bytes]:
-    """/export, and the four files by their extension."""
+    """/export, and the five files by their extension."""
     organiser.skip_all()
     await organiser.send("/export")
     files = {}
-    for _ in range(4):
+    for _ in range(5):
         document = await organiser.expect_document(timeout=20)
         files[document.filename.rsplit(".", 1)[1]] = document.content
     return files
+
+
+def readable(name: str, content: bytes) -> bytes:
+    """A file's bytes as a reader sees them: the .qdpx's entries unzipped, one after another."""
+    if name != "qdpx":
+        return content
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return b"\n".join(archive.read(entry) for entry in archive.namelist())
 
 
 def unneutralised(value: str) -> str:
     return value[1:] if value.startswith("'") else value
 
 
-async def test_the_four_files_of_a_finished_swap(bot, standin, organiser):
+async def test_the_five_files_of_a_finished_swap(bot, standin, organiser):
     people = await finished_swap(standin, organiser)
     files = await export(organiser)
-    assert set(files) == {"md", "html", "csv", "json"}
+    assert set(files) == {"md", "html", "csv", "json", "qdpx"}
 
     records = json.loads(files["json"])
     kinds = {r["kind"] for r in records}
@@ -82,9 +91,10 @@ async def test_the_four_files_of_a_finished_swap(bot, standin, organiser):
         assert record["role"] in ("lead", "participant")
         assert record["confirmed_at"].endswith("+00:00")
         assert record["person"].startswith("P-")
-    # Every CSV row parses back to its JSON record.
-    text = files["csv"].decode("utf-8")
-    assert text.startswith("swap,swap_title,team,role,person,kind,round")
+    # Every CSV row parses back to its JSON record; a byte-order mark comes first.
+    assert files["csv"].startswith(b"\xef\xbb\xbf")
+    text = files["csv"].decode("utf-8-sig")
+    assert text.startswith("id,swap,swap_title,team,role,person,kind,round")
     assert "\r\n" in text
     parsed = list(csv.DictReader(io.StringIO(text, newline="")))
     assert len(parsed) == len(records)
@@ -100,7 +110,7 @@ async def test_the_four_files_of_a_finished_swap(bot, standin, organiser):
 
     # No Telegram id, username or name anywhere, by default.
     for name, content in files.items():
-        decoded = content.decode("utf-8")
+        decoded = readable(name, content).decode("utf-8")
         for user in [*people.values(), organiser]:
             assert str(user.id) not in decoded, (name, user)
             assert user.first_name not in decoded, (name, user.first_name)
@@ -130,7 +140,7 @@ async def test_the_html_report_has_every_section(bot, standin, organiser):
         "The dilemma North posed",
         "Responses it received, from South",
         "Consolidated response",
-        "Individual response 1",
+        "Individual responses",
         "North's consolidated response to South's",
         "Side by side (workshop 3)",
         "What South said about ours",
@@ -160,7 +170,8 @@ async def test_after_withdrawal_none_of_the_words_remain_anywhere(bot, standin, 
     member = people["North", "member"]
     await withdraw(member)
     files = await export(organiser)
-    for content in files.values():
+    for name, packed in files.items():
+        content = readable(name, packed)
         assert b"tracker.example" not in content
         assert b"as the North member saw it" not in content
         assert b"as the North lead saw it" in content
@@ -333,9 +344,11 @@ async def test_export_from_the_command_line_while_the_bot_runs(bot, standin, org
     )
     assert code == 0, output
     written = {p.suffix for p in (tmp_path / "out").iterdir()}
-    assert written == {".md", ".html", ".csv", ".json"}
+    assert written == {".md", ".html", ".csv", ".json", ".qdpx"}
     records = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
-    assert json.loads((await export(organiser))["json"]) == records
+    sent = await export(organiser)
+    assert json.loads(sent["json"]) == records
+    assert next((tmp_path / "out").glob("*.qdpx")).read_bytes() == sent["qdpx"]
     code, output = await run_cli(
         tmp_path, "export", "--swap", "99", "--out", "out", DATABASE_PATH=bot.db_path
     )

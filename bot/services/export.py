@@ -1,15 +1,25 @@
-"""The swap's record for the research team: a report and a dataset, four files.
+"""The swap's record for the research team: a report, a dataset and a project for
+qualitative-analysis software, five files.
 
-- ``.md``: the report in Markdown. Per team: the dilemma it posed, the responses
-  it received (consolidated first), its own consolidated response to its
-  partner's dilemma, the workshop 3 side by side, its reflections by round, and
-  the comments of the member check; then the timeline of phase moves.
+- ``.md``: the report in Markdown. First its methods (team sizes and participation
+  per workshop as "3 of 5", the settings, the phase moves with their dates, every
+  question as people were asked it); then per team its proposals, the dilemma it
+  posed, the responses it received (consolidated first), its own consolidated
+  response, the workshop 3 side by side, its reflections by round, and the
+  comments of the member check. Every contribution is a block of its own,
+  labelled with its author's pseudonym (or name, when the swap shares names) and
+  role.
 - ``.html``: the same report rendered by the ``markdown`` library into one page
-  with its style inline (nothing fetched), for phones and for print (each team
-  starts a new page).
-- ``.csv`` and ``.json``: one record per confirmed contribution, with the
-  contract's columns (``team``, ``role``, ``person``, ``kind``, ``round``,
-  ``text``, ``confirmed_at``) and the swap, phase and prompt it answered.
+  with its style inline (nothing fetched), for phones and for print (A4, each
+  team on a new page, no heading left at the foot of a page).
+- ``.csv`` and ``.json``: one record per confirmed contribution and per
+  member-check comment (``kind`` ``comment``), with an ``id`` that is the same in
+  every export (``bot/research/ids.py``), ``adopted_from`` and ``responds_to``
+  pointing at other records' ids, besides the contract's columns. The CSV starts
+  with a byte-order mark, so that Excel reads it as UTF-8.
+- ``.qdpx``: a REFI-QDA project (``bot/research/qdpx.py``): every contribution a
+  text source coded with its kind (and round), teams and people as cases with
+  variables, comments as notes on their team's case, and the participants table.
 
 People's words are text, never markup: every character Markdown or HTML could
 read as syntax is escaped, so a contribution holding ``<img src=...>`` or a
@@ -17,7 +27,8 @@ read as syntax is escaped, so a contribution holding ``<img src=...>`` or a
 a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) is prefixed
 with an apostrophe. People appear as pseudonyms (a random id stored with them,
 the same in every export), never names or Telegram ids, unless the swap shares
-names.
+names; member-check comments, promised "without your name", always carry the
+pseudonym.
 """
 
 from __future__ import annotations
@@ -27,23 +38,28 @@ import html
 import io
 import json
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import markdown
 
 from bot.config import LocalSettings
-from bot.model import Contribution, Kind, Role, Swap
+from bot.model import Contribution, Kind, Role, Swap, Team
 from bot.procedure import REFLECTION_ROUNDS, phase_of
+from bot.research import qdpx
+from bot.research.ids import Ids
 from bot.services.core import Core, Mail, Who, act
 from bot.text import Prompts
 from storage.db import Database, DatabaseUnusable
 from storage.tx import Tx
 
-# Contributions in the order the procedure makes them.
-_KIND_ORDER = [Kind.PROPOSAL, Kind.DILEMMA, Kind.ANSWER, Kind.TEAM_RESPONSE, Kind.REFLECTION]
+COMMENT = "comment"  # the kind of a member-check comment in the data
+# Records in the order the procedure makes them.
+_KIND_ORDER = ["proposal", "dilemma", "answer", "team_response", "reflection", COMMENT]
 COLUMNS = [
+    "id",
     "swap",
     "swap_title",
     "team",
@@ -54,9 +70,29 @@ COLUMNS = [
     "phase",
     "prompt",
     "about_team",
+    "adopted_from",
+    "responds_to",
     "text",
     "confirmed_at",
 ]
+PARTICIPANT_COLUMNS = ["person", "team", "role", "joined_at", "consented_version", *_KIND_ORDER]
+# Which kinds count as taking part in each workshop (and the member check).
+_TAKING_PART = [
+    (Kind.PROPOSAL.value, Kind.DILEMMA.value),
+    (Kind.ANSWER.value, Kind.TEAM_RESPONSE.value),
+    (Kind.REFLECTION.value,),
+    (COMMENT,),
+]
+# Every question people were asked, and where its words are: (label, prompt).
+_QUESTIONS = [
+    ("question_proposal", "workshop/ask_proposal"),
+    ("question_dilemma", "workshop/ask_dilemma"),
+    ("question_answer", "phase/response_member"),
+    ("question_team_response", "workshop/ask_team_response"),
+    *((f"question_round_{n}", f"reflection/round_{n}") for n in range(1, REFLECTION_ROUNDS + 1)),
+    ("question_comment", "trail/membercheck_section"),
+]
+ORIGIN = "Dilemma Swap"
 # Markdown syntax anywhere in a line (``<``, ``>`` and ``&`` are HTML-escaped first)...
 # (``~`` is none: neither the report's Markdown nor the chat's strikes through, and
 # a backslash before it would stay, shown.)
@@ -67,6 +103,8 @@ _ORDERED_ITEM = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
 # A first character a spreadsheet reads as the start of a formula (and the
 # apostrophe itself, so that the neutralising one can always be taken off again).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+# Excel on Windows reads a CSV as UTF-8 only when it starts with this mark.
+BOM = "\ufeff"
 
 
 def md_text(text: str) -> str:
@@ -94,15 +132,90 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
+def table_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """RFC 4180 after a byte-order mark: a header, CRLF line ends, quotes where needed;
+    formulas neutralised."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
+    return out.getvalue()
+
+
+@dataclass
+class Participant:
+    """Someone in the swap, as the research outputs show them."""
+
+    person_id: int
+    label: str  # pseudonym, or name when the swap shares names
+    pseudonym: str
+    team_id: int
+    role: str  # lead or participant
+    joined_at: str
+    consented_version: str | None
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Comment:
+    id: int
+    team_id: int
+    person_id: int
+    text: str
+    confirmed_at: str
+
+
+@dataclass
+class Gathered:
+    """Everything of a swap the five files show, read in a handful of queries."""
+
+    swap: Swap
+    ids: Ids
+    teams: list[Team]
+    recipients: dict[int, int]  # poser team → the team that works on its dilemma
+    items: list[Contribution]  # confirmed, in the procedure's order
+    comments: list[Comment]
+    people: dict[int, Participant]
+    transitions: list[dict[str, Any]]
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {t.id: t.name for t in self.teams}
+
+    @property
+    def dilemmas(self) -> dict[int, Contribution]:
+        """Each team's dilemma as it stands (the latest confirmed), by team id."""
+        return {c.team_id: c for c in self.items if c.kind is Kind.DILEMMA}
+
+    def ordered_people(self) -> list[Participant]:
+        """Everyone, team by team, leads first, in the order they joined."""
+        position = {t.id: n for n, t in enumerate(self.teams)}
+        return sorted(
+            self.people.values(), key=lambda p: (position[p.team_id], p.role, p.joined_at)
+        )
+
+    def of(self, team_id: int, kind: Kind, **match: int | None) -> list[Contribution]:
+        return [
+            c
+            for c in self.items
+            if c.team_id == team_id
+            and c.kind is kind
+            and all(getattr(c, k) == v for k, v in match.items())
+        ]
+
+
 @dataclass
 class Files:
-    """The four files of an export, and the contributions they quote."""
+    """The five files of an export, and the contributions they quote."""
 
     stem: str
     markdown: str
     html: str
     csv: str
     json: str
+    qdpx: bytes
     quoted: list[int]
 
     def named(self) -> list[tuple[str, bytes]]:
@@ -111,6 +224,7 @@ class Files:
             (f"{self.stem}.html", self.html.encode()),
             (f"{self.stem}.csv", self.csv.encode()),
             (f"{self.stem}.json", self.json.encode()),
+            (f"{self.stem}.qdpx", self.qdpx),
         ]
 
 
@@ -122,13 +236,13 @@ class Export:
 
     @act
     async def export(self, tx: Tx, mail: Mail, who: Who) -> None:
-        """Send the organiser the current swap's record as four files."""
+        """Send the organiser the current swap's record as five files."""
         swap = await self.core.current_swap(tx, who)
         await self.send_to(tx, mail, who.telegram_id, swap.id)
-        await tx.audit.record(swap.id, who.telegram_id, "export")
 
     async def send_to(self, tx: Tx, mail: Mail, chat_id: int, swap_id: int) -> None:
-        """Owe ``chat_id`` the swap's record as files."""
+        """Owe ``chat_id`` the swap's record as files, and note when it was made (a
+        withdrawal after it tells the organisers their copy is out of date)."""
         files = await self.files(tx, swap_id)
         swap = await tx.swaps.get(swap_id)
         assert swap is not None
@@ -142,73 +256,147 @@ class Export:
                 quotes=files.quoted,
                 title=swap.title,
             )
+        await tx.audit.record(swap.id, chat_id, "export")
 
     async def files(self, tx: Tx, swap_id: int) -> Files:
-        swap = await tx.swaps.get(swap_id)
-        assert swap is not None
-        records, quoted = await self.records(tx, swap)
-        report = await self.report(tx, swap)
-        slug = "".join(c if c.isalnum() else "-" for c in swap.title.lower()).strip("-")[:40]
+        g = await self.gather(tx, swap_id)
+        records = self.records(g)
+        report = self.render_report(g, tx.now)
+        slug = "".join(c if c.isalnum() else "-" for c in g.swap.title.lower()).strip("-")[:40]
         return Files(
-            stem=f"dilemma-swap-{slug or swap.id}",
+            stem=f"dilemma-swap-{slug or g.swap.id}",
             markdown=report,
-            html=self.page(swap, report),
-            csv=self.csv(records),
+            html=self.page(g.swap, report),
+            csv=table_csv(COLUMNS, records),
             json=json.dumps(records, ensure_ascii=False, indent=2) + "\n",
-            quoted=quoted,
+            qdpx=qdpx.qdpx(self.project(g, records)),
+            quoted=[c.id for c in g.items],
         )
 
-    # -- the data ---------------------------------------------------------------
-
-    async def records(self, tx: Tx, swap: Swap) -> tuple[list[dict[str, Any]], list[int]]:
-        """One record per confirmed contribution, and their ids."""
-        teams = {t.id: t.name for t in await tx.teams.of_swap(swap.id)}
-        recipients = await tx.allocations.get(swap.id)
+    async def gather(self, tx: Tx, swap_id: int) -> Gathered:
+        swap = await tx.swaps.get(swap_id)
+        assert swap is not None
+        teams = await tx.teams.of_swap(swap.id)
+        position = {t.id: n for n, t in enumerate(teams)}
         items = await tx.contributions.confirmed(swap_id=swap.id)
         items.sort(
             key=lambda c: (
-                list(teams).index(c.team_id),
-                _KIND_ORDER.index(c.kind),
+                position[c.team_id],
+                _KIND_ORDER.index(c.kind.value),
                 c.round or 0,
                 c.id,
             )
         )
-        people: dict[int, tuple[str, str]] = {}
-        records = []
+        people: dict[int, Participant] = {}
+        for membership, person in await tx.memberships.of_swap(swap.id):
+            people[person.id] = Participant(
+                person_id=person.id,
+                label=person.display_name if swap.share_names else person.pseudonym,
+                pseudonym=person.pseudonym,
+                team_id=membership.team_id,
+                role="lead" if membership.role is Role.LEAD else "participant",
+                joined_at=membership.joined_at,
+                consented_version=await tx.consents.latest_agreed(person.id, membership.team_id),
+            )
+        comments = [Comment(**c) for c in await tx.comments.confirmed_of_swap(swap.id)]
         for item in items:
-            if item.person_id not in people:
-                people[item.person_id] = await self._person(tx, swap, item.person_id)
-            person, role = people[item.person_id]
+            people[item.person_id].counts[item.kind.value] += 1
+        for comment in comments:
+            people[comment.person_id].counts[COMMENT] += 1
+        return Gathered(
+            swap=swap,
+            ids=Ids(swap.id, swap.created_at),
+            teams=teams,
+            recipients=await tx.allocations.get(swap.id),
+            items=items,
+            comments=comments,
+            people=people,
+            transitions=await tx.swaps.transitions(swap.id),
+        )
+
+    # -- the data ---------------------------------------------------------------
+
+    def records(self, g: Gathered) -> list[dict[str, Any]]:
+        """One record per confirmed contribution and per member-check comment."""
+        names = g.names
+        confirmed = {c.id for c in g.items}
+        dilemmas = g.dilemmas
+        records: list[dict[str, Any]] = []
+        for item in g.items:
+            person = g.people[item.person_id]
             about = (
                 item.about_team_id
                 if item.kind is not Kind.DILEMMA
-                else recipients.get(item.team_id)
+                else g.recipients.get(item.team_id)
             )
+            answered = (
+                dilemmas.get(item.about_team_id)
+                if item.kind in (Kind.ANSWER, Kind.TEAM_RESPONSE) and item.about_team_id
+                else None
+            )
+            adopted = item.adopted_from if item.adopted_from in confirmed else None
             records.append(
                 {
-                    "swap": swap.id,
-                    "swap_title": swap.title,
-                    "team": teams[item.team_id],
-                    "role": role,
-                    "person": person,
+                    "id": g.ids.contribution(item.id),
+                    "swap": g.swap.id,
+                    "swap_title": g.swap.title,
+                    "team": names[item.team_id],
+                    "role": person.role,
+                    "person": person.label,
                     "kind": item.kind.value,
                     "round": item.round,
                     "phase": phase_of(item.kind).value,
-                    "prompt": self._prompt(item, teams),
-                    "about_team": teams.get(about) if about else None,
+                    "prompt": self._prompt(item, names),
+                    "about_team": names.get(about) if about else None,
+                    "adopted_from": g.ids.contribution(adopted) if adopted else None,
+                    "responds_to": g.ids.contribution(answered.id) if answered else None,
                     "text": item.text,
                     "confirmed_at": item.confirmed_at,
                 }
             )
-        return records, [c.id for c in items]
+        for comment in g.comments:
+            person = g.people[comment.person_id]
+            team = names[comment.team_id]
+            records.append(
+                {
+                    "id": g.ids.comment(comment.id),
+                    "swap": g.swap.id,
+                    "swap_title": g.swap.title,
+                    "team": team,
+                    "role": person.role,
+                    # Comments were promised to be kept "without your name".
+                    "person": person.pseudonym,
+                    "kind": COMMENT,
+                    "round": None,
+                    "phase": "closed",
+                    "prompt": self.core.label("prompt_comment", team=team),
+                    "about_team": team,
+                    "adopted_from": None,
+                    # The team's part of the report: the team's case in the .qdpx.
+                    "responds_to": g.ids.team(comment.team_id),
+                    "text": comment.text,
+                    "confirmed_at": comment.confirmed_at,
+                }
+            )
+        # Comments go after their team's contributions, as in the report (a stable sort).
+        position = {t.name: n for n, t in enumerate(g.teams)}
+        records.sort(key=lambda r: position[r["team"]])
+        return records
 
-    async def _person(self, tx: Tx, swap: Swap, person_id: int) -> tuple[str, str]:
-        """How a person appears in the data: pseudonym (or name), and lead or participant."""
-        person = await tx.people.get(person_id)
-        membership = await tx.memberships.in_swap(person_id, swap.id)
-        assert person is not None
-        role = "lead" if membership is not None and membership.role is Role.LEAD else "participant"
-        return (person.display_name if swap.share_names else person.pseudonym), role
+    def participants(self, g: Gathered) -> list[dict[str, Any]]:
+        """One row per person in the swap: the denominators of participation."""
+        names = g.names
+        return [
+            {
+                "person": p.label,
+                "team": names[p.team_id],
+                "role": p.role,
+                "joined_at": p.joined_at,
+                "consented_version": p.consented_version,
+                **{kind: p.counts[kind] for kind in _KIND_ORDER},
+            }
+            for p in g.ordered_people()
+        ]
 
     def _prompt(self, item: Contribution, teams: dict[int, str]) -> str:
         """What the contribution answered, in words."""
@@ -219,68 +407,214 @@ class Export:
 
     @staticmethod
     def csv(records: list[dict[str, Any]]) -> str:
-        """RFC 4180: a header, CRLF line ends, quotes where needed; formulas neutralised."""
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        for record in records:
-            writer.writerow({k: spreadsheet_safe(v) for k, v in record.items()})
-        return out.getvalue()
+        """The records as CSV (see ``table_csv``)."""
+        return table_csv(COLUMNS, records)
+
+    # -- the project for qualitative-analysis software ------------------------------
+
+    def project(self, g: Gathered, records: list[dict[str, Any]]) -> qdpx.Project:
+        """The REFI-QDA project: sources, cases, codebook, variables, notes."""
+        ids, label = g.ids, self.core.label
+        variables = {
+            name: qdpx.Variable(ids.of("variable", name), name, kind)
+            for name, kind in [
+                ("swap", "Text"),
+                ("team", "Text"),
+                ("role", "Text"),
+                ("kind", "Text"),
+                ("phase", "Text"),
+                ("round", "Integer"),
+                ("joined_at", "DateTime"),
+                ("consented_version", "Text"),
+                *((kind, "Integer") for kind in _KIND_ORDER),
+            ]
+        }
+        # The codebook: each kind of contribution, and each reflection round within
+        # its kind, described by the question people were asked.
+        asked = {
+            title: self.core.prompts.as_asked(key, title=g.swap.title, section=label("the_section"))
+            for title, key in _QUESTIONS
+        }
+        rounds = tuple(
+            qdpx.Code(
+                ids.of("code", "round", n),
+                label("qda_round", round=n, question=label(f"round_{n}")),
+                asked[f"question_round_{n}"],
+            )
+            for n in range(1, REFLECTION_ROUNDS + 1)
+        )
+        codes = {
+            kind: qdpx.Code(
+                ids.of("code", kind),
+                kind,
+                asked.get(f"question_{kind}", label(f"question_{kind}")),
+                rounds if kind == Kind.REFLECTION.value else (),
+            )
+            for kind in _KIND_ORDER
+            if kind != COMMENT
+        }
+        record_of = {r["id"]: r for r in records}
+        sources: list[qdpx.Source] = []
+        notes: list[qdpx.Note] = []
+        of_case: dict[str, list[str]] = {}
+        items = [(ids.contribution(c.id), c.team_id, c.person_id) for c in g.items]
+        items += [(ids.comment(c.id), c.team_id, c.person_id) for c in g.comments]
+        names = qdpx.names_made_unique(
+            label(
+                "qda_source_round" if record_of[guid]["round"] else "qda_source",
+                team=record_of[guid]["team"],
+                kind=record_of[guid]["kind"],
+                round=record_of[guid]["round"],
+                person=record_of[guid]["person"],
+            )
+            for guid, _, _ in items
+        )
+        for (guid, team_id, person_id), name in zip(items, names, strict=True):
+            record = record_of[guid]
+            values: dict[str, qdpx.Value] = {
+                "swap": g.swap.title,
+                "team": record["team"],
+                "role": record["role"],
+                "kind": record["kind"],
+                "phase": record["phase"],
+            }
+            if record["round"]:
+                values["round"] = record["round"]
+            if record["kind"] == COMMENT:
+                notes.append(
+                    qdpx.Note(
+                        guid=guid,
+                        name=name,
+                        text=record["text"],
+                        created=record["confirmed_at"],
+                        about=ids.team(team_id),
+                        link_guid=ids.of("link", guid),
+                        link_name=label("qda_comment_on", team=record["team"]),
+                        values=values,
+                    )
+                )
+                continue
+            coded = [codes[record["kind"]].guid]
+            if record["round"]:
+                coded.append(ids.of("code", "round", record["round"]))
+            sources.append(
+                qdpx.Source(
+                    guid=guid,
+                    name=name,
+                    text=record["text"],
+                    created=record["confirmed_at"],
+                    codes=tuple(coded),
+                    values=values,
+                )
+            )
+            of_case.setdefault(ids.team(team_id), []).append(guid)
+            of_case.setdefault(ids.person(g.people[person_id].pseudonym), []).append(guid)
+        cases = [
+            qdpx.Case(
+                ids.team(t.id),
+                t.name,
+                {"swap": g.swap.title, "team": t.name},
+                tuple(of_case.get(ids.team(t.id), [])),
+            )
+            for t in g.teams
+        ]
+        participants = self.participants(g)
+        for row, p in zip(participants, g.ordered_people(), strict=True):
+            case = ids.person(p.pseudonym)
+            values = {"swap": g.swap.title, "team": row["team"], "role": p.role}
+            values["joined_at"] = p.joined_at
+            if p.consented_version:
+                values["consented_version"] = p.consented_version
+            values.update({kind: row[kind] for kind in _KIND_ORDER})
+            cases.append(qdpx.Case(case, p.label, values, tuple(of_case.get(case, []))))
+        return qdpx.Project(
+            name=g.swap.title,
+            origin=ORIGIN,
+            created=g.swap.created_at,
+            description=self.core.prompts.raw(
+                "export/names_shared" if g.swap.share_names else "export/names_hidden"
+            ).strip(),
+            variables=list(variables.values()),
+            codes=list(codes.values()),
+            cases=cases,
+            sources=sources,
+            notes=notes,
+            extra_files={"participants.csv": table_csv(PARTICIPANT_COLUMNS, participants).encode()},
+        )
 
     # -- the report ---------------------------------------------------------------
 
     async def report(self, tx: Tx, swap: Swap) -> str:
         """The report as Markdown."""
+        return self.render_report(await self.gather(tx, swap.id), tx.now)
+
+    def _by(self, g: Gathered, person_id: int, confirmed_at: str | None, **extra: str) -> str:
+        """The line above a contribution: who wrote it (pseudonym or name), their role."""
+        person = g.people[person_id]
+        return self.core.prompts.raw(
+            "export/by",
+            person=md_text(extra.get("label", person.label)),
+            role=self.core.label("role_lead" if person.role == "lead" else "role_member"),
+            when=self.core.local_time(confirmed_at) if confirmed_at else "",
+            note=extra.get("note", ""),
+        ).strip()
+
+    def _block(self, g: Gathered, item: Contribution, note: str = "") -> str:
+        """One contribution: its label, then its words."""
+        return self._by(g, item.person_id, item.confirmed_at, note=note) + "\n\n" + quote(item.text)
+
+    def render_report(self, g: Gathered, now: str) -> str:
         p = self.core.prompts
-        teams = await tx.teams.of_swap(swap.id)
-        names = {t.id: t.name for t in teams}
-        recipients = await tx.allocations.get(swap.id)
+        swap = g.swap
+        names = g.names
         out = [
             p.raw(
                 "export/header",
                 title=md_text(swap.title),
-                when=self.core.local_time(tx.now),
+                when=self.core.local_time(now),
                 phase=self.core.label(f"phase_{swap.phase.value}"),
                 people=p.raw("export/names_shared" if swap.share_names else "export/names_hidden"),
-            )
+            ),
+            *self._methods(g),
         ]
         nothing = md_text(self.core.label("nothing_yet"))
-        for team in teams:
+        adopted = {c.adopted_from for c in g.items if c.adopted_from}
+        for team in g.teams:
             name = md_text(team.name)
             out.append(p.raw("export/team", team=name))
-            dilemma = await tx.contributions.confirmed(team_id=team.id, kind=Kind.DILEMMA)
-            out.append(
-                p.raw(
-                    "export/dilemma",
-                    team=name,
-                    text=quote(dilemma[-1].text) if dilemma else nothing,
+            proposals = g.of(team.id, Kind.PROPOSAL)
+            if proposals:
+                out.append(p.raw("export/proposals", team=name))
+                out.extend(
+                    self._block(
+                        g,
+                        c,
+                        note=self.core.label("adopted_note") if c.id in adopted else "",
+                    )
+                    for c in proposals
                 )
-            )
-            receiver = recipients.get(team.id)
+            dilemma = g.dilemmas.get(team.id)
+            out.append(p.raw("export/dilemma", team=name))
+            out.append(self._block(g, dilemma) if dilemma else nothing)
+            receiver = g.recipients.get(team.id)
             theirs = None
             if receiver is not None:
                 out.append(p.raw("export/received", partner=md_text(names[receiver])))
-                theirs = await tx.contributions.team_response(receiver, team.id)
+                found = g.of(receiver, Kind.TEAM_RESPONSE, about_team_id=team.id)
+                theirs = found[-1] if found else None
                 if theirs is not None:
-                    out.append(p.raw("export/team_response", text=quote(theirs.text)))
-                answers = await tx.contributions.confirmed(
-                    team_id=receiver, kind=Kind.ANSWER, about_team_id=team.id
-                )
-                out.extend(
-                    p.raw("export/answer", number=n, text=quote(a.text))
-                    for n, a in enumerate(answers, start=1)
-                )
-            poser = next((p_ for p_, r in recipients.items() if r == team.id), None)
+                    out.append(p.raw("export/team_response"))
+                    out.append(self._block(g, theirs))
+                answers = g.of(receiver, Kind.ANSWER, about_team_id=team.id)
+                if answers:
+                    out.append(p.raw("export/answers"))
+                    out.extend(self._block(g, a) for a in answers)
+            poser = next((p_ for p_, r in g.recipients.items() if r == team.id), None)
             if poser is not None:
-                ours = await tx.contributions.team_response(team.id, poser)
-                out.append(
-                    p.raw(
-                        "export/own_response",
-                        team=name,
-                        partner=md_text(names[poser]),
-                        text=quote(ours.text) if ours else nothing,
-                    )
-                )
+                found = g.of(team.id, Kind.TEAM_RESPONSE, about_team_id=poser)
+                ours = found[-1] if found else None
+                out.append(p.raw("export/own_response", team=name, partner=md_text(names[poser])))
+                out.append(self._block(g, ours) if ours else nothing)
                 if receiver is not None:
                     out.append(
                         p.raw(
@@ -291,11 +625,11 @@ class Export:
                             theirs=cell(theirs.text) if theirs else nothing,
                         )
                     )
-            out.append(p.raw("export/reflections", team=name))
+            reflections = g.of(team.id, Kind.REFLECTION)
+            if reflections:
+                out.append(p.raw("export/reflections", team=name))
             for round_ in range(1, REFLECTION_ROUNDS + 1):
-                items = await tx.contributions.confirmed(
-                    team_id=team.id, kind=Kind.REFLECTION, round=round_
-                )
+                items = [c for c in reflections if c.round == round_]
                 if items:
                     out.append(
                         p.raw(
@@ -304,13 +638,66 @@ class Export:
                             question=md_text(self.core.label(f"round_{round_}")),
                         )
                     )
-                    out.extend(quote(i.text) for i in items)
-            comments = await tx.comments.confirmed(team.id)
+                    out.extend(self._block(g, i) for i in items)
+            comments = [c for c in g.comments if c.team_id == team.id]
             if comments:
                 out.append(p.raw("export/comments", team=name))
-                out.extend(quote(text) for text in comments)
-        out.append(p.raw("export/transitions"))
-        for move in await tx.swaps.transitions(swap.id):
+                out.extend(
+                    self._by(
+                        g,
+                        c.person_id,
+                        c.confirmed_at,
+                        label=g.people[c.person_id].pseudonym,
+                    )
+                    + "\n\n"
+                    + quote(c.text)
+                    for c in comments
+                )
+        return "\n\n".join(part.strip() for part in out) + "\n"
+
+    def _methods(self, g: Gathered) -> list[str]:
+        """How the record came about: who took part, the settings, the moves, the questions."""
+        p, label, swap = self.core.prompts, self.core.label, g.swap
+        rows = []
+        for team in g.teams:
+            members = [m for m in g.people.values() if m.team_id == team.id]
+
+            def took_part(kinds: tuple[str, ...], members: list[Participant] = members) -> str:
+                count = sum(any(m.counts[k] for k in kinds) for m in members)
+                return label("count_of", count=count, total=len(members))
+
+            rows.append(
+                p.raw(
+                    "export/participation_row",
+                    team=md_text(team.name),
+                    leads=sum(m.role == "lead" for m in members),
+                    members=sum(m.role != "lead" for m in members),
+                    workshop1=took_part(_TAKING_PART[0]),
+                    workshop2=took_part(_TAKING_PART[1]),
+                    workshop3=took_part(_TAKING_PART[2]),
+                    comments=took_part(_TAKING_PART[3]),
+                ).strip()
+            )
+        out = [
+            p.raw("export/methods"),
+            p.raw("export/participation", rows="\n".join(rows)),
+            p.raw(
+                "export/settings",
+                allocation=label(f"allocation_{swap.allocation.value}"),
+                release=label(f"release_{swap.reflection_release.value}"),
+                names=label("names_shared" if swap.share_names else "names_hidden"),
+                reminders=md_text(swap.reminders),
+                quiet=md_text(swap.quiet),
+                member_check=label(
+                    "member_check_until", when=self.core.local_time(swap.member_check_until)
+                )
+                if swap.member_check_until
+                else label("member_check_none"),
+            ),
+            p.raw("export/transitions"),
+        ]
+        moves = []
+        for move in g.transitions:
             notes = []
             if move["forced"]:
                 notes.append(
@@ -318,16 +705,33 @@ class Export:
                 )
             if move["automatic"]:
                 notes.append(p.raw("export/automatic").strip())
+            # A move within workshop 3 released the next reflection round(s).
+            key = (
+                "export/transition_round"
+                if move["from_phase"] == move["to_phase"]
+                else "export/transition"
+            )
+            moves.append(
+                p.raw(
+                    key,
+                    at=self.core.local_time(move["at"]),
+                    from_phase=label(f"phase_{move['from_phase']}"),
+                    to_phase=label(f"phase_{move['to_phase']}"),
+                    notes=" ".join(notes),
+                ).strip()
+            )
+        out.append("\n".join(moves) or md_text(label("nothing_yet")))
+        out.append(p.raw("export/questions"))
+        for title, key in _QUESTIONS:
+            asked = p.as_asked(key, title=md_text(swap.title), section=label("the_section"))
             out.append(
                 p.raw(
-                    "export/transition",
-                    at=self.core.local_time(move["at"]),
-                    from_phase=self.core.label(f"phase_{move['from_phase']}"),
-                    to_phase=self.core.label(f"phase_{move['to_phase']}"),
-                    notes=" ".join(notes),
+                    "export/question",
+                    question=label(title),
+                    text="\n".join(f"> {line}" if line else ">" for line in asked.splitlines()),
                 )
             )
-        return "\n\n".join(part.strip() for part in out) + "\n"
+        return out
 
     def page(self, swap: Swap, report: str) -> str:
         """The report as one self-contained HTML page."""
@@ -335,25 +739,49 @@ class Export:
         return _PAGE.format(title=html.escape(swap.title), body=body)
 
 
+async def note_export_outdated(tx: Tx, mail: Mail, swap_id: int, since: str) -> None:
+    """Someone's part in a swap was deleted (a withdrawal, a removal). If the swap's
+    last export holds it (it was there before the export was made), the organisers
+    are told, once per export and without saying who, that their copy no longer
+    matches the record."""
+    last = await tx.audit.last_at(swap_id, "export")
+    if last is None or since > last:
+        return
+    swap = await tx.swaps.get(swap_id)
+    if swap is not None and await tx.schedule.mark_fired(
+        swap_id, f"export_outdated:{last}", "sent"
+    ):
+        await mail.send(swap.created_by, "organiser/export_outdated", title=swap.title)
+
+
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
+@page {{ size: A4; margin: 18mm 16mm 20mm; }}
 body {{ font: 16px/1.5 Georgia, serif; max-width: 46em; margin: 0 auto; padding: 1em;
         color: #222; }}
-h1, h2, h3, h4 {{ font-family: system-ui, sans-serif; line-height: 1.2; }}
+h1, h2, h3, h4 {{ font-family: system-ui, sans-serif; line-height: 1.2;
+                  break-after: avoid; page-break-after: avoid; }}
 h2 {{ border-top: 3px solid #345; padding-top: .6em; margin-top: 2em; }}
-blockquote {{ margin: .6em 0; padding: .2em 1em; border-left: 4px solid #9ab;
-              background: #f5f7f9; }}
+h4 {{ margin-bottom: .4em; }}
+p strong:first-child {{ font-family: system-ui, sans-serif; }}
+blockquote {{ margin: .3em 0 1.2em; padding: .2em 1em; border-left: 4px solid #9ab;
+              background: #f5f7f9; break-before: avoid; page-break-before: avoid; }}
 table {{ border-collapse: collapse; width: 100%; table-layout: fixed; }}
 th, td {{ border: 1px solid #ccd; padding: .5em; vertical-align: top; text-align: left;
           overflow-wrap: anywhere; }}
 th {{ background: #eef1f4; }}
+@media (max-width: 30em) {{
+  body {{ font-size: 15px; padding: .6em; }}
+  th, td {{ padding: .3em; }}
+}}
 @media print {{
-  body {{ max-width: none; font-size: 11pt; }}
-  h2 {{ break-before: page; border-top: none; }}
-  blockquote, tr {{ break-inside: avoid; }}
+  body {{ max-width: none; font-size: 10.5pt; padding: 0; }}
+  h2 {{ break-before: page; page-break-before: always; border-top: none; margin-top: 0; }}
+  body > h2:first-of-type {{ break-before: auto; page-break-before: auto; }}
+  blockquote, tr {{ break-inside: avoid; page-break-inside: avoid; }}
 }}
 </style></head>
 <body>
@@ -367,7 +795,7 @@ class ExportError(Exception):
 
 
 async def export_to_folder(settings: LocalSettings, swap_id: int, folder: Path) -> list[Path]:
-    """``python -m bot export``: the four files of a swap, written to ``folder``.
+    """``python -m bot export``: the five files of a swap, written to ``folder``.
 
     It reads the database without locking it, beside a running bot.
     """

@@ -19,7 +19,7 @@ import logging
 from bot import callbacks as cb
 from bot.model import Contribution, Kind, Membership, Person, Phase, Status
 from bot.services.core import Buttons, Core, Mail, Refusal, Who, act
-from bot.services.export import Export
+from bot.services.export import Export, note_export_outdated
 from bot.services.groups import leaving_lead
 from bot.services.sheets import withdrawal_words
 from bot.text import Html
@@ -395,6 +395,8 @@ async def leave(
         await tx.comments.delete_of(person.id, membership.swap_id)
         await tx.consents.detach(person.id, membership.team_id)
         await tx.memberships.delete(membership.id)
+        # The participants table of an export made since they joined holds them.
+        await note_export_outdated(tx, mail, membership.swap_id, membership.joined_at)
     await tx.teams.drop_group_links_of(person.telegram_id)
     await tx.conversations.clear(person.telegram_id)
     # Memberships left after a withdrawal cut-off count: their words are still there.

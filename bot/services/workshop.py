@@ -16,6 +16,7 @@ from bot.identifying import identifying_details
 from bot.model import Contribution, Conversation, Kind, Phase, Role, Status, Waiting
 from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
 from bot.services.core import Block, Buttons, Core, Mail, Member, Piece, Refusal, Who, act
+from bot.services.export import note_export_outdated
 from bot.services.phases import Phases
 from bot.services.privacy import drop_adopted
 from bot.services.sheets import Sheets
@@ -567,6 +568,8 @@ class Workshop:
             raise Refusal("errors/stale_button")
         await drop_adopted(self.core, tx, mail, item.person_id, [item.id])
         await tx.contributions.delete(item.id)
+        # Written before the last export (even if confirmed or edited since): it may be in it.
+        await note_export_outdated(tx, mail, item.swap_id, item.created_at)
         await mail.send(who.telegram_id, "workshop/item_withdrawn")
 
     @act
