@@ -687,7 +687,7 @@ class Export:
                 release=label(f"release_{swap.reflection_release.value}"),
                 names=label("names_shared" if swap.share_names else "names_hidden"),
                 reminders=md_text(swap.reminders),
-                quiet=md_text(swap.quiet),
+                quiet=md_text(swap.quiet.replace(" ", "–")),
                 member_check=label(
                     "member_check_until", when=self.core.local_time(swap.member_check_until)
                 )
@@ -775,7 +775,8 @@ th, td {{ border: 1px solid #ccd; padding: .5em; vertical-align: top; text-align
 th {{ background: #eef1f4; }}
 @media (max-width: 30em) {{
   body {{ font-size: 15px; padding: .6em; }}
-  th, td {{ padding: .3em; }}
+  table {{ display: block; overflow-x: auto; table-layout: auto; font-size: 14px; }}
+  th, td {{ padding: .3em; overflow-wrap: normal; min-width: 4.5em; }}
 }}
 @media print {{
   body {{ max-width: none; font-size: 10.5pt; padding: 0; }}
