@@ -280,6 +280,7 @@ class Prompts:
         self.root = root if root is not None else resources.files("prompts")
         self._labels = read_table(self.root.joinpath("buttons.md").read_text("utf-8"))
         self._rendered: dict[str, str] = {}
+        self._sources: dict[str, str] = {}
 
     def _template(self, key: str) -> str:
         if key not in self._rendered:
@@ -302,11 +303,10 @@ class Prompts:
 
     def raw(self, key: str, **params: Any) -> str:
         """The prompt as Markdown with its placeholders filled, for files we write."""
+        if key not in self._sources:
+            self._sources[key] = self._path(key).read_text("utf-8")
         return (
-            self._path(key)
-            .read_text("utf-8")
-            .format_map(_Escaping({k: str(v) for k, v in params.items()}))
-            .strip()
+            self._sources[key].format_map(_Escaping({k: str(v) for k, v in params.items()})).strip()
             + "\n"
         )
 

@@ -496,7 +496,7 @@ class Export:
                 continue
             coded = [codes[record["kind"]].guid]
             if record["round"]:
-                coded.append(ids.of("code", "round", record["round"]))
+                coded.append(rounds[record["round"] - 1].guid)
             sources.append(
                 qdpx.Source(
                     guid=guid,
@@ -548,20 +548,25 @@ class Export:
         """The report as Markdown."""
         return self.render_report(await self.gather(tx, swap.id), tx.now)
 
-    def _by(self, g: Gathered, person_id: int, confirmed_at: str | None, **extra: str) -> str:
-        """The line above a contribution: who wrote it (pseudonym or name), their role."""
+    def _block(
+        self, g: Gathered, person_id: int, text: str, confirmed_at: str | None, **extra: str
+    ) -> str:
+        """One contribution: a line saying who wrote it (their pseudonym, or name when
+        names are shared) and their role, then their words as a block quote. (The line
+        also keeps two contributions from running together: Markdown joins block
+        quotes that follow each other into one.)"""
         person = g.people[person_id]
-        return self.core.prompts.raw(
+        by = self.core.prompts.raw(
             "export/by",
             person=md_text(extra.get("label", person.label)),
             role=self.core.label("role_lead" if person.role == "lead" else "role_member"),
             when=self.core.local_time(confirmed_at) if confirmed_at else "",
             note=extra.get("note", ""),
         ).strip()
+        return f"{by}\n\n{quote(text)}"
 
-    def _block(self, g: Gathered, item: Contribution, note: str = "") -> str:
-        """One contribution: its label, then its words."""
-        return self._by(g, item.person_id, item.confirmed_at, note=note) + "\n\n" + quote(item.text)
+    def _item(self, g: Gathered, item: Contribution, note: str = "") -> str:
+        return self._block(g, item.person_id, item.text, item.confirmed_at, note=note)
 
     def render_report(self, g: Gathered, now: str) -> str:
         p = self.core.prompts
@@ -586,7 +591,7 @@ class Export:
             if proposals:
                 out.append(p.raw("export/proposals", team=name))
                 out.extend(
-                    self._block(
+                    self._item(
                         g,
                         c,
                         note=self.core.label("adopted_note") if c.id in adopted else "",
@@ -595,7 +600,7 @@ class Export:
                 )
             dilemma = g.dilemmas.get(team.id)
             out.append(p.raw("export/dilemma", team=name))
-            out.append(self._block(g, dilemma) if dilemma else nothing)
+            out.append(self._item(g, dilemma) if dilemma else nothing)
             receiver = g.recipients.get(team.id)
             theirs = None
             if receiver is not None:
@@ -604,17 +609,17 @@ class Export:
                 theirs = found[-1] if found else None
                 if theirs is not None:
                     out.append(p.raw("export/team_response"))
-                    out.append(self._block(g, theirs))
+                    out.append(self._item(g, theirs))
                 answers = g.of(receiver, Kind.ANSWER, about_team_id=team.id)
                 if answers:
                     out.append(p.raw("export/answers"))
-                    out.extend(self._block(g, a) for a in answers)
+                    out.extend(self._item(g, a) for a in answers)
             poser = next((p_ for p_, r in g.recipients.items() if r == team.id), None)
             if poser is not None:
                 found = g.of(team.id, Kind.TEAM_RESPONSE, about_team_id=poser)
                 ours = found[-1] if found else None
                 out.append(p.raw("export/own_response", team=name, partner=md_text(names[poser])))
-                out.append(self._block(g, ours) if ours else nothing)
+                out.append(self._item(g, ours) if ours else nothing)
                 if receiver is not None:
                     out.append(
                         p.raw(
@@ -638,19 +643,18 @@ class Export:
                             question=md_text(self.core.label(f"round_{round_}")),
                         )
                     )
-                    out.extend(self._block(g, i) for i in items)
+                    out.extend(self._item(g, i) for i in items)
             comments = [c for c in g.comments if c.team_id == team.id]
             if comments:
                 out.append(p.raw("export/comments", team=name))
                 out.extend(
-                    self._by(
+                    self._block(
                         g,
                         c.person_id,
+                        c.text,
                         c.confirmed_at,
                         label=g.people[c.person_id].pseudonym,
                     )
-                    + "\n\n"
-                    + quote(c.text)
                     for c in comments
                 )
         return "\n\n".join(part.strip() for part in out) + "\n"
