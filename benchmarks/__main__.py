@@ -274,7 +274,9 @@ async def export_parts(db_path: Path, swap_id: int) -> dict[str, float]:
             data = time.perf_counter()
             qdpx.qdpx(export.project(gathered, records))
             project = time.perf_counter()
-            export.page(gathered.swap, export.render_report(gathered, tx.now))
+            parts = export.report_parts(gathered, tx.now)
+            export.as_markdown(parts)
+            export.page(gathered.swap, parts)
             report = time.perf_counter()
     finally:
         await db.close()
