@@ -283,7 +283,9 @@ async def test_names_appear_only_when_the_swap_shares_them(bot, standin, organis
     await organiser.expect("Settings")
     files = await export(organiser)
     entries = unzip(files["qdpx"])
-    assert "Nadia" in read_csv(entries["participants.csv"])[0]["person"]
+    [nadia] = read_csv(entries["participants.csv"])
+    assert "Nadia" in nadia["person"]
+    assert nadia["comment"] == ""  # comments were promised "without your name"
     assert b"Nadia" in entries["project.qde"]
     for name, content in files.items():
         assert str(lead.id).encode() not in readable(name, content), name

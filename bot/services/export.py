@@ -417,6 +417,9 @@ class Export:
     def participants(self, g: Gathered) -> list[dict[str, Any]]:
         """One row per person in the swap: the denominators of participation."""
         names = g.names
+        # Comments were promised "without your name": where the swap shows names, how
+        # many each person wrote would say whose they are.
+        counted = [k for k in _KIND_ORDER if k != COMMENT or not g.swap.share_names]
         return [
             {
                 "person": p.label,
@@ -424,7 +427,7 @@ class Export:
                 "role": p.role,
                 "joined_at": p.joined_at,
                 "consented_version": p.consented_version,
-                **{kind: p.counts[kind] for kind in _KIND_ORDER},
+                **{kind: p.counts[kind] if kind in counted else None for kind in _KIND_ORDER},
             }
             for p in g.ordered_people()
         ]
@@ -556,7 +559,7 @@ class Export:
             values["joined_at"] = p.joined_at
             if p.consented_version:
                 values["consented_version"] = p.consented_version
-            values.update({kind: row[kind] for kind in _KIND_ORDER})
+            values.update({kind: row[kind] for kind in _KIND_ORDER if row[kind] is not None})
             cases.append(qdpx.Case(case, p.label, values, tuple(of_case.get(case, []))))
         return qdpx.Project(
             name=g.swap.title,
