@@ -50,9 +50,9 @@ async def adopt(lead) -> None:
 async def comment(user, text: str) -> None:
     await user.expect("How your team appears")
     await user.send(text)
-    await user.expect(lambda m: "Confirm" in m.button_labels())
+    preview = await user.expect(lambda m: "Confirm" in m.button_labels())
     await user.expect_answer(await user.press("Confirm"))
-    await user.expect("kept beside")
+    await user.expect_edit(preview, lambda m: "kept beside" in m.text)
 
 
 async def complete_swap(standin, organiser):

@@ -142,7 +142,7 @@ def quote_html(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Block:
+class Entry:
     """A contribution in the report, as Markdown and as HTML written directly: people's
     words reach the page without passing through a Markdown parser (nothing in them
     can be read as syntax), and 10,000 of them render in a fraction of the time."""
@@ -151,7 +151,7 @@ class Block:
     html: str
 
 
-Part = str | Block  # a part of the report: Markdown to render, or a contribution
+Part = str | Entry  # a part of the report: Markdown to render, or a contribution
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -466,7 +466,7 @@ class Export:
         # The codebook: each kind of contribution, and each reflection round within
         # its kind, described by the question people were asked.
         asked = {
-            title: self.core.prompts.as_asked(key, title=g.swap.title, section=label("the_section"))
+            title: self.core.prompts.as_asked(key, title=g.swap.title, until=label("the_date"))
             for title, key in _QUESTIONS
         }
         rounds = tuple(
@@ -584,7 +584,7 @@ class Export:
 
     def _block(
         self, g: Gathered, person_id: int, text: str, confirmed_at: str | None, **extra: str
-    ) -> Block:
+    ) -> Entry:
         """One contribution: a line saying who wrote it (their pseudonym, or name when
         names are shared) and their role, then their words as a block quote. (The line
         also keeps two contributions from running together: Markdown joins block
@@ -601,7 +601,7 @@ class Export:
         for name, value in values.items():
             by_html = by_html.replace(f"zz{name}zz", html.escape(value, quote=False))
         by_html = by_html.replace(" </p>", "</p>")  # no note
-        return Block(f"{by.strip()}\n\n{quote(text)}", f"{by_html}\n{quote_html(text)}")
+        return Entry(f"{by.strip()}\n\n{quote(text)}", f"{by_html}\n{quote_html(text)}")
 
     def _by_template(self) -> str:
         """The line above a contribution as HTML, its values still to be put in."""
@@ -618,7 +618,7 @@ class Export:
             )
         return self._by_html
 
-    def _item(self, g: Gathered, item: Contribution, note: str = "") -> Block:
+    def _item(self, g: Gathered, item: Contribution, note: str = "") -> Entry:
         return self._block(g, item.person_id, item.text, item.confirmed_at, note=note)
 
     @staticmethod
@@ -626,7 +626,7 @@ class Export:
         """The report as Markdown."""
         return (
             "\n\n".join(
-                (part.markdown if isinstance(part, Block) else part).strip() for part in parts
+                (part.markdown if isinstance(part, Entry) else part).strip() for part in parts
             )
             + "\n"
         )
@@ -791,7 +791,7 @@ class Export:
         out.append("\n".join(moves) or md_text(label("nothing_yet")))
         out.append(p.raw("export/questions"))
         for title, key in _QUESTIONS:
-            asked = p.as_asked(key, title=md_text(swap.title), section=label("the_section"))
+            asked = p.as_asked(key, title=md_text(swap.title), until=label("the_date"))
             out.append(
                 p.raw(
                     "export/question",
@@ -806,13 +806,13 @@ class Export:
         ``markdown`` library a part at a time, its contributions as they are."""
         renderer = markdown.Markdown(extensions=["tables"], output_format="html")
         body = "\n".join(
-            part.html if isinstance(part, Block) else renderer.reset().convert(part)
+            part.html if isinstance(part, Entry) else renderer.reset().convert(part)
             for part in parts
         )
         return _PAGE.format(title=html.escape(swap.title), body=body)
 
 
-async def note_export_outdated(tx: Tx, mail: Mail, swap_id: int, since: str) -> None:
+async def note_export_outdated(core: Core, tx: Tx, mail: Mail, swap_id: int, since: str) -> None:
     """Someone's part in a swap was deleted (a withdrawal, a removal). If the swap's
     last export holds it (it was there before the export was made), the organisers
     are told, once per export and without saying who, that their copy no longer
@@ -824,7 +824,8 @@ async def note_export_outdated(tx: Tx, mail: Mail, swap_id: int, since: str) -> 
     if swap is not None and await tx.schedule.mark_fired(
         swap_id, f"export_outdated:{last}", "sent"
     ):
-        await mail.send(swap.created_by, "organiser/export_outdated", title=swap.title)
+        for organiser in await core.organisers_of(tx, swap):
+            await mail.send(organiser, "organiser/export_outdated", title=swap.title)
 
 
 _PAGE = """<!doctype html>

@@ -396,7 +396,7 @@ async def leave(
         await tx.consents.detach(person.id, membership.team_id)
         await tx.memberships.delete(membership.id)
         # The participants table of an export made since they joined holds them.
-        await note_export_outdated(tx, mail, membership.swap_id, membership.joined_at)
+        await note_export_outdated(core, tx, mail, membership.swap_id, membership.joined_at)
     await tx.teams.drop_group_links_of(person.telegram_id)
     await tx.conversations.clear(person.telegram_id)
     # Memberships left after a withdrawal cut-off count: their words are still there.

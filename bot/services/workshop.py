@@ -569,7 +569,7 @@ class Workshop:
         await drop_adopted(self.core, tx, mail, item.person_id, [item.id])
         await tx.contributions.delete(item.id)
         # Written before the last export (even if confirmed or edited since): it may be in it.
-        await note_export_outdated(tx, mail, item.swap_id, item.created_at)
+        await note_export_outdated(self.core, tx, mail, item.swap_id, item.created_at)
         await mail.send(who.telegram_id, "workshop/item_withdrawn")
 
     @act
