@@ -159,7 +159,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     backup.add_argument("path", help="the file to write the copy to")
     export = commands.add_parser("export", help="write a swap's report and data, while it runs")
     export.add_argument("--swap", type=int, required=True, help="the swap's number (/swaps)")
-    export.add_argument("--out", required=True, help="the folder to write the four files to")
+    export.add_argument("--out", required=True, help="the folder to write the five files to")
     purge = commands.add_parser("purge", help="remove a closed swap's data for good")
     purge.add_argument("--swap", type=int, required=True, help="the swap's number (/swaps)")
     commands.add_parser(
