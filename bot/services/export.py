@@ -330,6 +330,23 @@ class Export:
                 consented_version=await tx.consents.latest_agreed(person.id, membership.team_id),
             )
         comments = [Comment(**c) for c in await tx.comments.confirmed_of_swap(swap.id)]
+        authors = [(c.person_id, c.team_id) for c in items]
+        authors += [(c.person_id, c.team_id) for c in comments]
+        for person_id, team_id in authors:
+            if person_id not in people:
+                # Words whose author is no longer in the swap (leaving takes their words
+                # with them, so this should not be): shown as a participant of the team.
+                author = await tx.people.get(person_id)
+                assert author is not None
+                people[person_id] = Participant(
+                    person_id=person_id,
+                    label=author.display_name if swap.share_names else author.pseudonym,
+                    pseudonym=author.pseudonym,
+                    team_id=team_id,
+                    role="participant",
+                    joined_at=swap.created_at,
+                    consented_version=None,
+                )
         for item in items:
             people[item.person_id].counts[item.kind.value] += 1
         for comment in comments:
