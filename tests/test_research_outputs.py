@@ -85,6 +85,8 @@ async def complete_swap(standin, organiser):
         await write_and_confirm(user, f"Round two, reflection {n}.")
     await advance(organiser, force=True)  # round 3 opens, round 2 is incomplete
     await advance(organiser, force=True)  # closes: the export goes to the organiser
+    for _ in range(5):
+        await organiser.expect_document(timeout=20)
     await organiser.send("/membercheck 7")
     await organiser.expect("comments are taken until")
     await comment(people["South", "member"], "South member: put more strongly than we meant.")
@@ -290,3 +292,35 @@ async def test_names_appear_only_when_the_swap_shares_them(bot, standin, organis
     for name, content in files.items():
         assert str(lead.id).encode() not in readable(name, content), name
         assert b"nadia_lead" not in readable(name, content), name
+
+
+async def test_someone_who_left_after_the_cut_off_stays_pseudonymised(bot, standin, organiser):
+    tokens = await create_swap(organiser, "Cut-off outputs", ["North", "South"])
+    for setting, answer in (("withdrawal until-close", "until the swap closes"),):
+        await organiser.send(f"/settings {setting}")
+        await organiser.expect(answer)
+    await organiser.send("/settings")
+    await organiser.expect("Settings")
+    await organiser.press("Share names")
+    await organiser.expect("Settings")
+    member = standin.user(first_name="Maeve", username="maeve_m")
+    await join(member, tokens["North"]["member"])
+    await advance(organiser, force=True)
+    await write_and_confirm(member, PROPOSAL, "/propose")
+    for _ in range(5):
+        await advance(organiser, force=True)
+    for _ in range(5):
+        await organiser.expect_document(timeout=20)  # the record at the close
+    await member.send("/withdraw")
+    await member.expect(lambda m: "Confirm withdrawal" in m.button_labels())
+    await member.expect_answer(await member.press("Confirm withdrawal"))
+    await member.expect("You have left")
+    files = await export(organiser)
+    [record] = json.loads(files["json"])
+    assert record["text"] == PROPOSAL and record["person"].startswith("P-")
+    [row] = read_csv(unzip(files["qdpx"])["participants.csv"])
+    assert row["person"] == record["person"] and row["left_at"] and row["proposal"] == "1"
+    for name, content in files.items():
+        assert b"Maeve" not in readable(name, content), name
+    # Their words stay: the export made at the close still matches the record.
+    assert not [m for m in organiser.texts if "out of date" in m.text]

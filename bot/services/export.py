@@ -75,7 +75,15 @@ COLUMNS = [
     "text",
     "confirmed_at",
 ]
-PARTICIPANT_COLUMNS = ["person", "team", "role", "joined_at", "consented_version", *_KIND_ORDER]
+PARTICIPANT_COLUMNS = [
+    "person",
+    "team",
+    "role",
+    "joined_at",
+    "consented_version",
+    "left_at",
+    *_KIND_ORDER,
+]
 # Which kinds count as taking part in each workshop (and the member check).
 _TAKING_PART = [
     (Kind.PROPOSAL.value, Kind.DILEMMA.value),
@@ -184,6 +192,7 @@ class Participant:
     role: str  # lead or participant
     joined_at: str
     consented_version: str | None
+    left_at: str | None = None  # left after the withdrawal cut-off, their words kept
     counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -320,14 +329,17 @@ class Export:
         )
         people: dict[int, Participant] = {}
         for membership, person in await tx.memberships.of_swap(swap.id):
+            # Someone who left after the cut-off was promised their words stay pseudonymised.
+            named = swap.share_names and membership.left_at is None
             people[person.id] = Participant(
                 person_id=person.id,
-                label=person.display_name if swap.share_names else person.pseudonym,
+                label=person.display_name if named else person.pseudonym,
                 pseudonym=person.pseudonym,
                 team_id=membership.team_id,
                 role="lead" if membership.role is Role.LEAD else "participant",
                 joined_at=membership.joined_at,
                 consented_version=await tx.consents.latest_agreed(person.id, membership.team_id),
+                left_at=membership.left_at,
             )
         comments = [Comment(**c) for c in await tx.comments.confirmed_of_swap(swap.id)]
         authors = [(c.person_id, c.team_id) for c in items]
@@ -444,6 +456,7 @@ class Export:
                 "role": p.role,
                 "joined_at": p.joined_at,
                 "consented_version": p.consented_version,
+                "left_at": p.left_at,
                 **{kind: p.counts[kind] if kind in counted else None for kind in _KIND_ORDER},
             }
             for p in g.ordered_people()
@@ -477,6 +490,7 @@ class Export:
                 ("round", "Integer"),
                 ("joined_at", "DateTime"),
                 ("consented_version", "Text"),
+                ("left_at", "DateTime"),
                 *((kind, "Integer") for kind in _KIND_ORDER),
             ]
         }
@@ -576,6 +590,8 @@ class Export:
             values["joined_at"] = p.joined_at
             if p.consented_version:
                 values["consented_version"] = p.consented_version
+            if p.left_at:
+                values["left_at"] = p.left_at
             values.update({kind: row[kind] for kind in _KIND_ORDER if row[kind] is not None})
             cases.append(qdpx.Case(case, p.label, values, tuple(of_case.get(case, []))))
         return qdpx.Project(
