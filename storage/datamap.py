@@ -201,7 +201,7 @@ TABLES: dict[str, Table] = {
         " under the team's name); organisers (/export)",
         WITH_PERSON + "; drafts nobody confirms after seven days",
         {
-            "id": (NO, "the contribution's number (its id in exports)"),
+            "id": (NO, "the contribution's number (exports show a UUID derived from it)"),
             "swap_id": (NO, "the swap"),
             "team_id": (NO, "the author's team"),
             "person_id": (PSEUDONYMOUS, "the author"),
@@ -222,7 +222,8 @@ TABLES: dict[str, Table] = {
     ),
     "comments": Table(
         "comments in the member check on a team's part of the report",
-        "the author; organisers (/export, beside the team's part, without names)",
+        "the author; organisers (/export: beside the team's part, and as records under a"
+        " pseudonym, never a name)",
         WITH_PERSON,
         {
             "id": (NO, "the comment's number"),
@@ -276,7 +277,8 @@ TABLES: dict[str, Table] = {
         },
     ),
     "fired": Table(
-        "every timed job that ran (reminders, notes, warnings), so that none runs twice",
+        "every timed job that ran (reminders, notes, warnings), and each export an"
+        " out-of-date notice was sent for, so that none runs twice",
         "nobody: the bot's own record",
         WITH_SWAP,
         {
