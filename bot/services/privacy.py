@@ -386,17 +386,21 @@ async def leave(
         # whoever asked for it gets it again, made without them, and is told why.
         exports = await tx.outbox.awaiting_files_quoting(c.id for c in items)
         await tx.contributions.delete_of(person.id, membership.swap_id)
+        await tx.comments.delete_of(person.id, membership.swap_id)
+        await tx.consents.detach(person.id, membership.team_id)
+        await tx.memberships.delete(membership.id)
         swap = await tx.swaps.get(membership.swap_id)
         assert swap is not None
+        if not exports:
+            # An export already sent since they joined holds them (its participants
+            # table, if nothing else): its organisers are told it is out of date.
+            await note_export_outdated(core, tx, mail, swap.id, membership.joined_at)
+        # Made again once nothing of them is left (their comments and their line in
+        # the participants table go too).
         for chat in exports:
             if chat in await core.organisers_of(tx, swap):
                 await mail.send(chat, "export/rebuilt", title=swap.title)
                 await Export(core).send_to(tx, mail, chat, swap.id)
-        await tx.comments.delete_of(person.id, membership.swap_id)
-        await tx.consents.detach(person.id, membership.team_id)
-        await tx.memberships.delete(membership.id)
-        # The participants table of an export made since they joined holds them.
-        await note_export_outdated(core, tx, mail, membership.swap_id, membership.joined_at)
     await tx.teams.drop_group_links_of(person.telegram_id)
     await tx.conversations.clear(person.telegram_id)
     # Memberships left after a withdrawal cut-off count: their words are still there.
