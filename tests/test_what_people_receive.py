@@ -220,8 +220,8 @@ async def test_nothing_reaches_a_group_after_it_is_unlinked(tmp_path):
 async def test_a_withdrawal_during_the_member_check_takes_out_only_its_words(
     bot, standin, organiser
 ):
-    """The member check's messages wait their turn (here, after a restart, two
-    messages a second in all); someone withdraws meanwhile. Everyone else still gets
+    """The member check's messages wait their turn (here, after a restart, one
+    message a second in all); someone withdraws meanwhile. Everyone else still gets
     their part, rebuilt without the withdrawn words, and people's words arrive as
     they wrote them (| and ~ included)."""
     people = await five_a_team(standin, organiser, "Checked")
@@ -237,7 +237,7 @@ async def test_a_withdrawal_during_the_member_check_takes_out_only_its_words(
     while await rows(bot, "SELECT phase FROM swaps") != [("closed",)]:
         await advance(organiser, force=True)
     await wait_drained(bot)
-    bot.limits = Limits(overall_per_second=2, chat_per_window=10_000, group_per_minute=10_000)
+    bot.limits = Limits(overall_per_second=1, chat_per_window=10_000, group_per_minute=10_000)
     await bot.restart()
     await organiser.send("/membercheck 7")
     await organiser.expect("comments are taken until")
