@@ -34,7 +34,7 @@ from bot.delivery.limits import PersonLimiter
 from bot.delivery.transport import AiohttpRequest
 from bot.delivery.worker import Delivery, Limits, PacedRateLimiter, Pacer
 from bot.services import Services
-from bot.text import Prompts
+from bot.text import ENGLISH, LANGUAGES, Prompts
 from handlers import buttons, commands, errors, gate, messages
 from handlers import groups as team_groups
 from storage.db import Database
@@ -212,18 +212,25 @@ async def _expire_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _set_commands(application: Application, prompts: Prompts, settings: Settings) -> None:
-    """Participants see their commands; each organiser sees theirs."""
+    """Participants see their commands, in each language we have (Telegram picks
+    the menu by the language of the person's app); each organiser sees theirs."""
     descriptions = prompts.table("commands")
     bot = application.bot
     try:
-        await bot.set_my_commands(
-            [BotCommand(c, descriptions[c]) for c in menu(Audience.MEMBER)],
-            scope=BotCommandScopeDefault(),
-        )
-        await bot.set_my_commands(
-            [BotCommand(c, descriptions[c]) for c in group_menu()],
-            scope=BotCommandScopeAllGroupChats(),
-        )
+        for language in LANGUAGES:
+            # The English menu is also the menu for every language we lack.
+            code = None if language == ENGLISH else language
+            words = prompts.in_language(language).table("commands")
+            await bot.set_my_commands(
+                [BotCommand(c, words[c]) for c in menu(Audience.MEMBER)],
+                scope=BotCommandScopeDefault(),
+                language_code=code,
+            )
+            await bot.set_my_commands(
+                [BotCommand(c, words[c]) for c in group_menu()],
+                scope=BotCommandScopeAllGroupChats(),
+                language_code=code,
+            )
         for organiser in sorted(settings.organiser_ids):
             await bot.set_my_commands(
                 [BotCommand(c, descriptions[c]) for c in menu(Audience.ORGANISER)],

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.text import LANGUAGES
+
 # Telegram's limit on callback data, in bytes.
 DATA_LIMIT = 64
 # SQLite row ids are positive 64-bit integers; ours never come near this.
@@ -102,6 +104,9 @@ COMMENT_DISCARD = Button("cmdr", (ID,))
 GROUP_LINK = Button("grp", (ID,))  # a group link waiting for the lead's Confirm
 SHEET = Button("sheet", (ID,))  # a swap's information sheet, previewed
 UNLINK_TEAM_GROUP = Button("ugr", (ID,))  # a team whose group an organiser unlinks
+# A language chosen: under the information sheet (the invite being read), or after
+# /language (0).
+LANGUAGE = Button("lang", (Choice(frozenset(LANGUAGES)), Number(0)))
 
 ALL: tuple[Button, ...] = (
     AGREE,
@@ -132,6 +137,7 @@ ALL: tuple[Button, ...] = (
     GROUP_LINK,
     SHEET,
     UNLINK_TEAM_GROUP,
+    LANGUAGE,
 )
 
 

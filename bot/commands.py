@@ -69,6 +69,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("share", _ORGANISER),
     Command("audit", _ORGANISER),
     Command("cancel", _EVERYONE),
+    Command("language", _TEAM),
     Command("mydata", _TEAM),
     Command("withdraw", _TEAM),
     Command("linkgroup", frozenset({Audience.LEAD}), in_private=False, in_groups=True),

@@ -114,6 +114,7 @@ class Swap:
     retention_months: int | None = None  # purged this many months after closing
     withdrawal: str | None = None  # the cut-off: always, until-close, until:YYYY-MM-DD
     closed_at: str | None = None  # UTC, by the bot's clock: when it last closed
+    language: str | None = None  # fixed by an organiser: everyone reads the swap in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,7 @@ class Team:
     position: int
     group_chat_id: int | None = None  # the team's Telegram group, once its lead linked it
     group_title: str | None = None
+    timezone: str | None = None  # IANA name; None: the swap's (the bot's TIMEZONE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,7 @@ class Person:
     display_name: str
     pseudonym: str
     chat_status: ChatStatus
+    language: str | None = None  # chosen (or taken from Telegram at first contact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +188,7 @@ class Contribution:
     ever_delivered: bool
     adopted_from: int | None = None  # the proposal a lead adopted, word for word
     first_delivered_at: str | None = None
+    language: str = "en"  # the language its author read the bot in when writing it
 
 
 @dataclass(frozen=True, slots=True)

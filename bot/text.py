@@ -18,14 +18,20 @@ sentence boundaries while keeping tags balanced.
 from __future__ import annotations
 
 import html
+import logging
 import re
 import string
+from dataclasses import dataclass, field
+from datetime import datetime
 from html.parser import HTMLParser
 from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import markdown
+from babel import Locale
+from babel.dates import format_datetime
 
 MESSAGE_LIMIT = 4096
 
@@ -273,26 +279,86 @@ def _escape(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
-class Prompts:
-    """Every text a person reads, loaded from the ``prompts`` package."""
+ENGLISH = "en"
+# The languages a swap may run in: English, the reference, at the top of prompts/,
+# and a folder per translation, named by its language code (prompts/cy/ mirrors
+# prompts/). The names people see are each language's own, from CLDR (Babel).
+LANGUAGES: tuple[str, ...] = (ENGLISH, "cy", "gd")
 
-    def __init__(self, root: Traversable | None = None) -> None:
+# A translated file's first line says it awaits review by a native speaker; it is
+# for reviewers, so the bot never shows it (nor any other HTML comment line).
+_COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$\n?", re.MULTILINE)
+REVIEW_MARK = "<!-- translation: awaiting review by a native speaker -->"
+
+log = logging.getLogger(__name__)
+# (language, prompt) pairs already logged as falling back to English: once each.
+_fell_back: set[tuple[str, str]] = set()
+
+
+def _source(path: Traversable) -> str:
+    return _COMMENT_LINE.sub("", path.read_text("utf-8"))
+
+
+class Prompts:
+    """Every text a person reads, loaded from the ``prompts`` package, in one
+    language; ``in_language(code)`` gives the same prompts in another. A prompt
+    a translation lacks is read in English, and the gap logged once."""
+
+    def __init__(
+        self,
+        root: Traversable | None = None,
+        language: str = ENGLISH,
+        english: Prompts | None = None,
+    ) -> None:
         self.root = root if root is not None else resources.files("prompts")
-        self._labels = read_table(self.root.joinpath("buttons.md").read_text("utf-8"))
+        self.language = language
+        self.english = english
+        self.locale = Locale.parse(language)
+        self._own = self.root if english is None else self.root.joinpath(language)
+        labels = read_table(self._read_or_empty("buttons"))
+        self._labels: dict[str, str] = (
+            {**english._labels, **labels} if english is not None else labels
+        )
         self._rendered: dict[str, str] = {}
         self._sources: dict[str, str] = {}
+        self._translations: dict[str, Prompts] = {}
+
+    def in_language(self, language: str | None) -> Prompts:
+        """These prompts in ``language`` (English if it is not one we have)."""
+        reference = self.english or self
+        if not language or language == reference.language or language not in LANGUAGES:
+            return reference
+        if language == self.language:
+            return self
+        found = reference._translations.get(language)
+        if found is None:
+            found = reference._translations[language] = Prompts(reference.root, language, reference)
+        return found
+
+    def _read_or_empty(self, name: str) -> str:
+        path = self._own.joinpath(name + ".md")
+        return _source(path) if path.is_file() else ""
 
     def _template(self, key: str) -> str:
         if key not in self._rendered:
-            self._rendered[key] = markdown_to_telegram(self._path(key).read_text("utf-8"))
+            self._rendered[key] = markdown_to_telegram(_source(self._path(key)))
         return self._rendered[key]
 
-    def _path(self, key: str) -> Traversable:
+    def _own_path(self, key: str) -> Traversable:
         *folders, name = key.split("/")
-        path = self.root
+        path = self._own
         for folder in folders:
             path = path.joinpath(folder)
         return path.joinpath(name + ".md")
+
+    def _path(self, key: str) -> Traversable:
+        path = self._own_path(key)
+        if self.english is None or path.is_file():
+            return path
+        if (self.language, key) not in _fell_back:
+            _fell_back.add((self.language, key))
+            log.info("No %s translation of prompt %s: it is sent in English", self.language, key)
+        return self.english._path(key)
 
     def html(self, key: str, **params: Any) -> Html:
         """The prompt ``key`` (a path under prompts/ without .md) as Telegram HTML."""
@@ -304,9 +370,11 @@ class Prompts:
     def raw(self, key: str, **params: Any) -> str:
         """The prompt as Markdown with its placeholders filled, for files we write."""
         if key not in self._sources:
-            self._sources[key] = self._path(key).read_text("utf-8")
+            self._sources[key] = _source(self._path(key))
         return (
-            self._sources[key].format_map(_Escaping({k: str(v) for k, v in params.items()})).strip()
+            self._sources[key]
+            .format_map(_Escaping({k: str(v) for k, v in params.items()}))
+            .strip()
             + "\n"
         )
 
@@ -314,7 +382,7 @@ class Prompts:
         """The prompt as Markdown, as a person was shown it, for the export's methods:
         the placeholders given are filled, any others (what only that person saw) left
         out."""
-        source = self._path(key).read_text("utf-8")
+        source = _source(self._path(key))
         values = {
             name: str(params.get(name, ""))
             for _, name, _, _ in string.Formatter().parse(source)
@@ -331,11 +399,36 @@ class Prompts:
 
     def label(self, key: str, **params: Any) -> str:
         """A button label (plain text, not HTML)."""
+        if self.english is not None and key not in self._labels:
+            return self.english.label(key, **params)
         return self._labels[key].format(**params)
 
+    def plural(self, key: str, count: int, **params: Any) -> str:
+        """The label ``key_<form>`` for ``count``, the form by the language's CLDR
+        plural rule (English: one, other; Welsh: zero, one, two, few, many,
+        other), falling back to ``key_other``."""
+        form = self.locale.plural_form(count)
+        chosen = f"{key}_{form}" if f"{key}_{form}" in self._labels else f"{key}_other"
+        return self.label(chosen, count=count, **params)
+
+    def when(self, moment: datetime, zone: ZoneInfo, *, weekday: bool = True) -> str:
+        """An instant as a person reads it, in their language and zone, naming the zone."""
+        pattern = "EEE dd MMM y, HH:mm" if weekday else "dd MMM y, HH:mm"
+        local = format_datetime(moment, pattern, tzinfo=zone, locale=self.locale)
+        return f"{local} ({zone.key})"
+
+    def language_name(self, language: str) -> str:
+        """A language's own name for itself (Cymraeg, Gàidhlig), from CLDR."""
+        name = Locale.parse(language).get_display_name(language) or language
+        return name[:1].upper() + name[1:]
+
     def table(self, name: str) -> dict[str, str]:
-        """A ``key: text`` table from ``prompts/<name>.md``."""
-        return read_table(self.root.joinpath(name + ".md").read_text("utf-8"))
+        """A ``key: text`` table from ``prompts/<name>.md`` (English where a
+        translation lacks a line)."""
+        own = read_table(self._read_or_empty(name))
+        if self.english is not None:
+            return {**self.english.table(name), **own}
+        return own
 
 
 def read_table(source: str) -> dict[str, str]:
@@ -356,3 +449,81 @@ def opening_words(text: str, limit: int = 160) -> str:
         return first
     cut = first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0].rstrip(",;:")
     return cut + " …"
+
+
+# Files read as ``- key: text`` tables rather than as one message.
+TABLE_FILES = ("buttons", "commands", "trail/events")
+
+
+def _fields(source: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(source) if name is not None}
+
+
+def _prompt_keys(folder: Traversable, prefix: str = "") -> dict[str, Traversable]:
+    """Every prompt file under ``folder`` by key (``join/consented``), leaving out
+    the translations' folders."""
+    found: dict[str, Traversable] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_dir() and not (prefix == "" and entry.name in LANGUAGES):
+            found.update(_prompt_keys(entry, f"{prefix}{entry.name}/"))
+        elif entry.name.endswith(".md"):
+            found[prefix + entry.name.removesuffix(".md")] = entry
+    return found
+
+
+@dataclass
+class TranslationCheck:
+    """What a translation lacks (read in English, which is allowed: the English
+    prompts move on before their translations do) and what is wrong with it (never
+    allowed: a file or label English does not have, a placeholder English does not
+    fill or one it fills left out, a file that does not render)."""
+
+    missing: dict[str, list[str]] = field(default_factory=dict)  # language: keys
+    problems: list[str] = field(default_factory=list)
+
+
+def check_translations(root: Traversable | None = None) -> TranslationCheck:
+    """Hold every translation under ``root`` (prompts/) against English."""
+    root = root if root is not None else resources.files("prompts")
+    english = _prompt_keys(root)
+    result = TranslationCheck()
+    for language in LANGUAGES:
+        folder = root.joinpath(language)
+        if language == ENGLISH:
+            continue
+        translated = _prompt_keys(folder) if folder.is_dir() else {}
+        forms = set(Locale.parse(language).plural_form.tags) | {"other"}
+        missing = [key for key in english if key not in translated]
+        for key, path in translated.items():
+            where = f"prompts/{language}/{key}.md"
+            if key not in english:
+                result.problems.append(f"{where}: English has no such prompt")
+                continue
+            source = _source(path)
+            reference = _source(english[key])
+            try:
+                if key in TABLE_FILES:
+                    ours, theirs = read_table(source), read_table(reference)
+                    for label, text in ours.items():
+                        base, _, form = label.rpartition("_")
+                        plural = f"{base}_other" in theirs and form in forms
+                        model = theirs.get(label) or (theirs[f"{base}_other"] if plural else None)
+                        if model is None:
+                            result.problems.append(f"{where}: English has no line {label}")
+                        elif _fields(text) != _fields(model):
+                            result.problems.append(
+                                f"{where}: {label} has {sorted(_fields(text))},"
+                                f" English {sorted(_fields(model))}"
+                            )
+                    missing += [f"{key}: {label}" for label in theirs if label not in ours]
+                else:
+                    if _fields(source) != _fields(reference):
+                        result.problems.append(
+                            f"{where}: placeholders {sorted(_fields(source))},"
+                            f" English {sorted(_fields(reference))}"
+                        )
+                    markdown_to_telegram(source)
+            except ValueError as error:
+                result.problems.append(f"{where}: {error}")
+        result.missing[language] = missing
+    return result

@@ -38,6 +38,7 @@ PRESSES: dict[cb.Button, Press] = {
     cb.WITHDRAW_CHOOSE: lambda s, p, v: s.privacy.withdraw_chosen(p, v[0]),
     cb.WITHDRAW: lambda s, p, v: s.privacy.withdraw_confirmed(p, v[0], v[1]),
     cb.CANCEL: _cancel,
+    cb.LANGUAGE: lambda s, p, v: s.languages.chosen(p, v[0], v[1]),
     cb.CONFIRM: lambda s, p, v: s.workshop.confirm(p, v[0]),
     cb.EDIT: lambda s, p, v: s.workshop.edit(p, v[0]),
     cb.DISCARD: lambda s, p, v: s.workshop.discard(p, v[0]),

@@ -163,6 +163,11 @@ async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services(context).privacy.withdraw(who(update))
 
 
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/language [code]: the language the bot speaks to this person in."""
+    await services(context).languages.language(who(update), list(context.args or []))
+
+
 async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not know."""
     await services(context).tell(who(update), "errors/unknown_command")
@@ -198,4 +203,5 @@ HANDLERS: dict[str, Callback] = {
     "cancel": cancel,
     "mydata": my_data,
     "withdraw": withdraw,
+    "language": language,
 }

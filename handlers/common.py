@@ -16,7 +16,7 @@ def who(update: Update) -> Who:
     name = user.full_name or user.username or str(user.id)
     query = update.callback_query
     pressed = query.message.message_id if query is not None and query.message else None
-    return Who(telegram_id=user.id, name=name, pressed=pressed)
+    return Who(telegram_id=user.id, name=name, pressed=pressed, language_code=user.language_code)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

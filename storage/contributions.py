@@ -29,6 +29,7 @@ def _contribution(row: aiosqlite.Row) -> Contribution:
         ever_delivered=bool(row["ever_delivered"]),
         adopted_from=row["adopted_from"],
         first_delivered_at=row["first_delivered_at"],
+        language=row["language"] or "en",
     )
 
 
@@ -47,8 +48,12 @@ class ContributionStore(Store):
     ) -> Contribution:
         cid = await self._run(
             "INSERT INTO contributions (swap_id, team_id, person_id, kind, about_team_id,"
-            " round, text, status, replaces_id, adopted_from, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
+            " round, text, status, replaces_id, adopted_from, created_at, language)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?,"
+            # The language the author reads the bot in: the report says it beside
+            # their words, which are never translated.
+            "  (SELECT COALESCE(s.language, p.language, 'en') FROM people p, swaps s"
+            "   WHERE p.id = ?3 AND s.id = ?1))",
             (
                 swap_id,
                 team_id,

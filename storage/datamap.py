@@ -59,6 +59,7 @@ TABLES: dict[str, Table] = {
             "retention_months": (NO, "months after closing at which the swap is purged"),
             "withdrawal": (NO, "until when withdrawing deletes a person's words"),
             "closed_at": (NO, "when it closed, from which retention counts"),
+            "language": (NO, "the language an organiser fixed for everyone in the swap"),
         },
     ),
     "organisers": Table(
@@ -97,6 +98,7 @@ TABLES: dict[str, Table] = {
                 ID,
                 "the Telegram id of the lead who linked it (the link ends when they leave)",
             ),
+            "timezone": (NO, "the team's time zone (IANA name), if not the swap's"),
         },
     ),
     "group_links": Table(
@@ -138,6 +140,7 @@ TABLES: dict[str, Table] = {
             "chat_status": (NO, "whether the bot can write to them (ok, blocked, not started)"),
             "created_at": (NO, "when they first agreed"),
             "current_swap_id": (NO, "the swap they act in when they belong to several"),
+            "language": (NO, "the language they read the bot in (chosen, or Telegram's)"),
         },
     ),
     "memberships": Table(
@@ -167,6 +170,7 @@ TABLES: dict[str, Table] = {
             "role": (NO, "lead or member"),
             "decision": (NO, "agreed or declined"),
             "sheet_version": (NO, "the version of the sheet answered"),
+            "language": (NO, "the language of the sheet answered"),
             "decided_at": (NO, "when"),
         },
     ),
@@ -218,6 +222,10 @@ TABLES: dict[str, Table] = {
             "adopted_from": (NO, "the proposal a team dilemma took word for word"),
             "first_delivered_at": (NO, "when it first reached another team"),
             "adoption_told_at": (NO, "when its proposer was told the lead adopted it"),
+            "language": (
+                NO,
+                "the language its author read the bot in (the words are never translated)",
+            ),
         },
     ),
     "comments": Table(

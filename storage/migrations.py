@@ -469,4 +469,15 @@ MIGRATIONS: list[Migration] = [
     # "Confirm removal" for someone who has since withdrawn would remove the
     # newcomer who took their membership's id.
     Rebuild("ids that travel in buttons are never used twice", BUTTON_ID_TABLES),
+    # Languages and time zones: the language a person reads in (NULL: not chosen,
+    # Telegram's guess or English); the one an organiser fixed for a swap; a team's
+    # IANA time zone (NULL: the bot's); the language and version of the sheet a
+    # consent agreed to; the language each contribution's author wrote in.
+    """
+    ALTER TABLE people ADD COLUMN language TEXT;
+    ALTER TABLE swaps ADD COLUMN language TEXT;
+    ALTER TABLE teams ADD COLUMN timezone TEXT;
+    ALTER TABLE consents ADD COLUMN language TEXT;
+    ALTER TABLE contributions ADD COLUMN language TEXT
+    """,
 ]

@@ -21,6 +21,7 @@ def _person(row: aiosqlite.Row) -> Person:
         display_name=row["display_name"],
         pseudonym=row["pseudonym"],
         chat_status=ChatStatus(row["chat_status"]),
+        language=row["language"],
     )
 
 
@@ -64,6 +65,31 @@ class PersonStore(Store):
     async def set_current_swap(self, person_id: int, swap_id: int) -> None:
         await self._run("UPDATE people SET current_swap_id = ? WHERE id = ?", (swap_id, person_id))
 
+    async def set_language(self, person_id: int, language: str | None) -> None:
+        await self._run("UPDATE people SET language = ? WHERE id = ?", (language, person_id))
+
+    async def reader(self, chat_id: int) -> tuple[str | None, str | None, str | None] | None:
+        """For a person's chat: the language their acting swap fixed, their own, and
+        their team's time zone; for a team's group: the swap's language and the
+        team's zone; None for a chat we know nothing of."""
+        row = await self._one(
+            # The acting membership as in ``MembershipStore.acting``.
+            "WITH me AS (SELECT id, language, current_swap_id FROM people"
+            "  WHERE telegram_id = ?1),"
+            " acting AS (SELECT m.swap_id, m.team_id FROM memberships m JOIN me"
+            "  ON m.person_id = me.id WHERE m.left_at IS NULL"
+            "  ORDER BY m.swap_id IS me.current_swap_id DESC, m.joined_at DESC, m.id DESC"
+            "  LIMIT 1)"
+            " SELECT s.language AS fixed, me.language AS own, t.timezone AS zone"
+            " FROM me LEFT JOIN acting LEFT JOIN teams t ON t.id = acting.team_id"
+            " LEFT JOIN swaps s ON s.id = acting.swap_id"
+            " UNION ALL SELECT s.language, NULL, t.timezone FROM teams t"
+            " JOIN swaps s ON s.id = t.swap_id WHERE t.group_chat_id = ?1"
+            " LIMIT 1",
+            (chat_id,),
+        )
+        return (row["fixed"], row["own"], row["zone"]) if row else None
+
     async def current_swap_id(self, person_id: int) -> int | None:
         row = await self._one("SELECT current_swap_id FROM people WHERE id = ?", (person_id,))
         return row["current_swap_id"] if row else None
@@ -83,7 +109,7 @@ def _membership(row: aiosqlite.Row) -> Membership:
 
 # Memberships with their people, for the lists that need both.
 _WITH_PEOPLE = (
-    "SELECT m.*, p.telegram_id, p.display_name, p.pseudonym, p.chat_status,"
+    "SELECT m.*, p.telegram_id, p.display_name, p.pseudonym, p.chat_status, p.language,"
     " p.id AS pid FROM memberships m JOIN people p ON p.id = m.person_id"
 )
 
@@ -95,6 +121,7 @@ def _joined_person(row: aiosqlite.Row) -> Person:
         row["display_name"],
         row["pseudonym"],
         ChatStatus(row["chat_status"]),
+        row["language"],
     )
 
 
@@ -197,11 +224,12 @@ class ConsentStore(Store):
         role: Role,
         decision: Decision,
         sheet_version: str,
+        language: str = "en",
     ) -> str:
         await self._run(
             "INSERT INTO consents (person_id, team_id, role, decision, sheet_version,"
-            " decided_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (person_id, team_id, role.value, decision, sheet_version, self.now),
+            " decided_at, language) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (person_id, team_id, role.value, decision, sheet_version, self.now, language),
         )
         return self.now
 

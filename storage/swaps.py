@@ -32,6 +32,7 @@ def _swap(row: aiosqlite.Row) -> Swap:
         retention_months=row["retention_months"],
         withdrawal=row["withdrawal"],
         closed_at=row["closed_at"],
+        language=row["language"],
     )
 
 
@@ -81,6 +82,7 @@ class SwapStore(Store):
             "retention_months",
             "withdrawal",
             "closed_at",
+            "language",
         }
         for key, value in settings.items():
             if key not in allowed:
@@ -189,6 +191,7 @@ def _team(row: aiosqlite.Row) -> Team:
         position=row["position"],
         group_chat_id=row["group_chat_id"],
         group_title=row["group_title"],
+        timezone=row["timezone"],
     )
 
 

@@ -22,7 +22,7 @@ from bot.identifying import Detail
 from bot.model import Kind, Phase, Role, Swap
 from bot.procedure import REFLECTION_ROUNDS
 from bot.services.sheets import builtin_version
-from bot.text import MESSAGE_LIMIT, Prompts, markdown_to_telegram, read_table
+from bot.text import LANGUAGES, MESSAGE_LIMIT, Prompts, markdown_to_telegram, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -46,6 +46,7 @@ FOLDERS = (
     "sheet",
     "retention",
     "trail",
+    "language",
 )
 KEY_SHAPE = re.compile(rf"^(?:{'|'.join(FOLDERS)})/[a-z0-9_]+$")
 
@@ -339,6 +340,13 @@ def label_calls() -> list[tuple[str, str, set[str]]]:
                     continue
             params = {k.arg for k in node.keywords if k.arg is not None}
             calls.extend((where, key, params) for key in keys)
+        # A plural label: English has its "one" and "other" forms, given the count.
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _callee(node) == "plural" and node.args:
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                params = {k.arg for k in node.keywords if k.arg is not None} | {"count"}
+                for key in _string_options(node.args[0]) or []:
+                    calls.extend((where, f"{key}_{form}", params) for form in ("one", "other"))
     return calls
 
 
@@ -347,7 +355,12 @@ def placeholders(source: str) -> set[str]:
 
 
 def prompt_files() -> list[str]:
-    return sorted(str(p.relative_to(PROMPTS).with_suffix("")) for p in PROMPTS.rglob("*.md"))
+    """The English prompts (translations are held against them in test_languages)."""
+    return sorted(
+        str(p.relative_to(PROMPTS).with_suffix(""))
+        for p in PROMPTS.rglob("*.md")
+        if p.relative_to(PROMPTS).parts[0] not in LANGUAGES
+    )
 
 
 def message_files() -> list[str]:

@@ -13,6 +13,7 @@ from bot.services.export import Export
 from bot.services.groups import Groups
 from bot.services.guide import Guide
 from bot.services.joining import Joining
+from bot.services.languages import Languages
 from bot.services.organising import Organising
 from bot.services.phases import Phases
 from bot.services.privacy import Privacy
@@ -49,6 +50,7 @@ class Services:
     trail: Trail
     groups: Groups
     sheets: Sheets
+    languages: Languages
 
     @classmethod
     def build(
@@ -77,6 +79,7 @@ class Services:
             trail=Trail(core, phases),
             groups=Groups(core),
             sheets=sheets,
+            languages=Languages(core, sheets),
         )
 
     async def text(self, who: Who, text: str, reply_to: int | None) -> None:
@@ -120,6 +123,8 @@ class Services:
         key = words[0].lower() if words else ""
         if key in ("retention", "withdrawal"):
             await self.organising.change_governance(who, words)
+        elif key == "language":
+            await self.languages.fix(who, words)
         elif words:
             await self.scheduling.change_times(who, words)
         else:

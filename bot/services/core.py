@@ -11,14 +11,16 @@ refusal is written, so bad input changes nothing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.model import Membership, Person, Role, Swap, Team
-from bot.text import Html, Prompts, split_message
+from bot.text import ENGLISH, LANGUAGES, Html, Prompts, split_message
 from storage.db import Database
 from storage.tx import Tx
 
@@ -78,6 +80,25 @@ class Who:
     name: str
     # The message whose button was pressed, when the action is a press.
     pressed: int | None = None
+    # Telegram's guess at their language (often missing, often "en"): used only
+    # while they have chosen none, and only if we have that language.
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whom words are being put together for: the language and time zone they
+    read in. Someone's own words are never translated; only ours are."""
+
+    language: str
+    zone: ZoneInfo
+
+
+# The reader of the words being put together now: the person acting, or, while a
+# message for someone else is built (``Core.reading_as``), that person.
+_reading: ContextVar[Reader | None] = ContextVar("reading", default=None)
+
+Readers = Callable[[int], Awaitable[Reader]]
 
 
 class Refusal(Exception):
@@ -94,10 +115,19 @@ class Mail:
     """Writes messages into the outbox of the current transaction."""
 
     def __init__(
-        self, tx: Tx, prompts: Prompts, bulk: bool = False, notify_once: bool = False
+        self,
+        tx: Tx,
+        prompts: Prompts,
+        bulk: bool = False,
+        notify_once: bool = False,
+        readers: Readers | None = None,
     ) -> None:
         self.tx = tx
         self.prompts = prompts
+        # Each chat's reader, so that a prompt is sent in its reader's language;
+        # those already found (the acting person's, one who just chose).
+        self.readers = readers
+        self.known: dict[int, Reader] = {}
         # Bulk mail (a phase's fan-out) waits behind replies to people acting now.
         self.bulk = bulk
         # A phase move notifies each chat once: the rest of what it owes a chat
@@ -131,9 +161,10 @@ class Mail:
         ``replace`` is a message already sent to the chat (the one whose button
         was pressed) that this one takes the place of.
         """
+        prompts = self.prompts.in_language((await self.reader(chat_id)).language)
         await self.send_html(
             chat_id,
-            self.prompts.html(key, **params),
+            prompts.html(key, **params),
             buttons=buttons,
             contribution_id=contribution_id,
             context=context,
@@ -142,6 +173,15 @@ class Mail:
             not_before=not_before,
             replace=replace,
         )
+
+    async def reader(self, chat_id: int) -> Reader:
+        """Who reads ``chat_id``: its language and zone (English and the bot's
+        zone for mail that knows no readers)."""
+        if chat_id not in self.known:
+            if self.readers is None:
+                return Reader(self.prompts.language, ZoneInfo("UTC"))
+            self.known[chat_id] = await self.readers(chat_id)
+        return self.known[chat_id]
 
     async def send_html(
         self,
@@ -261,9 +301,10 @@ class Mail:
         **params: Any,
     ) -> None:
         """Owe ``chat_id`` a file with a caption."""
+        prompts = self.prompts.in_language((await self.reader(chat_id)).language)
         await self.tx.outbox.add(
             chat_id,
-            self.prompts.html(caption_key, **params),
+            prompts.html(caption_key, **params),
             document_name=filename,
             document=content,
             quotes=quotes,
@@ -384,15 +425,66 @@ class Core:
         # delivery worker's count, for /status).
         self.refusals: Callable[[], int] = lambda: 0
 
+    def reading(self) -> Reader:
+        """Whom the words being put together now are for (``Reader``)."""
+        return _reading.get() or Reader(ENGLISH, self.zone)
+
+    @contextmanager
+    def reading_as(self, reader: Reader) -> Iterator[Reader]:
+        """Put words together for ``reader`` inside the block."""
+        token = _reading.set(reader)
+        try:
+            yield reader
+        finally:
+            _reading.reset(token)
+
+    def prompts_now(self) -> Prompts:
+        """The prompts in the present reader's language."""
+        return self.prompts.in_language(self.reading().language)
+
+    async def reader(self, tx: Tx, telegram_id: int, guess: str | None = None) -> Reader:
+        """The language and time zone of the person (or team group) ``telegram_id``:
+        the swap's fixed language, else their own choice, else Telegram's ``guess``
+        if we have it, else English; their team's zone, else the bot's."""
+        found = await tx.people.reader(telegram_id)
+        swap_language, own, zone = found if found is not None else (None, None, None)
+        language = swap_language or own or (guess if guess in LANGUAGES else None) or ENGLISH
+        return Reader(language, ZoneInfo(zone) if zone else self.zone)
+
+    def mail(
+        self,
+        tx: Tx,
+        *,
+        bulk: bool = False,
+        notify_once: bool = False,
+        acting: tuple[int, Reader] | None = None,
+    ) -> Mail:
+        """Mail for this transaction, each prompt in its reader's language (the
+        ``acting`` person's as already found: it may rest on Telegram's guess)."""
+        mail = Mail(
+            tx,
+            self.prompts,
+            bulk=bulk,
+            notify_once=notify_once,
+            readers=lambda chat_id: self.reader(tx, chat_id),
+        )
+        if acting is not None:
+            mail.known[acting[0]] = acting[1]
+        return mail
+
+    def zone_of(self, team: Team) -> ZoneInfo:
+        """A team's time zone: its own (``/teams``), else the bot's."""
+        return ZoneInfo(team.timezone) if team.timezone else self.zone
+
     def local_when(self, moment: datetime) -> str:
-        """An instant as people read it, in the configured time zone."""
-        local = moment.astimezone(self.zone)
-        return f"{local:%a %d %b %Y, %H:%M} ({self.zone.key})"
+        """An instant as the present reader reads it: their language, their zone."""
+        reader = self.reading()
+        return self.prompts_now().when(moment, reader.zone)
 
     def local_time(self, stored: str) -> str:
-        """A stored UTC timestamp as people read it, in the configured time zone."""
-        moment = datetime.fromisoformat(stored).astimezone(self.zone)
-        return f"{moment:%d %b %Y, %H:%M} ({self.zone.key})"
+        """A stored UTC timestamp as the present reader reads it."""
+        reader = self.reading()
+        return self.prompts_now().when(datetime.fromisoformat(stored), reader.zone, weekday=False)
 
     def is_organiser(self, who: Who) -> bool:
         return who.telegram_id in self.organiser_ids
@@ -405,7 +497,11 @@ class Core:
         return f"https://t.me/{self.bot_username}?start={token}"
 
     def label(self, key: str, **params: Any) -> str:
-        return self.prompts.label(key, **params)
+        return self.prompts_now().label(key, **params)
+
+    def plural(self, key: str, count: int, **params: Any) -> str:
+        """The label ``key`` for ``count``, in the reader's plural form."""
+        return self.prompts_now().plural(key, count, **params)
 
     async def act(self, who: Who, action: Callable[[Tx, Mail], Awaitable[None]]) -> bool:
         """Run ``action`` in one transaction; on ``Refusal`` tell the person instead.
@@ -416,8 +512,10 @@ class Core:
         """
         try:
             async with self.db.transaction() as tx:
-                mail = Mail(tx, self.prompts)
-                await action(tx, mail)
+                reader = await self.reader(tx, who.telegram_id, who.language_code)
+                mail = self.mail(tx, acting=(who.telegram_id, reader))
+                with self.reading_as(reader):
+                    await action(tx, mail)
                 if who.pressed is not None and who.pressed not in mail.replaced:
                     # The pressed button is spent: the message loses its buttons.
                     # Through the outbox, so that the edit keeps the chat's pace.
@@ -429,9 +527,11 @@ class Core:
                     )
         except Refusal as refusal:
             async with self.db.transaction() as tx:
-                await Mail(tx, self.prompts).send(
-                    who.telegram_id, refusal.key, buttons=refusal.buttons, **refusal.params
-                )
+                reader = await self.reader(tx, who.telegram_id, who.language_code)
+                with self.reading_as(reader):
+                    await Mail(tx, self.prompts.in_language(reader.language)).send(
+                        who.telegram_id, refusal.key, buttons=refusal.buttons, **refusal.params
+                    )
             return False
         return True
 
@@ -528,4 +628,5 @@ class Core:
         return count
 
     def html(self, key: str, **params: Any) -> Html:
-        return self.prompts.html(key, **params)
+        """A prompt in the present reader's language."""
+        return self.prompts_now().html(key, **params)

@@ -182,7 +182,7 @@ class Groups:
             if team is None:
                 return
             await stop_group(tx, team, f"group_lost_{reason}")
-            mail = Mail(tx, self.core.prompts)
+            mail = self.core.mail(tx)
             for membership, person in await tx.memberships.of_team(team.id):
                 if membership.role is Role.LEAD:
                     await mail.send(

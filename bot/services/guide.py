@@ -24,7 +24,7 @@ class Guide:
 
     def commands(self, audience: Audience, phase: Phase | None = None) -> Html:
         """The commands for this audience and phase, one line each."""
-        descriptions = self.core.prompts.table("commands")
+        descriptions = self.core.prompts_now().table("commands")
         return Html(
             "\n".join(
                 self.core.html("help/command", name=name, description=descriptions[name])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 
-from bot import callbacks as cb
 from bot.model import (
     ChatStatus,
     Decision,
@@ -16,10 +15,11 @@ from bot.model import (
     Team,
     Waiting,
 )
-from bot.services.core import Core, Mail, Refusal, Who, act
+from bot.services.core import Core, Mail, Reader, Refusal, Who, act
+from bot.services.languages import sheet_buttons
 from bot.services.phases import Phases
 from bot.services.privacy import leave
-from bot.services.sheets import Sheets
+from bot.services.sheets import Sheets, Shown
 from storage.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -96,10 +96,7 @@ class Joining:
         await mail.send_html(
             who.telegram_id,
             shown.html,
-            buttons=[
-                [(core.label("agree"), cb.AGREE.pack(invite.id))],
-                [(core.label("decline"), cb.DECLINE.pack(invite.id))],
-            ],
+            buttons=sheet_buttons(core, invite.id, core.reading().language, swap.language),
         )
 
     async def _lead_taken(
@@ -145,11 +142,33 @@ class Joining:
             # The sheet was opened before the swap closed: it can no longer be joined.
             raise Refusal("join/swap_closed", swap=swap.title)
         await tx.conversations.clear(who.telegram_id)
+        # The language they read the sheet in: chosen under it, else their own.
+        language = (
+            swap.language or conversation.data.get("language") or self.core.reading().language
+        )
+        reader = mail.known[who.telegram_id] = Reader(language, self.core.zone_of(team))
+        with self.core.reading_as(reader):
+            await self._decided(tx, mail, who, invite, team, swap, shown, agree)
+
+    async def _decided(
+        self,
+        tx: Tx,
+        mail: Mail,
+        who: Who,
+        invite: Invite,
+        team: Team,
+        swap: Swap,
+        shown: Shown,
+        agree: bool,
+    ) -> None:
+        language = self.core.reading().language
         # The answer takes the place of the question under the sheet, whose
         # words stay in the chat: what the person agreed to, or declined.
         sheet = shown.kept
         if not agree:
-            await tx.consents.record(None, team.id, invite.role, Decision.DECLINED, shown.version)
+            await tx.consents.record(
+                None, team.id, invite.role, Decision.DECLINED, shown.version, language
+            )
             # Someone with no record here keeps none: not even the times of
             # our messages, which could tie them to the decline.
             unknown = await tx.people.by_telegram_id(who.telegram_id) is None
@@ -171,12 +190,14 @@ class Joining:
         if await self._lead_taken(tx, mail, invite, team, swap, who):
             return
         person = await tx.people.ensure(who.telegram_id, who.name)
+        if person.language != language and not swap.language:
+            await tx.people.set_language(person.id, language)
         membership = await tx.memberships.create(
             person.id, team.id, swap.id, invite.role, invite.id
         )
         await tx.people.set_current_swap(person.id, swap.id)
         when = await tx.consents.record(
-            person.id, team.id, invite.role, Decision.AGREED, shown.version
+            person.id, team.id, invite.role, Decision.AGREED, shown.version, language
         )
         log.info("A %s joined team %d of swap %d", invite.role.value, team.id, swap.id)
         receipt = self.core.html(
@@ -209,7 +230,12 @@ class Joining:
             raise Refusal("errors/stale_button")
         if agree:
             when = await tx.consents.record(
-                person.id, membership.team_id, membership.role, Decision.AGREED, version
+                person.id,
+                membership.team_id,
+                membership.role,
+                Decision.AGREED,
+                version,
+                self.core.reading().language,
             )
             await mail.send(
                 who.telegram_id,
@@ -228,7 +254,12 @@ class Joining:
             [c for c in await tx.contributions.of_person(person.id) if c.swap_id == swap.id]
         )
         await tx.consents.record(
-            None, membership.team_id, membership.role, Decision.DECLINED, version
+            None,
+            membership.team_id,
+            membership.role,
+            Decision.DECLINED,
+            version,
+            self.core.reading().language,
         )
         await leave(self.core, tx, mail, person, [membership])
         await tx.audit.record(swap.id, None, "withdrawal_sheet", count=count)

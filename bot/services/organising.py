@@ -632,8 +632,11 @@ class Organising:
             names=core.label("names_shared" if swap.share_names else "names_hidden"),
             reminders=", ".join(swap.reminders.split()),
             quiet=show_quiet(core, swap),
-            retention=retention_words(core.prompts, swap) or core.label("retention_none"),
+            retention=retention_words(core.prompts_now(), swap) or core.label("retention_none"),
             withdrawal=self.sheets.withdrawal_words(swap) or core.label("withdrawal_not_chosen"),
+            language=core.prompts.language_name(swap.language)
+            if swap.language
+            else core.label("language_each"),
             buttons=buttons,
         )
 
@@ -672,7 +675,7 @@ class Organising:
                 who.telegram_id,
                 "organiser/retention_set",
                 title=swap.title,
-                months=retention_words(self.core.prompts, changed),
+                months=retention_words(self.core.prompts_now(), changed),
                 when=self.core.html("organiser/retention_on", when=self.core.local_when(purge_at))
                 if purge_at
                 else "",

@@ -356,7 +356,7 @@ class Phases:
                 self._send_round(owed, moved, people, round_, group)
             if target is Phase.CLOSED and first_time:
                 await self._record(tx, owed, moved, team, people)
-        await owed.fold_into(Mail(tx, self.core.prompts, bulk=True, notify_once=True))
+        await owed.fold_into(self.core.mail(tx, bulk=True, notify_once=True))
         if new_rounds:
             what.append(
                 self.core.html(
@@ -719,7 +719,7 @@ class Phases:
             for round_ in range(1, swap.rounds_released + 1):
                 self._send_round(owed, swap, people, round_)
         # One notification for all of it, after the receipt (an edit, which has none).
-        await owed.fold_into(Mail(tx, self.core.prompts, notify_once=True))
+        await owed.fold_into(self.core.mail(tx, notify_once=True))
 
     # -- /reopen ------------------------------------------------------------
 
@@ -743,7 +743,7 @@ class Phases:
         )
         log.info("Swap %d reopened: back from %s to %s", swap.id, swap.phase.value, target.value)
         count = 0
-        bulk = Mail(tx, core.prompts, bulk=True)
+        bulk = core.mail(tx, bulk=True)
         for team in await tx.teams.of_swap(swap.id):
             count += await core.tell_team(
                 tx, bulk, team.id, f"phase/reopened_{target.value}", title=swap.title

@@ -262,7 +262,7 @@ class Privacy:
         for m in memberships:
             swap = await tx.swaps.get(m.swap_id)
             assert swap is not None
-            until = withdrawal_words(self.core.prompts, self.core.zone, swap)
+            until = withdrawal_words(self.core.prompts_now(), self.core.zone, swap)
             if until:
                 lines.append(self.core.html(key, title=swap.title, until=until))
         return Html("\n".join(lines))

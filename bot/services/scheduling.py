@@ -266,7 +266,7 @@ class Scheduling:
         each lead whose team part is missing; return how many were reminded, by team."""
         kinds = _CONTRIBUTIONS[swap.phase]
         per_team: dict[str, int] = {}
-        bulk = Mail(tx, self.core.prompts, bulk=True)
+        bulk = self.core.mail(tx, bulk=True)
         for team in await tx.teams.of_swap(swap.id):
             count = per_team.setdefault(team.name, 0)
             team_item = {Phase.DILEMMA: Kind.DILEMMA, Phase.RESPONSE: Kind.TEAM_RESPONSE}.get(
@@ -344,7 +344,7 @@ class Scheduling:
         if found is None or found[2]:
             raise Refusal("errors/stale_button")
         swap = await self.core.organised_swap(tx, who, found[0])
-        bulk = Mail(tx, self.core.prompts, bulk=True)
+        bulk = self.core.mail(tx, bulk=True)
         people = await self._everyone(tx, swap)
         for chat in people:
             await bulk.send(chat, "announce/message", title=swap.title, text=found[1])
@@ -413,7 +413,7 @@ class Scheduling:
                 ]
             for job in due:
                 async with self.core.db.transaction() as tx:
-                    ran += await self._run(tx, Mail(tx, self.core.prompts), swap_id, job, now)
+                    ran += await self._run(tx, self.core.mail(tx), swap_id, job, now)
         async with self.core.db.read() as tx:
             retained = await tx.schedule.swaps_with_retention()
         for swap_id in retained:
@@ -438,7 +438,7 @@ class Scheduling:
                 ):
                     continue
                 counts = await tx.comments.digest(swap_id)
-                mail = Mail(tx, self.core.prompts)
+                mail = self.core.mail(tx)
                 for organiser in await self.core.organisers_of(tx, swap):
                     await mail.send(
                         organiser,
@@ -469,7 +469,7 @@ class Scheduling:
             # Of warnings the bot was down for, only the latest goes (one message).
             latest = job is due[-1]
             async with self.core.db.transaction() as tx:
-                ran += await self._warn(tx, Mail(tx, self.core.prompts), swap, job, now, latest)
+                ran += await self._warn(tx, self.core.mail(tx), swap, job, now, latest)
         return ran
 
     async def _warn(
@@ -491,7 +491,7 @@ class Scheduling:
                 title=swap.title,
                 swap=swap.id,
                 when=self.core.local_when(job.purge_at),
-                left=self.core.label("in_one_day" if days == 1 else "in_days", days=days),
+                left=self.core.plural("in_days", days),
             )
         await tx.audit.record(
             swap.id,
@@ -520,7 +520,7 @@ class Scheduling:
         await self.core.db.scrub()
         log.info("Swap %d purged at the end of its retention period", swap.id)
         async with self.core.db.transaction() as tx:
-            mail = Mail(tx, self.core.prompts)
+            mail = self.core.mail(tx)
             for organiser in organisers:
                 await mail.send(
                     organiser, "retention/purged", title=swap.title, count=gone["contributions"]
@@ -552,7 +552,7 @@ class Scheduling:
                 outcome = "dropped: the workshop began while the bot was down"
             else:
                 people = await self._everyone(tx, swap)
-                bulk = Mail(tx, self.core.prompts, bulk=True)
+                bulk = self.core.mail(tx, bulk=True)
                 for chat in people:
                     await bulk.send(
                         chat,

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+
 from bot import callbacks as cb
 from bot.model import Phase, Role, Sheet, Swap, Waiting
 from bot.services.core import Core, Mail, Refusal, Who, act, below
@@ -101,9 +103,7 @@ def retention_words(prompts: Prompts, swap: Swap) -> str:
     """How long the swap is kept after it closes, in words ('' if not chosen)."""
     if not swap.retention_months:
         return ""
-    if swap.retention_months == 1:
-        return prompts.label("retention_one_month")
-    return prompts.label("retention_months", months=swap.retention_months)
+    return prompts.plural("retention_months", swap.retention_months)
 
 
 def withdrawal_words(prompts: Prompts, zone: ZoneInfo, swap: Swap) -> str:
@@ -115,7 +115,9 @@ def withdrawal_words(prompts: Prompts, zone: ZoneInfo, swap: Swap) -> str:
     if swap.withdrawal is None or withdrawal_ends(swap.withdrawal, zone) is None:
         return ""
     day = datetime.fromisoformat(swap.withdrawal.removeprefix("until:"))
-    return prompts.label("withdrawal_until", day=f"{day:%d %B %Y}")
+    return prompts.label(
+        "withdrawal_until", day=format_date(day, "d MMMM y", locale=prompts.locale)
+    )
 
 
 def unfilled_fields(retention_months: int | None, withdrawal: str | None) -> list[str]:
@@ -160,7 +162,7 @@ class Sheets:
         return builtin_version(self.core.prompts, self.core.zone, swap)
 
     def withdrawal_words(self, swap: Swap) -> str:
-        return withdrawal_words(self.core.prompts, self.core.zone, swap)
+        return withdrawal_words(self.core.prompts_now(), self.core.zone, swap)
 
     def _own(self, sheet: Sheet, swap: Swap, team: str, role: Role) -> Html:
         return below(
@@ -175,7 +177,7 @@ class Sheets:
 
     def _builtin(self, swap: Swap, team: str, role: Role) -> Html:
         return builtin_sheet(
-            self.core.prompts,
+            self.core.prompts_now(),
             self.core.zone,
             swap,
             team=team,

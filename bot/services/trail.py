@@ -166,7 +166,7 @@ class Trail:
                 count += 1
         # Each block quotes only the words it carries: a withdrawal takes out
         # those words from the messages still waiting, and nothing else.
-        await owed.fold_into(Mail(tx, core.prompts, bulk=True, notify_once=True))
+        await owed.fold_into(core.mail(tx, bulk=True, notify_once=True))
         await tx.audit.record(
             swap.id, who.telegram_id, "member_check", count=count, until=f"{until:%Y-%m-%d %H:%M}"
         )
