@@ -417,9 +417,10 @@ class Prompts:
         local = format_datetime(moment, pattern, tzinfo=zone, locale=self.locale)
         return f"{local} ({zone.key})"
 
-    def language_name(self, language: str) -> str:
-        """A language's own name for itself (Cymraeg, Gàidhlig), from CLDR."""
-        name = Locale.parse(language).get_display_name(language) or language
+    def language_name(self, language: str, in_language: str | None = None) -> str:
+        """A language's own name for itself (Cymraeg, Gàidhlig), or its name in
+        ``in_language`` (Welsh), from CLDR."""
+        name = Locale.parse(language).get_display_name(in_language or language) or language
         return name[:1].upper() + name[1:]
 
     def table(self, name: str) -> dict[str, str]:
@@ -506,8 +507,16 @@ def check_translations(root: Traversable | None = None) -> TranslationCheck:
                     ours, theirs = read_table(source), read_table(reference)
                     for label, text in ours.items():
                         base, _, form = label.rpartition("_")
-                        plural = f"{base}_other" in theirs and form in forms
-                        model = theirs.get(label) or (theirs[f"{base}_other"] if plural else None)
+                        if f"{base}_other" in theirs and form in forms:
+                            # A plural form may say its number in words ("deuddydd"),
+                            # but asks for nothing the English forms are not given.
+                            given = _fields(theirs[f"{base}_other"]) | {"count"}
+                            if not _fields(text) <= given:
+                                result.problems.append(
+                                    f"{where}: {label} asks for {sorted(_fields(text) - given)}"
+                                )
+                            continue
+                        model = theirs.get(label)
                         if model is None:
                             result.problems.append(f"{where}: English has no line {label}")
                         elif _fields(text) != _fields(model):

@@ -11,7 +11,7 @@ refusal is written, so bad input changes nothing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -360,6 +360,7 @@ class HasCore(Protocol):
 
 P = ParamSpec("P")
 S = TypeVar("S", bound=HasCore)
+T = TypeVar("T")
 Action = Callable[Concatenate[S, Tx, Mail, Who, P], Awaitable[None]]
 Acting = Callable[Concatenate[S, Who, P], Awaitable[bool]]
 
@@ -450,6 +451,26 @@ class Core:
         swap_language, own, zone = found if found is not None else (None, None, None)
         language = swap_language or own or (guess if guess in LANGUAGES else None) or ENGLISH
         return Reader(language, ZoneInfo(zone) if zone else self.zone)
+
+    async def in_each_language(
+        self,
+        tx: Tx,
+        chats: Iterable[int],
+        make: Callable[[int], Awaitable[T]],
+        kinds: Callable[[int], Hashable] = lambda chat: None,
+    ) -> list[tuple[int, T]]:
+        """``make(chat)`` put together once for each reader among ``chats`` (their
+        language and zone; and ``kinds`` of chat, a role say, each made apart),
+        and what each chat is owed of it, in order."""
+        built: dict[tuple[Reader, Hashable], T] = {}
+        owed: list[tuple[int, T]] = []
+        for chat in chats:
+            key = (await self.reader(tx, chat), kinds(chat))
+            if key not in built:
+                with self.reading_as(key[0]):
+                    built[key] = await make(chat)
+            owed.append((chat, built[key]))
+        return owed
 
     def mail(
         self,

@@ -51,7 +51,7 @@ from bot.procedure import REFLECTION_ROUNDS, phase_of
 from bot.research import qdpx
 from bot.research.ids import Ids
 from bot.services.core import Core, Mail, Who, act
-from bot.text import Prompts
+from bot.text import ENGLISH, Prompts
 from storage.db import Database, DatabaseUnusable
 from storage.tx import Tx
 
@@ -74,6 +74,7 @@ COLUMNS = [
     "responds_to",
     "text",
     "confirmed_at",
+    "language",
 ]
 PARTICIPANT_COLUMNS = [
     "person",
@@ -221,6 +222,11 @@ class Gathered:
     @property
     def names(self) -> dict[int, str]:
         return {t.id: t.name for t in self.teams}
+
+    @property
+    def multilingual(self) -> bool:
+        """Whether the swap's contributions were written in more than one language."""
+        return len({c.language for c in self.items}) > 1
 
     @property
     def dilemmas(self) -> dict[int, Contribution]:
@@ -412,6 +418,7 @@ class Export:
                     "responds_to": g.ids.contribution(answered.id) if answered else None,
                     "text": item.text,
                     "confirmed_at": item.confirmed_at,
+                    "language": item.language,
                 }
             )
         for comment in g.comments:
@@ -436,6 +443,7 @@ class Export:
                     "responds_to": g.ids.team(comment.team_id),
                     "text": comment.text,
                     "confirmed_at": comment.confirmed_at,
+                    "language": None,
                 }
             )
         # Comments go after their team's contributions, as in the report (a stable sort).
@@ -652,6 +660,11 @@ class Export:
         return self._by_html
 
     def _item(self, g: Gathered, item: Contribution, note: str = "") -> Entry:
+        if g.multilingual:
+            # People wrote in more than one language: each says which (their words
+            # are never translated).
+            name = self.core.prompts.language_name(item.language, ENGLISH)
+            note = " ".join(filter(None, [note, self.core.label("written_in", name=name)]))
         return self._block(g, item.person_id, item.text, item.confirmed_at, note=note)
 
     @staticmethod

@@ -353,7 +353,7 @@ class Phases:
             if target is Phase.REFLECTION and previous_rounds == 0:
                 await self._side_by_side(tx, owed, moved, team, people, group)
             for round_ in new_rounds:
-                self._send_round(owed, moved, people, round_, group)
+                await self._send_round(tx, owed, moved, people, round_, group)
             if target is Phase.CLOSED and first_time:
                 await self._record(tx, owed, moved, team, people)
         await owed.fold_into(self.core.mail(tx, bulk=True, notify_once=True))
@@ -398,25 +398,31 @@ class Phases:
         people: People,
         group: int | None = None,
     ) -> None:
-        """The prompt that opens a phase, worded for each role, with its dates."""
-        dates = await self.dates(tx, swap, phase)
-        for membership, person in people:
-            owed.add(
-                person.telegram_id, Piece.of(self._opening(swap, phase, membership.role, dates))
+        """The prompt that opens a phase, worded for each role, with its dates, in
+        each person's language and time zone."""
+
+        roles = {person.telegram_id: membership.role for membership, person in people}
+
+        async def opening(chat: int) -> Piece:
+            role = roles[chat]
+            return Piece.of(self._opening(swap, phase, role, await self.dates(tx, swap, phase)))
+
+        for chat, piece in await self.core.in_each_language(tx, roles, opening, roles.get):
+            owed.add(chat, piece)
+
+        async def for_group(_: int) -> Piece:
+            return Piece.of(
+                self.core.html(
+                    f"group/phase_{phase.value}",
+                    title=swap.title,
+                    dates=await self.dates(tx, swap, phase),
+                    link=self.core.link_private(),
+                )
             )
+
         if group is not None and phase is not Phase.SETUP:
-            owed.add(
-                group,
-                Piece.of(
-                    self.core.html(
-                        f"group/phase_{phase.value}",
-                        title=swap.title,
-                        dates=dates,
-                        link=self.core.link_private(),
-                    )
-                ),
-                quiet=True,
-            )
+            for chat, piece in await self.core.in_each_language(tx, [group], for_group):
+                owed.add(chat, piece, quiet=True)
 
     async def _deliver_dilemma(
         self,
@@ -436,11 +442,13 @@ class Phases:
         assert poser is not None
         dilemmas = await tx.contributions.confirmed(team_id=poser.id, kind=Kind.DILEMMA)
         if not dilemmas:
-            for _, person in people:
-                owed.add(
-                    person.telegram_id,
-                    Piece.of(self.core.html("phase/no_dilemma_yet", team=poser.name)),
-                )
+
+            async def none_yet(_: int) -> Piece:
+                return Piece.of(self.core.html("phase/no_dilemma_yet", team=poser.name))
+
+            chats = [person.telegram_id for _, person in people]
+            for chat, piece in await self.core.in_each_language(tx, chats, none_yet):
+                owed.add(chat, piece)
             return
         dilemma = dilemmas[-1]
         if only_new and dilemma.delivered_at is not None:
@@ -464,23 +472,23 @@ class Phases:
                 quotes=dilemma.id,
             )
 
-        here = self.core.html("phase/answer_here")
-        for membership, person in people:
-            owed.add(
-                person.telegram_id,
-                shown(
-                    here,
-                    self.core.html("phase/lead_response_note")
-                    if membership.role is Role.LEAD
-                    else "",
-                ),
-            )
+        # The dilemma as its team wrote it, in our words of each reader's language.
+        roles = {person.telegram_id: membership.role for membership, person in people}
+
+        async def for_role(chat: int) -> Piece:
+            role = roles[chat]
+            lead = self.core.html("phase/lead_response_note") if role is Role.LEAD else ""
+            return shown(self.core.html("phase/answer_here"), lead)
+
+        for chat, piece in await self.core.in_each_language(tx, roles, for_role, roles.get):
+            owed.add(chat, piece)
+
+        async def for_group(_: int) -> Piece:
+            return shown(self.core.html("group/answer_in_private", link=self.core.link_private()))
+
         if group is not None:
-            owed.add(
-                group,
-                shown(self.core.html("group/answer_in_private", link=self.core.link_private())),
-                quiet=True,
-            )
+            for chat, piece in await self.core.in_each_language(tx, [group], for_group):
+                owed.add(chat, piece, quiet=True)
         if only_new:
             await tx.contributions.mark_delivered([dilemma.id])
 
@@ -536,9 +544,15 @@ class Phases:
         group: int | None = None,
     ) -> None:
         """Give a team the responses to its own dilemma: consolidated first."""
-        pieces, items = await self._returned(tx, swap, team, only_new)
+        _, items = await self._returned(tx, swap, team, only_new)
         chats = [person.telegram_id for _, person in people]
-        for chat in chats + ([group] if group is not None else []):
+
+        async def returned(_: int) -> list[Piece]:
+            return (await self._returned(tx, swap, team, only_new))[0]
+
+        for chat, pieces in await self.core.in_each_language(
+            tx, chats + ([group] if group is not None else []), returned
+        ):
             for piece in pieces:
                 owed.add(chat, piece, quiet=chat == group)
         if only_new:
@@ -565,12 +579,14 @@ class Phases:
         group: int | None = None,
     ) -> None:
         """What we said about theirs, beside what they said about ours."""
-        piece = await self._side_by_side_piece(tx, swap, team, reflecting=True)
-        if piece is None:
-            return
         chats = [person.telegram_id for _, person in people]
-        for chat in chats + ([group] if group is not None else []):
-            owed.add(chat, piece, quiet=chat == group)
+        for chat, piece in await self.core.in_each_language(
+            tx,
+            chats + ([group] if group is not None else []),
+            lambda _: self._side_by_side_piece(tx, swap, team, reflecting=True),
+        ):
+            if piece is not None:
+                owed.add(chat, piece, quiet=chat == group)
 
     async def _side_by_side_piece(
         self, tx: Tx, swap: Swap, team: Team, reflecting: bool = False
@@ -622,40 +638,60 @@ class Phases:
             )
         )
 
-    def _send_round(
-        self, owed: Owed, swap: Swap, people: People, round_: int, group: int | None = None
+    async def _send_round(
+        self,
+        tx: Tx,
+        owed: Owed,
+        swap: Swap,
+        people: People,
+        round_: int,
+        group: int | None = None,
     ) -> None:
         """A reflection round's question, ending with what comes after it."""
-        if round_ >= REFLECTION_ROUNDS:
-            after = self.core.html("reflection/after_last")
-        elif swap.reflection_release is Release.ALL_AT_ONCE:
-            after = self.core.html("reflection/after_next_below", next=round_ + 1)
-        else:
-            after = self.core.html("reflection/after_next_later", next=round_ + 1)
-        question = self.core.html(f"reflection/round_{round_}", after=after)
-        for _, person in people:
-            owed.add(person.telegram_id, Piece.of(question, context={"round": round_}))
-        if group is not None:
-            owed.add(
-                group,
-                Piece.of(
-                    self.core.html(
-                        "group/round",
-                        round=round_,
-                        question=self.core.label(f"round_{round_}"),
-                        link=self.core.link_private(),
-                    )
-                ),
-                quiet=True,
+
+        async def question(_: int) -> Piece:
+            if round_ >= REFLECTION_ROUNDS:
+                after = self.core.html("reflection/after_last")
+            elif swap.reflection_release is Release.ALL_AT_ONCE:
+                after = self.core.html("reflection/after_next_below", next=round_ + 1)
+            else:
+                after = self.core.html("reflection/after_next_later", next=round_ + 1)
+            return Piece.of(
+                self.core.html(f"reflection/round_{round_}", after=after),
+                context={"round": round_},
             )
+
+        chats = [person.telegram_id for _, person in people]
+        for chat, piece in await self.core.in_each_language(tx, chats, question):
+            owed.add(chat, piece)
+
+        async def for_group(_: int) -> Piece:
+            return Piece.of(
+                self.core.html(
+                    "group/round",
+                    round=round_,
+                    question=self.core.label(f"round_{round_}"),
+                    link=self.core.link_private(),
+                )
+            )
+
+        if group is not None:
+            for chat, piece in await self.core.in_each_language(tx, [group], for_group):
+                owed.add(chat, piece, quiet=True)
 
     async def _record(self, tx: Tx, owed: Owed, swap: Swap, team: Team, people: People) -> None:
         """At the close, each member's copy of their team's part of the record:
         the dilemma it posed, what came back, and the side by side (its own team
         response beside the partner's); never a teammate's own words."""
-        for piece in await self.team_record(tx, swap, team):
-            for _, person in people:
-                owed.add(person.telegram_id, piece)
+        chats = [person.telegram_id for _, person in people]
+        owed_pieces = await self.core.in_each_language(
+            tx, chats, lambda _: self.team_record(tx, swap, team)
+        )
+        # Piece by piece, as before: each chat gets the record in order.
+        for index in range(max((len(p) for _, p in owed_pieces), default=0)):
+            for chat, pieces in owed_pieces:
+                if index < len(pieces):
+                    owed.add(chat, pieces[index])
 
     async def team_record(self, tx: Tx, swap: Swap, team: Team) -> list[Piece]:
         """A team's part of the record as pieces of messages (each quoting what
@@ -717,7 +753,7 @@ class Phases:
             await self._deliver_returns(tx, owed, swap, team, people, only_new=False)
             await self._side_by_side(tx, owed, swap, team, people)
             for round_ in range(1, swap.rounds_released + 1):
-                self._send_round(owed, swap, people, round_)
+                await self._send_round(tx, owed, swap, people, round_)
         # One notification for all of it, after the receipt (an edit, which has none).
         await owed.fold_into(self.core.mail(tx, notify_once=True))
 
