@@ -9,6 +9,7 @@ if any is a problem. It can run beside the bot: it takes none of its locks.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 import string
 from collections.abc import Callable
 from importlib import resources
@@ -72,9 +73,11 @@ def check() -> int:
         # A prompt a translation lacks goes in English: allowed (the English moves
         # on first), and said, with the list a translator needs.
         if missing:
+            folders = Counter(key.split("/")[0].split(":")[0] for key in missing)
             ok(
-                f"prompts/{language}: {len(missing)} prompt(s) not translated, sent in English: "
-                + ", ".join(missing)
+                f"prompts/{language}: {len(missing)} prompt(s) not translated, sent in English ("
+                + ", ".join(f"{folder} {n}" for folder, n in sorted(folders.items()))
+                + ")"
             )
         else:
             ok(f"prompts/{language}: every prompt translated")
