@@ -10,7 +10,8 @@ changes, because it is turned into an instant (UTC) only when a plan is made.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -77,6 +78,8 @@ class Job:
     kind: str  # "reminder", "auto_advance" or "workshop_note"
     entry: Entry
     due: datetime  # UTC
+    # The time zone of the teams it is for (their quiet hours held it); None: all.
+    zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,35 @@ def show_offset(offset: timedelta) -> str:
 
 
 def plan(
-    entries: list[Entry], offsets: tuple[timedelta, ...], quiet: Quiet, zone: ZoneInfo
+    entries: list[Entry],
+    offsets: tuple[timedelta, ...],
+    quiet: Quiet,
+    zone: ZoneInfo,
+    team_zones: Iterable[str] = (),
+) -> list[Job]:
+    """Every job a swap's schedule makes, in time order: its dates are in ``zone``
+    (the swap's); when its teams work in other zones (``team_zones``), reminders
+    and workshop notes are planned for each zone's teams by that zone's quiet
+    hours, their keys naming the zone."""
+    zones = sorted(set(team_zones)) or [zone.key]
+    if zones == [zone.key]:
+        return _plan(entries, offsets, quiet, zone, zone)
+    jobs = [j for j in _plan(entries, offsets, quiet, zone, zone) if j.kind == "auto_advance"]
+    for name in zones:
+        jobs += [
+            replace(j, key=f"{j.key}@{name}", zone=name)
+            for j in _plan(entries, offsets, quiet, zone, ZoneInfo(name))
+            if j.kind != "auto_advance"
+        ]
+    return sorted(jobs, key=lambda job: (job.due, job.key))
+
+
+def _plan(
+    entries: list[Entry],
+    offsets: tuple[timedelta, ...],
+    quiet: Quiet,
+    zone: ZoneInfo,
+    quiet_zone: ZoneInfo,
 ) -> list[Job]:
     """Every job a swap's schedule makes, in time order.
 
@@ -222,17 +253,17 @@ def plan(
     for entry in entries:
         at = entry.instant(zone)
         if entry.is_workshop:
-            due = quiet.release(at - WORKSHOP_NOTE_BEFORE, zone)
+            due = quiet.release(at - WORKSHOP_NOTE_BEFORE, quiet_zone)
             if due < at:
                 jobs.append(Job(f"note:{entry.what}:{entry.local}", "workshop_note", entry, due))
             continue
         planned: set[datetime] = set()
         for offset in offsets:
-            due = quiet.release(at - offset, zone)
+            due = quiet.release(at - offset, quiet_zone)
             if due >= at and quiet.weekends:
                 # A weekend would hold it past the deadline (a Monday-morning one):
                 # it goes before the quiet that holds it begins, on the Friday.
-                due = quiet.last_open_before(at - offset, zone)
+                due = quiet.last_open_before(at - offset, quiet_zone)
             # Two reminders the quiet hours hold to the same moment go as one.
             if due < at and due not in planned:
                 planned.add(due)

@@ -56,7 +56,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def teams(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/teams: list teams; rename or remove them during setup."""
-    await services(context).organising.teams(who(update))
+    await services(context).organising.teams(who(update), list(context.args or []))
 
 
 async def sheet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

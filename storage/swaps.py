@@ -274,6 +274,9 @@ class TeamStore(Store):
     async def drop_group_link(self, link_id: int) -> None:
         await self._run("DELETE FROM group_links WHERE id = ?", (link_id,))
 
+    async def set_timezone(self, team_id: int, zone: str | None) -> None:
+        await self._run("UPDATE teams SET timezone = ? WHERE id = ?", (zone, team_id))
+
     async def rename(self, team_id: int, name: str) -> None:
         await self._run("UPDATE teams SET name = ? WHERE id = ?", (name, team_id))
 

@@ -9,8 +9,8 @@ if any is a problem. It can run beside the bot: it takes none of its locks.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 import string
+from collections import Counter
 from collections.abc import Callable
 from importlib import resources
 from importlib.resources.abc import Traversable

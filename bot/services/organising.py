@@ -6,6 +6,7 @@ import logging
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import callbacks as cb
 from bot.model import (
@@ -362,13 +363,18 @@ class Organising:
         )
 
     @act
-    async def teams(self, tx: Tx, mail: Mail, who: Who) -> None:
-        """``/teams``: the current swap's teams; during setup, buttons to rename or remove;
-        at any time, one to unlink a team's group."""
+    async def teams(self, tx: Tx, mail: Mail, who: Who, words: list[str] | None = None) -> None:
+        """``/teams``: the current swap's teams, each with its time zone; during setup,
+        buttons to rename or remove; at any time, one to unlink a team's group.
+        ``/teams zone <team> <IANA zone>`` sets a team's
+        zone (the dates its people read, and its quiet hours)."""
         swap = await self.core.current_swap(tx, who)
         teams = await tx.teams.of_swap(swap.id)
         if not teams:
             raise Refusal("status/no_teams")
+        if words:
+            await self._set_zone(tx, mail, who, swap, teams, list(words))
+            return
         lines = []
         for team in teams:
             members = await tx.memberships.of_team(team.id)
@@ -380,6 +386,7 @@ class Organising:
                     group=self.core.html("organiser/team_group", group=team.group_title or "")
                     if team.group_chat_id
                     else "",
+                    zone=self.core.zone_of(team).key,
                 )
             )
         buttons: Buttons = []
@@ -409,6 +416,27 @@ class Organising:
             note=self.core.html("organiser/teams_fixed") if swap.phase is not Phase.SETUP else "",
             buttons=buttons or None,
         )
+
+    async def _set_zone(
+        self, tx: Tx, mail: Mail, who: Who, swap: Swap, teams: list[Team], words: list[str]
+    ) -> None:
+        """``/teams zone <team> <zone>``: a team's IANA time zone (``default``: the bot's)."""
+        if len(words) < 3 or words[0].lower() != "zone":
+            raise Refusal("organiser/zone_usage", zone=self.core.zone.key)
+        name, zone = " ".join(words[1:-1]), words[-1]
+        team = next((t for t in teams if t.name.casefold() == name.casefold()), None)
+        if team is None:
+            raise Refusal("organiser/zone_no_team", team=name, zone=self.core.zone.key)
+        if zone.lower() == "default":
+            zone = self.core.zone.key
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Refusal("organiser/zone_unknown", zone=zone) from None
+        await tx.teams.set_timezone(team.id, None if zone == self.core.zone.key else zone)
+        await tx.audit.record(swap.id, who.telegram_id, "team_zone", team=team.name, zone=zone)
+        await mail.send(who.telegram_id, "organiser/zone_set", team=team.name, zone=zone)
+        self.on_change()  # reminders now follow the team's quiet hours
 
     async def _setup_team(self, tx: Tx, who: Who, team_id: int) -> tuple[Swap, Team]:
         team = await tx.teams.get(team_id)

@@ -83,8 +83,12 @@ class Scheduling:
         self.on_change: Callable[[], None] = lambda: None
         self._ticking = asyncio.Lock()
 
-    def jobs(self, swap: Swap, entries: list[Entry]) -> list[Job]:
-        return plan(entries, offsets_of(swap), quiet_of(swap), self.core.zone)
+    async def jobs(self, tx: Tx, swap: Swap, entries: list[Entry] | None = None) -> list[Job]:
+        """The swap's jobs, reminders by the quiet hours of each of its teams' zones."""
+        if entries is None:
+            entries = await tx.schedule.entries(swap.id)
+        zones = [self.core.zone_of(team).key for team in await tx.teams.of_swap(swap.id)]
+        return plan(entries, offsets_of(swap), quiet_of(swap), self.core.zone, zones)
 
     def retention_jobs(self, swap: Swap) -> list[RetentionJob]:
         """A closed swap's warnings before its purge, and the purge."""
@@ -141,7 +145,7 @@ class Scheduling:
             # Reminders whose time has already passed when the deadline is set
             # are not sent: they would arrive as if late.
             now = self.core.clock()
-            for job in self.jobs(swap, [entry]):
+            for job in await self.jobs(tx, swap, [entry]):
                 if job.due <= now:
                     await tx.schedule.mark_fired(swap.id, job.key, "skipped: already past")
             await mail.send(
@@ -221,7 +225,7 @@ class Scheduling:
         assert changed is not None
         # Reminders the new times put in the past are not sent late.
         now = self.core.clock()
-        for job in self.jobs(changed, await tx.schedule.entries(swap.id)):
+        for job in await self.jobs(tx, changed):
             if job.kind == "reminder" and job.due <= now:
                 await tx.schedule.mark_fired(swap.id, job.key, "skipped: already past")
         await mail.send(
@@ -252,22 +256,33 @@ class Scheduling:
             ),
         )
 
-    async def _deadline(self, tx: Tx, swap: Swap) -> str:
-        """The current phase's deadline, as a phrase for a reminder ('' if none)."""
+    async def _deadline(self, tx: Tx, swap: Swap) -> datetime | None:
+        """The current phase's deadline (None if none)."""
         for entry in await tx.schedule.entries(swap.id):
             if entry.what == swap.phase.value:
-                return self.core.html(
-                    "reminder/by", when=self.core.local_when(entry.instant(self.core.zone))
-                )
-        return ""
+                return entry.instant(self.core.zone)
+        return None
 
-    async def _remind(self, tx: Tx, mail: Mail, swap: Swap, by: str) -> dict[str, int]:
+    async def _remind(
+        self, tx: Tx, mail: Mail, swap: Swap, at: datetime | None, zone: str | None = None
+    ) -> dict[str, int]:
         """Remind, privately, each person who has not contributed in this phase, and
-        each lead whose team part is missing; return how many were reminded, by team."""
+        each lead whose team part is missing (of the teams in ``zone``, if given),
+        saying the deadline ``at`` in their own language and zone; return how many
+        were reminded, by team."""
         kinds = _CONTRIBUTIONS[swap.phase]
         per_team: dict[str, int] = {}
         bulk = self.core.mail(tx, bulk=True)
+
+        async def by(chat: int) -> str:
+            if at is None:
+                return ""
+            with self.core.reading_as(await bulk.reader(chat)):
+                return self.core.html("reminder/by", when=self.core.local_when(at))
+
         for team in await tx.teams.of_swap(swap.id):
+            if zone is not None and self.core.zone_of(team).key != zone:
+                continue
             count = per_team.setdefault(team.name, 0)
             team_item = {Phase.DILEMMA: Kind.DILEMMA, Phase.RESPONSE: Kind.TEAM_RESPONSE}.get(
                 swap.phase
@@ -282,7 +297,7 @@ class Scheduling:
                         person.telegram_id,
                         f"reminder/lead_{team_item.value}",
                         title=swap.title,
-                        by=by,
+                        by=await by(person.telegram_id),
                     )
                     count += 1
                     continue
@@ -301,7 +316,7 @@ class Scheduling:
                         person.telegram_id,
                         f"reminder/{swap.phase.value}",
                         title=swap.title,
-                        by=by,
+                        by=await by(person.telegram_id),
                         round=swap.rounds_released,
                     )
                     count += 1
@@ -353,10 +368,12 @@ class Scheduling:
         log.info("An announcement went to %d people in swap %d", len(people), swap.id)
         await mail.send(who.telegram_id, "announce/sent", count=len(people), title=swap.title)
 
-    async def _everyone(self, tx: Tx, swap: Swap) -> list[int]:
+    async def _everyone(self, tx: Tx, swap: Swap, zone: str | None = None) -> list[int]:
+        """Everyone in the swap's teams (those in ``zone``, if given)."""
         return [
             person.telegram_id
             for team in await tx.teams.of_swap(swap.id)
+            if zone is None or self.core.zone_of(team).key == zone
             for _, person in await tx.memberships.of_team(team.id)
         ]
 
@@ -373,7 +390,7 @@ class Scheduling:
                 swap = await tx.swaps.get(swap_id)
                 assert swap is not None
                 fired = await tx.schedule.fired(swap_id)
-                for job in self.jobs(swap, await tx.schedule.entries(swap_id)):
+                for job in await self.jobs(tx, swap):
                     if job.key not in fired:
                         soonest = job.due if soonest is None else min(soonest, job.due)
                         break
@@ -408,7 +425,7 @@ class Scheduling:
                 fired = await tx.schedule.fired(swap_id)
                 due = [
                     job
-                    for job in self.jobs(swap, await tx.schedule.entries(swap_id))
+                    for job in await self.jobs(tx, swap)
                     if job.due <= now and job.key not in fired
                 ]
             for job in due:
@@ -543,23 +560,23 @@ class Scheduling:
             if now >= at:
                 outcome = "dropped: the deadline passed while the bot was down"
             elif swap.phase is job.entry.phase:
-                per_team = await self._remind(
-                    tx, mail, swap, self.core.html("reminder/by", when=self.core.local_when(at))
-                )
+                per_team = await self._remind(tx, mail, swap, at, job.zone)
                 outcome = f"sent to {sum(per_team.values())}"
         elif job.kind == "workshop_note":
             if now >= at:
                 outcome = "dropped: the workshop began while the bot was down"
             else:
-                people = await self._everyone(tx, swap)
+                people = await self._everyone(tx, swap, job.zone)
                 bulk = self.core.mail(tx, bulk=True)
                 for chat in people:
+                    with self.core.reading_as(await bulk.reader(chat)):
+                        when = self.core.local_when(at)
                     await bulk.send(
                         chat,
                         "schedule/workshop_note",
                         title=swap.title,
                         number=job.entry.what[-1],
-                        when=self.core.local_when(at),
+                        when=when,
                     )
                 outcome = f"sent to {len(people)}"
         elif job.kind == "auto_advance" and swap.phase is job.entry.phase:
