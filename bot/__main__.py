@@ -29,6 +29,7 @@ from bot.cli.checkup import check
 from bot.cli.rehearsal import RehearsalRefused, rehearse
 from bot.config import Settings, SettingsError, load_local_settings, load_settings
 from bot.services.export import ExportError, export_to_folder
+from bot.text import ENGLISH, LANGUAGES
 from storage.backup import BackupError, backup
 from storage.datamap import datamap
 from storage.db import DatabaseUnusable
@@ -154,6 +155,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         "--prompts",
         help="a folder of prompts to use instead of the built-in ones (to review your own wording)",
     )
+    rehearse.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default=ENGLISH,
+        help="the participants' language (their Telegram app's); the organiser's stays English",
+    )
     commands.add_parser("check", help="check the configuration, the database and the prompts")
     backup = commands.add_parser("backup", help="copy the database, consistently, while it runs")
     backup.add_argument("path", help="the file to write the copy to")
@@ -176,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         if prompts is not None and not (prompts / "buttons.md").is_file():
             _stop(f"--prompts {prompts} is not a folder of prompts (it has no buttons.md)", 2)
         try:
-            rehearse(Path(args.dir), prompts)
+            rehearse(Path(args.dir), prompts, args.language)
         except RehearsalRefused as refused:
             _stop(str(refused), 2)
     elif args.command == "check":

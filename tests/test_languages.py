@@ -160,3 +160,15 @@ async def test_command_menus_in_each_language(bot, standin):
     # Gaelic has no command words yet: its menu is the English one.
     gaelic = {c["command"]: c["description"] for c in standin.commands_for(None, "gd")}
     assert set(gaelic) == set(english)
+
+
+async def test_rehearse_in_welsh_writes_the_transcripts_in_welsh(tmp_path):
+    code, output = await run_cli(tmp_path, "rehearse", "out", "--language", "cy")
+    assert code == 0, output
+    member = (tmp_path / "out" / "southvale-member-seth.md").read_text("utf-8")
+    for welsh in ("Rwy'n cytuno", "Mae gweithdy 1 wedi dechrau", "Rhagolwg", "Myfyrio, rownd 1"):
+        assert welsh in member, welsh
+    assert "Workshop 1 has begun" not in member
+    # The organiser's own messages stay in English.
+    organiser = (tmp_path / "out" / "organiser-olivia.md").read_text("utf-8")
+    assert "Timetable" in organiser

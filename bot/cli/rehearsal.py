@@ -30,6 +30,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.delivery.worker import Limits
 from bot.standin import BotAPIStandIn, SentMessage, TestUser
+from bot.text import ENGLISH, Prompts
 from storage.db import Database
 
 TOKEN = "700000:rehearsal-token-for-the-built-in-stand-in"
@@ -99,10 +100,20 @@ class Person:
 class Rehearsal:
     """The bot and the stand-in, and the script that plays the swap."""
 
-    def __init__(self, folder: Path, prompts: Path | None, say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        prompts: Path | None,
+        say: Callable[[str], None],
+        language: str = ENGLISH,
+    ) -> None:
         self.folder = folder
         self.prompts = prompts
         self.say = say
+        # The participants' language (their Telegram app's, which the bot takes
+        # up); the organiser's messages stay English.
+        self.language = language
+        self.words = Prompts(prompts).in_language(language)
         self.standin = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, enforce_limits=False)
         self.people: list[Person] = []
         # Each move, with the messages and notifications it gave each person.
@@ -172,6 +183,10 @@ class Rehearsal:
         await person.user.press(label)
         await self.settled()
 
+    async def tap(self, person: Person, key: str) -> None:
+        """A participant presses the button ``key`` (of prompts/buttons.md), in their language."""
+        await self.press(person, self.words.label(key))
+
     async def write_and_confirm(
         self, person: Person, text: str, command: str | None = None
     ) -> None:
@@ -179,7 +194,7 @@ class Rehearsal:
         if command:
             await self.send(person, command)
         await self.send(person, text)
-        await self.press(person, "Confirm")
+        await self.tap(person, "confirm")
 
     async def advance(self, step: str) -> None:
         """/advance, then Confirm on the preview (forced if the guard says so); note
@@ -211,10 +226,11 @@ class Rehearsal:
             await self.send(organiser, f"/addteam {team}")
             links = self.links(organiser.user.messages[-1])
             for name, role in zip(names, ("lead", "member", "member"), strict=True):
-                person = Person(self.standin.user(first_name=name), team, role)
+                user = self.standin.user(first_name=name, language_code=self.language)
+                person = Person(user, team, role)
                 self.people.append(person)
                 await self.send(person, f"/start {links[role]}")
-                await self.press(person, "I agree")
+                await self.tap(person, "agree")
         await self.send(organiser, "/status")
         # A timetable a week ahead, so that everyone's messages show their dates.
         today = datetime.now(UTC).date()
@@ -237,10 +253,10 @@ class Rehearsal:
         # and the person edits it before it goes to the team.
         await self.send(north_other, "/propose")
         await self.send(north_other, IDENTIFYING)
-        await self.press(north_other, "Edit")
+        await self.tap(north_other, "edit")
         await self.write_and_confirm(north_other, IDENTIFYING_EDITED)
-        await self.press(north_lead, "Adopt")
-        await self.press(north_lead, "Confirm")
+        await self.tap(north_lead, "adopt")
+        await self.tap(north_lead, "confirm")
         await self.write_and_confirm(south_lead, DILEMMAS["Southvale"], "/dilemma")
         await self.send(south_member, "/help")
         self.say("workshop 1: both teams confirmed a dilemma; one proposal adopted")
@@ -279,7 +295,7 @@ class Rehearsal:
             if round_ == 1:
                 # Someone leaves: their words go from the record and every later export.
                 await self.send(south_other, "/withdraw")
-                await self.press(south_other, "Confirm withdrawal")
+                await self.tap(south_other, "confirm_withdraw")
                 self.withdrawn.append(south_other)
             if round_ < 3:
                 await self.advance(f"reflection round {round_ + 1} is released")
@@ -289,7 +305,7 @@ class Rehearsal:
         await self.send(organiser, "/export")
         await self.send(organiser, "/membercheck 7")
         await self.send(south_member, "Our view on schools was put more strongly than we meant.")
-        await self.press(south_member, "Confirm")
+        await self.tap(south_member, "confirm")
         self.say("closed: the record went to everyone and to the organiser; a member check")
 
     def team(self, name: str) -> tuple[Person, Person, Person]:
@@ -426,7 +442,7 @@ class RehearsalRefused(Exception):
     """The rehearsal will not write there; the message is one line for a person."""
 
 
-def rehearse(folder: Path, prompts: Path | None) -> None:
+def rehearse(folder: Path, prompts: Path | None, language: str = ENGLISH) -> None:
     """Run the rehearsal, printing a line per phase and where the files are.
 
     It writes into a new or empty folder, or one an earlier rehearsal wrote
@@ -437,5 +453,5 @@ def rehearse(folder: Path, prompts: Path | None) -> None:
         raise RehearsalRefused(
             f"{folder} is not empty and no rehearsal wrote it: give a new or empty folder"
         )
-    asyncio.run(Rehearsal(folder, prompts, print).run())
+    asyncio.run(Rehearsal(folder, prompts, print, language).run())
     print(f"done: transcripts, everyone.html and the export are in {folder.resolve()}")

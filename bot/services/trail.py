@@ -9,7 +9,7 @@ import json
 import logging
 from datetime import timedelta
 
-from bot.model import Kind, Phase, Swap
+from bot.model import Kind, Person, Phase, Swap, Team
 from bot.services.core import Block, Core, Mail, Owed, Piece, Refusal, Who, act
 from bot.services.phases import Phases
 from bot.text import Html
@@ -154,15 +154,22 @@ class Trail:
         owed = Owed()
         count = 0
         for team in await tx.teams.of_swap(swap.id):
-            shared = await self.phases.team_record(tx, swap, team)
-            for _, person in await tx.memberships.of_team(team.id):
-                for piece in [
+            people = {p.telegram_id: p for _, p in await tx.memberships.of_team(team.id)}
+
+            async def section(
+                chat: int, team: Team = team, people: dict[int, Person] = people
+            ) -> list[Piece]:
+                # In each member's language and zone; their own words as written.
+                return [
                     Piece.of(core.html("trail/membercheck_section", title=swap.title)),
-                    *shared,
-                    *await self._own_words(tx, swap, person.id),
+                    *await self.phases.team_record(tx, swap, team),
+                    *await self._own_words(tx, swap, people[chat].id),
                     Piece.of(core.html("trail/membercheck_end", until=core.local_when(until))),
-                ]:
-                    owed.add(person.telegram_id, piece)
+                ]
+
+            for chat, pieces in await core.in_each_language(tx, people, section, lambda c: c):
+                for piece in pieces:
+                    owed.add(chat, piece)
                 count += 1
         # Each block quotes only the words it carries: a withdrawal takes out
         # those words from the messages still waiting, and nothing else.
