@@ -70,8 +70,8 @@ class PersonStore(Store):
 
     async def reader(self, chat_id: int) -> tuple[str | None, str | None, str | None] | None:
         """For a person's chat: the language their acting swap fixed, their own, and
-        their team's time zone; for a team's group: the swap's language and the
-        team's zone; None for a chat we know nothing of."""
+        their team's time zone; for a team's group: the swap's language, its lead's,
+        and the team's zone; None for a chat we know nothing of."""
         row = await self._one(
             # The acting membership as in ``MembershipStore.acting``.
             "WITH me AS (SELECT id, language, current_swap_id FROM people"
@@ -83,8 +83,13 @@ class PersonStore(Store):
             " SELECT s.language AS fixed, me.language AS own, t.timezone AS zone"
             " FROM me LEFT JOIN acting LEFT JOIN teams t ON t.id = acting.team_id"
             " LEFT JOIN swaps s ON s.id = acting.swap_id"
-            " UNION ALL SELECT s.language, NULL, t.timezone FROM teams t"
-            " JOIN swaps s ON s.id = t.swap_id WHERE t.group_chat_id = ?1"
+            # A team's group reads in its lead's language (the lead linked it).
+            " UNION ALL SELECT s.language, lead.language, t.timezone FROM teams t"
+            " JOIN swaps s ON s.id = t.swap_id"
+            " LEFT JOIN memberships lm ON lm.team_id = t.id AND lm.role = 'lead'"
+            "  AND lm.left_at IS NULL"
+            " LEFT JOIN people lead ON lead.id = lm.person_id"
+            " WHERE t.group_chat_id = ?1"
             " LIMIT 1",
             (chat_id,),
         )
