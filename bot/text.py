@@ -372,9 +372,7 @@ class Prompts:
         if key not in self._sources:
             self._sources[key] = _source(self._path(key))
         return (
-            self._sources[key]
-            .format_map(_Escaping({k: str(v) for k, v in params.items()}))
-            .strip()
+            self._sources[key].format_map(_Escaping({k: str(v) for k, v in params.items()})).strip()
             + "\n"
         )
 

@@ -147,7 +147,7 @@ async def test_a_welsh_team_in_patagonia_and_an_english_team_in_fife(
     async with bot.db.read() as tx:
         swap = await tx.swaps.get(1)
         report = await bot.services.export.report(tx, swap)
-        records, _ = await bot.services.export.records(tx, swap)
+        records = bot.services.export.records(await bot.services.export.gather(tx, swap.id))
     assert "written in Welsh" in report and "written in English" in report
     assert GAIMAN_DILEMMA.split(",")[0] in report
     assert {r["team"]: r["language"] for r in records} == {"Gaiman": "cy", "Fife": "en"}
