@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from bot.model import Membership, Person, Role, Swap, Team
@@ -419,6 +420,8 @@ class Core:
         self.organiser_ids = organiser_ids
         self.bot_username = bot_username
         self.zone = zone
+        # Each open transaction's readers, found once (``reader``).
+        self._readers: WeakKeyDictionary[Tx, dict[int, Reader]] = WeakKeyDictionary()
         # What time it is, as an aware UTC datetime; tests of the timetable give
         # their own, so that a week passes without waiting for it.
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
@@ -447,10 +450,28 @@ class Core:
         """The language and time zone of the person (or team group) ``telegram_id``:
         the swap's fixed language, else their own choice, else Telegram's ``guess``
         if we have it, else English; their team's zone, else the bot's."""
+        # Found once a transaction: a move owing 1,000 people asks for each several times.
+        known = self._readers.setdefault(tx, {})
+        if telegram_id in known and guess is None:
+            return known[telegram_id]
         found = await tx.people.reader(telegram_id)
         swap_language, own, zone = found if found is not None else (None, None, None)
         language = swap_language or own or (guess if guess in LANGUAGES else None) or ENGLISH
-        return Reader(language, ZoneInfo(zone) if zone else self.zone)
+        reader = Reader(language, ZoneInfo(zone) if zone else self.zone)
+        if guess is None:
+            known[telegram_id] = reader
+        return reader
+
+    def reads(self, tx: Tx, mail: Mail, chat_id: int, reader: Reader) -> Reader:
+        """From now on in this transaction ``chat_id`` reads as ``reader`` (they just
+        chose a language, or joined in one)."""
+        self._readers.setdefault(tx, {})[chat_id] = reader
+        mail.known[chat_id] = reader
+        return reader
+
+    def forget_readers(self, tx: Tx) -> None:
+        """Readers change in this transaction (a swap's language, a team's zone)."""
+        self._readers.pop(tx, None)
 
     async def in_each_language(
         self,

@@ -146,7 +146,9 @@ class Joining:
         language = (
             swap.language or conversation.data.get("language") or self.core.reading().language
         )
-        reader = mail.known[who.telegram_id] = Reader(language, self.core.zone_of(team))
+        reader = self.core.reads(
+            tx, mail, who.telegram_id, Reader(language, self.core.zone_of(team))
+        )
         with self.core.reading_as(reader):
             await self._decided(tx, mail, who, invite, team, swap, shown, agree)
 

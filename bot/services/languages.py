@@ -102,7 +102,7 @@ class Languages:
         if fixed:
             raise Refusal("language/fixed", name=self.core.prompts.language_name(fixed))
         await tx.people.set_language(person.id, code)
-        reader = mail.known[who.telegram_id] = Reader(code, self.core.reading().zone)
+        reader = self.core.reads(tx, mail, who.telegram_id, Reader(code, self.core.reading().zone))
         with self.core.reading_as(reader):
             await mail.send_html(
                 who.telegram_id,
@@ -124,6 +124,7 @@ class Languages:
             raise Refusal("organiser/bad_language", codes=", ".join(LANGUAGES), off=ANY)
         fixed = None if code == ANY else code
         await tx.swaps.update_settings(swap.id, language=fixed)
+        self.core.forget_readers(tx)
         await tx.audit.record(swap.id, who.telegram_id, "setting", name="language", value=code)
         await mail.send(
             who.telegram_id,

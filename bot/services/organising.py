@@ -434,6 +434,7 @@ class Organising:
         except (ZoneInfoNotFoundError, ValueError):
             raise Refusal("organiser/zone_unknown", zone=zone) from None
         await tx.teams.set_timezone(team.id, None if zone == self.core.zone.key else zone)
+        self.core.forget_readers(tx)
         await tx.audit.record(swap.id, who.telegram_id, "team_zone", team=team.name, zone=zone)
         await mail.send(who.telegram_id, "organiser/zone_set", team=team.name, zone=zone)
         self.on_change()  # reminders now follow the team's quiet hours
