@@ -172,3 +172,13 @@ async def test_rehearse_in_welsh_writes_the_transcripts_in_welsh(tmp_path):
     # The organiser's own messages stay in English.
     organiser = (tmp_path / "out" / "organiser-olivia.md").read_text("utf-8")
     assert "Timetable" in organiser
+
+
+def test_the_chat_contract_s_button_words_hold_in_every_language():
+    """The contract promises a button containing "I agree" under the sheet and one
+    containing "Confirm" under a preview: a translation keeps the English word too."""
+    for code in LANGUAGES:
+        prompts = Prompts().in_language(code)
+        assert "I agree" in prompts.label("agree"), code
+        assert "Confirm" in prompts.label("confirm"), code
+        assert "Confirm" in prompts.label("confirm_link"), code
