@@ -170,7 +170,7 @@ TABLES: dict[str, Table] = {
             "role": (NO, "lead or member"),
             "decision": (NO, "agreed or declined"),
             "sheet_version": (NO, "the version of the sheet answered"),
-            "language": (NO, "the language of the sheet answered"),
+            "language": (NO, "the language of the sheet agreed to (empty for a decline)"),
             "decided_at": (NO, "when"),
         },
     ),

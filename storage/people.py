@@ -229,7 +229,7 @@ class ConsentStore(Store):
         role: Role,
         decision: Decision,
         sheet_version: str,
-        language: str = "en",
+        language: str | None = None,
     ) -> str:
         await self._run(
             "INSERT INTO consents (person_id, team_id, role, decision, sheet_version,"

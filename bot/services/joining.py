@@ -168,9 +168,9 @@ class Joining:
         # words stay in the chat: what the person agreed to, or declined.
         sheet = shown.kept
         if not agree:
-            await tx.consents.record(
-                None, team.id, invite.role, Decision.DECLINED, shown.version, language
-            )
+            # A decline is kept without anything that could say whose it is: not
+            # even the language (in a team, one Welsh speaker would be named by it).
+            await tx.consents.record(None, team.id, invite.role, Decision.DECLINED, shown.version)
             # Someone with no record here keeps none: not even the times of
             # our messages, which could tie them to the decline.
             unknown = await tx.people.by_telegram_id(who.telegram_id) is None
@@ -256,12 +256,7 @@ class Joining:
             [c for c in await tx.contributions.of_person(person.id) if c.swap_id == swap.id]
         )
         await tx.consents.record(
-            None,
-            membership.team_id,
-            membership.role,
-            Decision.DECLINED,
-            version,
-            self.core.reading().language,
+            None, membership.team_id, membership.role, Decision.DECLINED, version
         )
         await leave(self.core, tx, mail, person, [membership])
         await tx.audit.record(swap.id, None, "withdrawal_sheet", count=count)
