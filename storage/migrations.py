@@ -480,4 +480,15 @@ MIGRATIONS: list[Migration] = [
     ALTER TABLE consents ADD COLUMN language TEXT;
     ALTER TABLE contributions ADD COLUMN language TEXT
     """,
+    # The delivery worker's look at the outbox costs the same whatever is waiting:
+    # pending rows in the order they go, and per chat, as indexes of the pending
+    # rows only (sent ones are most of the table); when the next deferred one
+    # falls due; and a chat's rows (what a reply refers to, a chat forgotten,
+    # given up or moved) without reading the whole table.
+    """
+    CREATE INDEX outbox_turns ON outbox(priority, id) WHERE status = 'pending';
+    CREATE INDEX outbox_chat_turns ON outbox(chat_id, priority, id) WHERE status = 'pending';
+    CREATE INDEX outbox_deferred ON outbox(not_before) WHERE status = 'pending';
+    CREATE INDEX outbox_chat ON outbox(chat_id, message_id)
+    """,
 ]

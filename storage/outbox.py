@@ -126,32 +126,49 @@ class OutboxStore(Store):
     async def due(
         self, now: float, limit: int, exclude_chats: Iterable[int] = ()
     ) -> tuple[list[aiosqlite.Row], float | None]:
-        """Pending messages that may go now: the next one of each chat (with
-        ``queued``, how many that chat has pending); and when the earliest next
-        message deferred beyond ``now`` falls due, if any.
+        """Up to ``limit`` pending messages that may go now, each the next one of
+        its chat (with ``more``, whether that chat has another pending); and
+        when the earliest message deferred beyond ``now`` falls due, if any.
 
         Within a chat, replies to the person acting now go before a fan-out's
         bulk still queued for them (a preview does not wait behind the phase
         material), and otherwise messages go in the order they were owed, the
         parts of a long message among them. Across chats, replies go first too.
-        One query, as the worker asks before every send: a chat's next message
-        deferred (a retry, the rest of a paste) comes after every due one, so
-        the limit leaves deferred ones out only while there is plenty to send.
+        A chat whose next message is deferred (a retry, the rest of a paste)
+        waits whole.
+
+        One query, as the worker asks before its sends, and its cost does not
+        grow with what is waiting: it walks the pending rows in the order they
+        go (an index of pending rows only) and stops at ``limit``, each row
+        checked against its own chat's (another index), so the chats the
+        worker cannot serve now (``exclude_chats``: in flight, or their window
+        full) are passed over rather than read.
         """
         chats = list(exclude_chats)
-        pending = "status = 'pending'"
-        if chats:
-            pending += f" AND chat_id NOT IN ({','.join('?' * len(chats))})"
+        excluded = f" AND o.chat_id NOT IN ({','.join('?' * len(chats))})" if chats else ""
         rows = await self._all(
-            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY chat_id"
-            " ORDER BY priority, id) AS turn, COUNT(*) OVER (PARTITION BY chat_id)"
-            f" AS queued FROM outbox WHERE {pending})"
-            " WHERE turn = 1 ORDER BY not_before > ?, priority, id LIMIT ?",
-            (*chats, now, limit),
+            "SELECT o.*, EXISTS (SELECT 1 FROM outbox AS n WHERE n.status = 'pending'"
+            " AND n.chat_id = o.chat_id AND n.id != o.id) AS more,"
+            " (SELECT MIN(not_before) FROM outbox WHERE status = 'pending'"
+            " AND not_before > ?) AS deferred"
+            " FROM outbox AS o WHERE o.status = 'pending' AND o.not_before <= ?"
+            f"{excluded} AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.status = 'pending'"
+            " AND e.chat_id = o.chat_id AND (e.priority < o.priority"
+            " OR (e.priority = o.priority AND e.id < o.id)))"
+            " ORDER BY o.priority, o.id LIMIT ?",
+            (now, now, *chats, limit),
         )
-        ready = [r for r in rows if r["not_before"] <= now]
-        deferred = min((r["not_before"] for r in rows if r["not_before"] > now), default=None)
-        return ready, deferred
+        if rows:
+            return rows, rows[0]["deferred"]
+        return rows, await self.deferred(now)
+
+    async def deferred(self, now: float) -> float | None:
+        """When the earliest pending message deferred beyond ``now`` falls due."""
+        row = await self._one(
+            "SELECT MIN(not_before) AS at FROM outbox WHERE status = 'pending' AND not_before > ?",
+            (now,),
+        )
+        return row["at"] if row else None
 
     async def mark_sent(self, outbox_id: int, message_id: int | None, *, forget: bool) -> None:
         """Record a delivery, in one statement. Its words, its buttons (whose labels

@@ -12,11 +12,11 @@ CHAT = 4242
 def test_a_send_made_late_is_counted_from_when_it_was_made():
     pacer = Pacer(Limits(chat_per_window=1))  # one in any 3 s, a quarter second to spare
     pacer.take(CHAT, 0.0)
-    assert pacer.wait_for(CHAT, 3.0) == 0.25
+    assert pacer.crowded(3.0).get(CHAT, 0.0) == 0.25
     # It was held up, and only made at 1.0.
     pacer.restamp(CHAT, 0.0, 1.0)
-    assert pacer.wait_for(CHAT, 3.0) == 1.25
-    assert pacer.wait_for(CHAT, 4.25) == 0.0
+    assert pacer.crowded(3.0).get(CHAT, 0.0) == 1.25
+    assert pacer.crowded(4.25).get(CHAT, 0.0) == 0.0
 
 
 def test_a_late_send_keeps_the_overall_second_full_until_a_second_after_it():
@@ -35,7 +35,7 @@ def test_a_second_call_for_the_same_message_counts_as_another():
     pacer.restamp(CHAT, 0.0, 0.1)  # the call, made
     pacer.restamp(CHAT, 0.0, 0.2)  # refused unparsed, sent again as plain text
     # Two calls in the window of two: the next waits for the first to leave it.
-    assert pacer.wait_for(CHAT, 0.4) == 0.1 + 3.25 - 0.4
+    assert pacer.crowded(0.4).get(CHAT, 0.0) == 0.1 + 3.25 - 0.4
 
 
 def test_a_restamped_send_is_counted_once():
@@ -43,9 +43,9 @@ def test_a_restamped_send_is_counted_once():
     pacer.take(CHAT, 0.0)
     pacer.restamp(CHAT, 0.0, 0.1)
     # One message in the chat's window of two, and one in the overall second.
-    assert pacer.wait_for(CHAT, 0.2) == 0.0
+    assert pacer.crowded(0.2).get(CHAT, 0.0) == 0.0
     pacer.take(CHAT, 0.2)
-    assert pacer.wait_for(CHAT, 0.3) == 0.1 + 3.25 - 0.3
+    assert pacer.crowded(0.3).get(CHAT, 0.0) == 0.1 + 3.25 - 0.3
     overall = Pacer(Limits(overall_per_second=2))
     overall.take(1, 0.0)
     overall.restamp(1, 0.0, 0.1)

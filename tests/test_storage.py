@@ -194,9 +194,29 @@ async def test_phase_and_outbox_order(db):
         # A deferred row never takes the place of one that may go now.
         due, deferred = await tx.outbox.due(now=1e12, limit=2)
         assert [r["chat_id"] for r in due] == [100, 200]
-        assert deferred is None
+        assert [r["more"] for r in due] == [1, 1]  # each chat has more to come
+        assert deferred == 2e12  # known all the same
         due, deferred = await tx.outbox.due(now=3e12, limit=10)
         assert [r["chat_id"] for r in due] == [300, 100, 200]
+        assert deferred is None
+
+
+async def test_the_outbox_gives_replies_first_and_a_deferred_chat_waits_whole(db):
+    async with db.transaction() as tx:
+        await tx.outbox.add(100, "bulk", bulk=True)
+        await tx.outbox.add(200, "paste, first part", not_before=2e12)
+        await tx.outbox.add(200, "paste, second part")
+        await tx.outbox.add(100, "reply")
+        await tx.outbox.add(300, "last reply")
+    async with db.read() as tx:
+        due, deferred = await tx.outbox.due(now=1e12, limit=10)
+        # Replies before bulk, across chats and within one; chat 200 waits for
+        # its first part, which is deferred, and sends nothing before it.
+        assert [r["text"] for r in due] == ["reply", "last reply"]
+        assert [r["more"] for r in due] == [1, 0]
+        assert deferred == 2e12
+        due, _ = await tx.outbox.due(now=3e12, limit=10)
+        assert [r["text"] for r in due] == ["paste, first part", "reply", "last reply"]
 
 
 async def test_an_outbox_id_is_never_given_twice(db):

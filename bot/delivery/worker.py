@@ -105,7 +105,8 @@ class Limits:
 class Pacer:
     """The bot's recent sends, overall and per chat, as sliding windows.
 
-    The delivery worker asks ``wait_for`` before it starts a send, and takes its
+    The delivery worker asks which chats are ``crowded`` (their window full)
+    before it looks at the outbox, and passes them over; it takes a send's
     place at once (``take``), so its sends never wait in the rate limiter and a
     chat or group waiting for its window never holds up the others. Calls the
     handlers make (answering a button, removing it) take their place too.
@@ -115,6 +116,9 @@ class Pacer:
         self.limits = limits or Limits()
         self._overall: deque[float] = deque()
         self._chats: dict[int, deque[float]] = {}
+        # The chats whose window was full when a send was last counted: the
+        # few that ``crowded`` has to look at, however many chats there are.
+        self._full: set[int] = set()
 
     def _limit(self, chat_id: int) -> tuple[int, float]:
         if chat_id < 0:
@@ -133,12 +137,22 @@ class Pacer:
         limit = int(self.limits.overall_per_second)
         return 0.0 if len(sent) < limit else sent[-limit] + 1.0 - now
 
-    def wait_for(self, chat_id: int, now: float) -> float:
-        """Seconds until a message to ``chat_id`` may go (0 if now)."""
-        limit, span = self._limit(chat_id)
-        sent = self._prune(self._chats.get(chat_id, deque()), span, now)
-        chat_wait = 0.0 if len(sent) < limit else sent[-limit] + span - now
-        return max(chat_wait, self.overall_wait(now))
+    def crowded(self, now: float) -> dict[int, float]:
+        """The chats whose own window is full now, each with the seconds until
+        it has room again."""
+        waits = {}
+        for chat_id in list(self._full):
+            limit, span = self._limit(chat_id)
+            sent = self._prune(self._chats.get(chat_id, deque()), span, now)
+            if len(sent) < limit:
+                self._full.discard(chat_id)
+            else:
+                waits[chat_id] = sent[-limit] + span - now
+        return waits
+
+    def _counted(self, chat_id: int, sent: deque[float]) -> None:
+        if len(sent) >= self._limit(chat_id)[0]:
+            self._full.add(chat_id)
 
     def restamp(self, chat_id: int, taken: float, now: float) -> None:
         """A send that took its place at ``taken`` is made only ``now``: count
@@ -150,13 +164,16 @@ class Pacer:
             with suppress(ValueError):
                 sent.remove(taken)
             bisect.insort(sent, now)
+        self._counted(chat_id, self._chats[chat_id])
 
     def take(self, chat_id: int | None, now: float) -> None:
         """Count a message sent now (to a chat, or an API call with none)."""
         self._overall.append(now)
         if chat_id is None:
             return
-        self._chats.setdefault(chat_id, deque()).append(now)
+        sent = self._chats.setdefault(chat_id, deque())
+        sent.append(now)
+        self._counted(chat_id, sent)
         if len(self._chats) > 10_000:
             # Forget chats with nothing in their window: they are as good as new.
             self._chats = {
@@ -385,23 +402,26 @@ class Delivery:
             return soonest
         if now < self._quiet_until:
             return min(soonest, self._quiet_until - now)
+        if (wait := self.pacer.overall_wait(now)) > 0:
+            return min(soonest, wait)  # the second is full: nobody goes
+        # Only chats that may have a message now are looked at: not those with
+        # a send in flight, nor those whose window is full (the look passes
+        # them over, so its cost stays the same whatever waits for them).
+        crowded = self.pacer.crowded(now)
+        if crowded:
+            soonest = min(soonest, *crowded.values())
         wall = time.time()
-        limit = free + 200
-        excluded = bool(self._inflight)
+        excluded = bool(self._inflight) or bool(crowded)
         async with self.db.alone() as tx:  # one statement
-            rows, deferred = await tx.outbox.due(wall, limit=limit, exclude_chats=self._inflight)
+            rows, deferred = await tx.outbox.due(
+                wall, limit=free, exclude_chats=[*self._inflight, *crowded]
+            )
         if deferred is not None:
             soonest = min(soonest, deferred - wall)
         started = 0
         for row in rows:
-            if started == free:
-                break
             if (wait := self.pacer.overall_wait(now)) > 0:
                 return min(soonest, wait)  # the second is full: nobody else goes either
-            wait = self.pacer.wait_for(row["chat_id"], now)
-            if wait > 0:
-                soonest = min(soonest, wait)
-                continue
             taken = time.monotonic()
             self.pacer.take(row["chat_id"], taken)
             paced = Paced(row["chat_id"], taken)
@@ -410,8 +430,8 @@ class Delivery:
         self._all_started = (
             not excluded
             and deferred is None
-            and started == len(rows) < limit
-            and all(row["queued"] == 1 for row in rows)
+            and started == len(rows) < free
+            and not any(row["more"] for row in rows)
         )
         return soonest
 
