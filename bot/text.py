@@ -173,12 +173,17 @@ def _serialise(chars: list[tuple[str, tuple[_Style, ...]]]) -> str:
 
 
 def _strip(chars: list[tuple[str, tuple[_Style, ...]]]) -> list[tuple[str, tuple[_Style, ...]]]:
-    start, end = 0, len(chars)
+    start, end = _trimmed(chars, 0, len(chars))
+    return chars[start:end]
+
+
+def _trimmed(chars: list[tuple[str, tuple[_Style, ...]]], start: int, end: int) -> tuple[int, int]:
+    """The range ``start:end`` of ``chars`` without white space at either end."""
     while start < end and chars[start][0].isspace():
         start += 1
     while end > start and chars[end - 1][0].isspace():
         end -= 1
-    return chars[start:end]
+    return start, end
 
 
 def _utf16_len(text: str) -> int:
@@ -222,16 +227,21 @@ def _break_at(text: str, limit: int) -> int:
 def split_html(
     chars: list[tuple[str, tuple[_Style, ...]]], limit: int = MESSAGE_LIMIT
 ) -> list[str]:
-    """Split styled text into Telegram HTML messages of at most ``limit`` units each."""
-    chars = _strip(chars)
+    """Split styled text into Telegram HTML messages of at most ``limit`` units each.
+
+    Each part is looked for only in the window it can fill (``limit`` characters
+    at most), so a very long message (``/status`` of a big swap) costs in
+    proportion to its length, not to its length times its parts.
+    """
+    plain = "".join(c for c, _ in chars)
+    start, end = _trimmed(chars, 0, len(chars))
     parts: list[str] = []
-    while chars:
-        plain = "".join(c for c, _ in chars)
-        cut = _break_at(plain, limit)
-        head = _strip(chars[:cut])
-        if head:
-            parts.append(_serialise(head))
-        chars = _strip(chars[cut:])
+    while start < end:
+        cut = start + _break_at(plain[start : min(end, start + limit + 1)], limit)
+        head_start, head_end = _trimmed(chars, start, cut)
+        if head_start < head_end:
+            parts.append(_serialise(chars[head_start:head_end]))
+        start, end = _trimmed(chars, cut, end)
     return parts
 
 
