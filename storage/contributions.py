@@ -174,6 +174,16 @@ class ContributionStore(Store):
         )
         return [_contribution(r) for r in rows]
 
+    async def confirmed_per_person(self, swap_id: int, kind: Kind) -> dict[int, int]:
+        """How many confirmed contributions of ``kind`` each person has in a swap
+        (people with none are left out)."""
+        rows = await self._all(
+            "SELECT person_id, COUNT(*) AS n FROM contributions WHERE swap_id = ? AND kind = ?"
+            " AND status = 'confirmed' GROUP BY person_id",
+            (swap_id, kind.value),
+        )
+        return {r["person_id"]: r["n"] for r in rows}
+
     async def team_response(self, by_team_id: int, about_team_id: int) -> Contribution | None:
         """A team's confirmed consolidated response to another team's dilemma."""
         found = await self.confirmed(

@@ -197,3 +197,27 @@ async def test_declining_edits_the_sheet_into_the_answer_and_keeps_nothing(servi
     [(text, edited)] = await outbox_rows(db, dara.telegram_id)
     assert edited == 9 and "voluntary" in text and "I agree</b> to join" not in text
     assert await count(db, "people") == 0
+
+
+async def test_status_counts_each_persons_confirmed_contributions(services, db):
+    invites = await swap_with_teams(services, db)
+    token_of = await tokens(db)
+    lead, member = Who(201, "Lena"), Who(202, "Milo")
+    await join(services, lead, invites["North", Role.LEAD], token_of)
+    await join(services, member, invites["North", Role.MEMBER], token_of)
+    await join(services, Who(203, "Sol"), invites["South", Role.LEAD], token_of)
+    async with db.read() as tx:
+        [swap] = await tx.swaps.created_by(ORGANISER.telegram_id)
+    await services.phases.confirm_advance(ORGANISER, swap.id, "set", 0, force=False)
+    await services.workshop.text(member, "Quince-lantern proposal", None)
+    async with db.read() as tx:
+        person = await tx.people.by_telegram_id(member.telegram_id)
+        [draft] = await tx.contributions.of_person(person.id)
+    assert await services.workshop.confirm(member, draft.id)
+    await services.workshop.text(lead, "A draft the lead never confirms", None)
+    await services.organising.status(ORGANISER)
+    status = (await owed(db, ORGANISER.telegram_id))[-1]
+    milo = next(line for line in status.splitlines() if "Milo" in line)
+    lena = next(line for line in status.splitlines() if "Lena" in line)
+    assert "Proposals confirmed: 1." in milo
+    assert "Nothing confirmed yet." in lena

@@ -46,8 +46,6 @@ TEAM_NAME_LIMIT = 60
 # categories, which are removed as a class).
 _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
-
-
 _SETTING_VALUES = {
     "allocation": {a.value for a in Allocation},
     "reflection_release": {r.value for r in Release},
@@ -528,12 +526,16 @@ class Organising:
         if not teams:
             return core.html("status/no_teams")
         headlines: list[str] = []
+        kind = _PHASE_KIND.get(swap.phase)
+        # Everyone's count in one query, not one a person.
+        counts = await tx.contributions.confirmed_per_person(swap.id, kind) if kind else {}
         for team in teams:
             lines = []
             members = await tx.memberships.of_team(team.id)
             contributed = 0
             for membership, person in members:
-                count, progress = await self._progress(tx, swap, person.id, membership.role)
+                count = counts.get(person.id, 0)
+                progress = self._progress(kind, count)
                 contributed += count > 0
                 if person.chat_status in unreachable:
                     unreachable[person.chat_status] += 1
@@ -550,7 +552,6 @@ class Organising:
                 lines.append(core.html("status/nobody_yet"))
             declined = await tx.consents.declined_count(team.id)
             team_line = await self._team_progress(tx, swap, team.id)
-            kind = _PHASE_KIND.get(swap.phase)
             headlines.append(
                 core.html(
                     "status/headline",
@@ -589,18 +590,13 @@ class Organising:
         # One headline a team first, so that a long swap's state shows at a glance.
         return Html("\n".join(headlines) + "\n\n" + "\n\n".join(blocks))
 
-    async def _progress(self, tx: Tx, swap: Swap, person_id: int, role: Role) -> tuple[int, Html]:
-        """A person's contributions in the current phase: how many, and as a phrase."""
-        core = self.core
-        kind = _PHASE_KIND.get(swap.phase)
+    def _progress(self, kind: Kind | None, count: int) -> Html:
+        """A person's contributions in the current phase, as a short phrase."""
         if kind is None:
-            return 0, Html("")
-        count = len(
-            await tx.contributions.confirmed(swap_id=swap.id, person_id=person_id, kind=kind)
-        )
+            return Html("")
         if count:
-            return count, core.html(f"status/contributed_{kind.value}", count=count)
-        return 0, core.html("status/not_yet")
+            return self.core.html(f"status/contributed_{kind.value}", count=count)
+        return self.core.html("status/not_yet")
 
     async def _team_progress(self, tx: Tx, swap: Swap, team_id: int) -> Html:
         core = self.core
