@@ -146,14 +146,18 @@ class OutboxStore(Store):
         """
         chats = list(exclude_chats)
         excluded = f" AND o.chat_id NOT IN ({','.join('?' * len(chats))})" if chats else ""
+        # The indexes are named: without statistics (ANALYZE), SQLite would
+        # rather read every pending row and sort them, which is the cost this
+        # query exists to avoid.
         rows = await self._all(
-            "SELECT o.*, EXISTS (SELECT 1 FROM outbox AS n WHERE n.status = 'pending'"
-            " AND n.chat_id = o.chat_id AND n.id != o.id) AS more,"
-            " (SELECT MIN(not_before) FROM outbox WHERE status = 'pending'"
-            " AND not_before > ?) AS deferred"
-            " FROM outbox AS o WHERE o.status = 'pending' AND o.not_before <= ?"
-            f"{excluded} AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.status = 'pending'"
-            " AND e.chat_id = o.chat_id AND (e.priority < o.priority"
+            "SELECT o.*, EXISTS (SELECT 1 FROM outbox AS n INDEXED BY outbox_chat_turns"
+            " WHERE n.status = 'pending' AND n.chat_id = o.chat_id AND n.id != o.id) AS more,"
+            " (SELECT MIN(not_before) FROM outbox INDEXED BY outbox_deferred"
+            " WHERE status = 'pending' AND not_before > ?) AS deferred"
+            " FROM outbox AS o INDEXED BY outbox_turns"
+            " WHERE o.status = 'pending' AND o.not_before <= ?"
+            f"{excluded} AND NOT EXISTS (SELECT 1 FROM outbox AS e INDEXED BY outbox_chat_turns"
+            " WHERE e.status = 'pending' AND e.chat_id = o.chat_id AND (e.priority < o.priority"
             " OR (e.priority = o.priority AND e.id < o.id)))"
             " ORDER BY o.priority, o.id LIMIT ?",
             (now, now, *chats, limit),
@@ -165,7 +169,8 @@ class OutboxStore(Store):
     async def deferred(self, now: float) -> float | None:
         """When the earliest pending message deferred beyond ``now`` falls due."""
         row = await self._one(
-            "SELECT MIN(not_before) AS at FROM outbox WHERE status = 'pending' AND not_before > ?",
+            "SELECT MIN(not_before) AS at FROM outbox INDEXED BY outbox_deferred"
+            " WHERE status = 'pending' AND not_before > ?",
             (now,),
         )
         return row["at"] if row else None
