@@ -24,10 +24,13 @@ import json
 import logging
 import math
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,7 +45,7 @@ from bot.model import Kind  # noqa: E402
 from bot.research import qdpx  # noqa: E402
 from bot.services.core import Core  # noqa: E402
 from bot.services.export import Export  # noqa: E402
-from bot.standin import BotAPIStandIn  # noqa: E402
+from bot.standin import BotAPIStandIn, TestUser  # noqa: E402
 from bot.text import Prompts  # noqa: E402
 from storage.db import Database  # noqa: E402
 from tests.support.bot import ORGANISER_ID, TOKEN  # noqa: E402
@@ -130,6 +133,137 @@ async def reply_times(people: int, folder: Path) -> dict:
         return {"p50": statistics.median(waits), "p95": statistics.quantiles(waits, n=20)[18]}
 
 
+async def teams_in_workshop(organiser: TestUser, people: int) -> list[str]:
+    """A swap with a team of ``TEAM_SIZE`` for every five of ``people``, moved
+    into workshop 1 with nobody in it yet; each team's members' invitation token."""
+    await organiser.send("/newswap CPU")
+    await organiser.expect("CPU")
+    tokens = []
+    for t in range(math.ceil(people / TEAM_SIZE)):
+        await organiser.send(f"/addteam Team {t + 1}")
+        links = await organiser.expect(f"Team {t + 1}")
+        tokens.append(
+            next(
+                line.split("start=")[1].split()[0]
+                for line in links.text.splitlines()
+                if "member" in line.lower() and "start=" in line
+            )
+        )
+    await organiser.send("/advance force")
+    await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()))
+    await organiser.press("Confirm")
+    await organiser.expect("forced")
+    return tokens
+
+
+async def join_and_contribute(user: TestUser, token: str, n: int, timeout: float) -> None:
+    """One person's four updates: /start, I agree, a candidate dilemma, Confirm;
+    each waited for as a person on a phone would."""
+    await user.send(f"/start {token}")
+    sheet = await user.expect(lambda m: "I agree" in " ".join(m.button_labels()), timeout)
+    await user.press("I agree")
+    # The sheet becomes the receipt, which carries the phase's opening.
+    await user.expect_edit(sheet, lambda m: "Workshop 1 has begun" in m.text, timeout)
+    await user.send(f"A candidate dilemma from person {n}.")
+    preview = await user.expect(lambda m: "Confirm" in m.button_labels(), timeout)
+    await user.expect_answer(await user.press("Confirm"), timeout)
+    await user.expect_edit(preview, lambda m: "Confirm" not in m.button_labels(), timeout)
+
+
+def pending(db_path: Path) -> int:
+    """Messages the bot still owes, read from its file beside it."""
+    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+        return conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+
+
+async def acting_at_once(people: int, folder: Path, bare: bool) -> dict:
+    """CPU per update when ``people`` act in the same few seconds, as a room does
+    when a workshop opens: each joins, agrees, writes and confirms (teams of
+    ``TEAM_SIZE``), all at once, against the stand-in holding the bot to
+    Telegram's rate, so that the outbox fills while they act. Measured until
+    everyone is done and nothing is owed. The bare bot gets as many messages,
+    four from each person at once, each waiting for its answer (and no limits:
+    it has no pacing, and would only be refused)."""
+    async with BotAPIStandIn(token=TOKEN, rolling=True, enforce_limits=not bare) as standin:
+        db_path = folder / ("crowd-bare.sqlite3" if bare else "crowd.sqlite3")
+        bare_bot = [sys.executable, str(BARE_BOT)]
+        process = await start(standin, db_path, folder, program=bare_bot if bare else None)
+        # Everyone waits on the rate: at most a message every 1/28 s, several each.
+        timeout = people + 60
+        try:
+            await polling(standin)
+            organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+            users = [standin.user(first_name=f"P{n}") for n in range(people)]
+            if bare:
+
+                async def act(n: int) -> None:
+                    for m in range(4):
+                        await users[n].send(f"message {m} from {n}")
+                        await users[n].expect(f"message {m} from {n}", timeout)
+
+            else:
+                tokens = await teams_in_workshop(organiser, people)
+
+                async def act(n: int) -> None:
+                    await join_and_contribute(users[n], tokens[n // TEAM_SIZE], n, timeout)
+
+            before, calls = cpu_seconds(process.pid), len(standin.calls)
+            started = time.perf_counter()
+            await asyncio.gather(*(act(n) for n in range(people)))
+            if not bare:
+                await wait_until(lambda: pending(db_path) == 0, timeout)
+            took = cpu_seconds(process.pid) - before
+            wall = time.perf_counter() - started
+            calls = len(standin.calls) - calls
+        finally:
+            process.terminate()
+            await process.wait()
+        updates = people * 4
+        return {
+            "per_update_ms": took / updates * 1000,
+            "calls_per_update": calls / updates,
+            "all_done_s": wall,
+            "429s": len(standin.limit_violations),
+        }
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float) -> None:
+    """Poll ``condition`` (something outside the stand-in's sight) until it holds."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the condition did not hold in time")
+        await asyncio.sleep(0.05)
+
+
+async def cost_per_send(backlog: int, folder: Path, sends: int = 300) -> dict:
+    """The bot's CPU per message while a backlog of ``backlog`` is waiting: a
+    fan-out to that many people (every row written in Confirm's transaction),
+    measured over ``sends`` messages once it is under way (at most half the
+    backlog, so that it is still there), against the stand-in enforcing
+    Telegram's limits."""
+    sends = min(sends, backlog // 2)
+    async with BotAPIStandIn(token=TOKEN, rolling=True) as standin:
+        db_path = folder / f"backlog-{backlog}.sqlite3"
+        await seed_swap(str(db_path), standin, backlog)
+        organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+        process = await start(standin, db_path, folder)
+        try:
+            await polling(standin)
+            await open_workshop(organiser, backlog)
+            await standin.wait_for(lambda: len(standin.sent) >= 10, timeout=120)
+            first = len(standin.sent)
+            before, started = cpu_seconds(process.pid), time.perf_counter()
+            await standin.wait_for(lambda: len(standin.sent) >= first + sends, timeout=120)
+            took = cpu_seconds(process.pid) - before
+            wall = time.perf_counter() - started
+            sent = len(standin.sent) - first
+        finally:
+            process.terminate()
+            await process.wait()
+        return {"per_send_ms": took / sent * 1000, "rate": sent / wall}
+
+
 async def cpu_per_update(people: int, folder: Path, bare: bool) -> dict:
     """CPU seconds per update: joining, agreeing, writing, confirming, in teams of
     ``TEAM_SIZE`` (or, for the bare bot, the same number of messages each answered
@@ -150,23 +284,7 @@ async def cpu_per_update(people: int, folder: Path, bare: bool) -> dict:
                     await user.expect(f"message {n}")
                 updates = people * 4
             else:
-                await organiser.send("/newswap CPU")
-                await organiser.expect("CPU")
-                tokens = []
-                for t in range(math.ceil(people / TEAM_SIZE)):
-                    await organiser.send(f"/addteam Team {t + 1}")
-                    links = await organiser.expect(f"Team {t + 1}")
-                    tokens.append(
-                        next(
-                            line.split("start=")[1].split()[0]
-                            for line in links.text.splitlines()
-                            if "member" in line.lower() and "start=" in line
-                        )
-                    )
-                await organiser.send("/advance force")
-                await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()))
-                await organiser.press("Confirm")
-                await organiser.expect("forced")
+                tokens = await teams_in_workshop(organiser, people)
                 before, calls = cpu_seconds(process.pid), len(standin.calls)
                 joining = contributing = 0
                 for n in range(people):
@@ -300,6 +418,16 @@ async def main() -> None:
     parser.add_argument(
         "--pairs", type=int, default=3, help="CPU measured this many times, ours and bare in turn"
     )
+    parser.add_argument(
+        "--crowds",
+        default="60,333",
+        help="people acting at once before --scale, comma-separated",
+    )
+    parser.add_argument(
+        "--backlogs",
+        default="100,2000,20000",
+        help="outbox backlogs the CPU per send is measured at (not scaled), comma-separated",
+    )
     args = parser.parse_args()
     k = args.scale
     rows: list[tuple[str, str, str]] = []
@@ -374,6 +502,41 @@ async def main() -> None:
                 "sheet and receipt",
             )
         )
+        for people in (int(n) * k for n in args.crowds.split(",") if n):
+            place = folder / f"crowd-{people}"
+            place.mkdir()
+            ours_crowd = await acting_at_once(people, place, bare=False)
+            bare_crowd = await acting_at_once(people, place, bare=True)
+            ratio = ours_crowd["per_update_ms"] / max(bare_crowd["per_update_ms"], 1e-6)
+            key = f"{people:,} people acting at once"
+            figures[key] = {"ours": ours_crowd, "bare": bare_crowd, "ratio": ratio}
+            rows.append(
+                (
+                    f"CPU per update, {key} (each: /start, I agree, a text, Confirm)",
+                    f"{ours_crowd['per_update_ms']:.1f} ms, all done in"
+                    f" {ours_crowd['all_done_s']:.0f} s, {ours_crowd['429s']} × 429"
+                    f" (bare bot {bare_crowd['per_update_ms']:.1f} ms: × {ratio:.1f})",
+                    "≤ 3 × bare",
+                )
+            )
+        backlogs = [int(n) for n in args.backlogs.split(",") if n]
+        sends = {}
+        for backlog in backlogs:
+            place = folder / f"backlog-{backlog}"
+            place.mkdir()
+            sends[backlog] = await cost_per_send(backlog, place)
+        figures["cpu per send"] = {str(b): f for b, f in sends.items()}
+        for backlog, measured in sends.items():
+            flat = measured["per_send_ms"] / sends[backlogs[0]]["per_send_ms"]
+            rows.append(
+                (
+                    f"CPU per send with {backlog:,} waiting",
+                    f"{measured['per_send_ms']:.2f} ms, {measured['rate']:.0f}/s"
+                    f" (× {flat:.2f} of {backlogs[0]:,} waiting;"
+                    f" bare bot {bare_cpu['per_update_ms']:.2f} ms an update)",
+                    f"≤ 1.5 × at {backlogs[0]:,}",
+                )
+            )
         memory = await memory_and_start(2000 * k, folder)
         figures["memory and start"] = memory
         rows.append(
