@@ -11,6 +11,12 @@ Telegram's limits as rolling windows and can add a round trip (``--latency``).
 - reply time (p50, p95) for someone writing while a 1,000-person fan-out runs;
 - CPU per update for a mixed workload (join, consent, write, preview, confirm),
   beside a bare python-telegram-bot bot answering each message;
+- CPU per update when 60 and 333 people act at once (join, agree, write,
+  confirm, all in the same few seconds, so that the outbox fills while
+  Telegram's rate holds the replies back), beside the bare bot given as many
+  messages at once;
+- the bot's CPU per send while 100, 2,000 and 20,000 messages wait: what a send
+  costs must not grow with what waits behind it;
 - resident memory with 2,000 members, start-up time, export of 1,000 contributions.
 
 ``--scale 10`` multiplies the work, so that a cost growing faster than it shows.
