@@ -34,6 +34,8 @@ from babel import Locale
 from babel.dates import format_datetime
 
 MESSAGE_LIMIT = 4096
+# How much of a long message is read at a time to be split (see split_message).
+_READ_AHEAD = 65536
 
 # Tags Telegram's HTML parse mode accepts, with the attributes we keep.
 _INLINE_TAGS = {
@@ -224,25 +226,26 @@ def _break_at(text: str, limit: int) -> int:
     return window
 
 
-def split_html(
-    chars: list[tuple[str, tuple[_Style, ...]]], limit: int = MESSAGE_LIMIT
-) -> list[str]:
-    """Split styled text into Telegram HTML messages of at most ``limit`` units each.
+def _take_parts(
+    chars: list[tuple[str, tuple[_Style, ...]]], limit: int, parts: list[str], *, final: bool
+) -> int:
+    """Split styled text into Telegram HTML messages of at most ``limit`` units
+    each, appended to ``parts``; return how many characters at the front are done.
 
-    Each part is looked for only in the window it can fill (``limit`` characters
-    at most), so a very long message (``/status`` of a big swap) costs in
-    proportion to its length, not to its length times its parts.
+    Unless ``final``, more text may follow, so only the parts whose whole window
+    (``limit`` characters) is already there are taken: each is then the same as
+    if all the text had been there at once. Each part is looked for only in its
+    window, so a long message costs in proportion to its length.
     """
     plain = "".join(c for c, _ in chars)
     start, end = _trimmed(chars, 0, len(chars))
-    parts: list[str] = []
-    while start < end:
+    while start < end and (final or start + limit + 1 < end):
         cut = start + _break_at(plain[start : min(end, start + limit + 1)], limit)
         head_start, head_end = _trimmed(chars, start, cut)
         if head_start < head_end:
             parts.append(_serialise(chars[head_start:head_end]))
         start, end = _trimmed(chars, cut, end)
-    return parts
+    return start
 
 
 def to_styled(
@@ -270,7 +273,17 @@ def split_message(telegram_html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     short = telegram_html.strip()
     if _utf16_len(short) <= limit:
         return [short] if short else []
-    return split_html(to_styled(telegram_html), limit)
+    # Read a piece at a time, and split off the parts each piece completes: a
+    # very long message (/status of a big swap) never has all its characters
+    # as (character, styles) pairs at once, about 70 bytes each.
+    parser = _TelegramHtml(fold_newlines=False)
+    parts: list[str] = []
+    for offset in range(0, len(telegram_html), _READ_AHEAD):
+        parser.feed(telegram_html[offset : offset + _READ_AHEAD])
+        del parser.chars[: _take_parts(parser.chars, limit, parts, final=False)]
+    parser.close()
+    _take_parts(parser.chars, limit, parts, final=True)
+    return parts
 
 
 _GAPS = re.compile(r"\n{3,}")

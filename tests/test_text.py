@@ -2,6 +2,7 @@
 
 import re
 
+from bot import text
 from bot.text import Html, markdown_to_telegram, split_message
 
 ALLOWED = {"b", "i", "u", "s", "code", "pre", "a", "blockquote", "tg-spoiler"}
@@ -76,3 +77,17 @@ def test_split_counts_utf16_units():
     parts = split_message(emoji)
     assert len(parts) == 2
     assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in parts)
+
+
+def test_a_very_long_message_is_split_a_piece_at_a_time_as_if_read_whole(monkeypatch):
+    # /status of a big swap: far longer than what is read at a time, with
+    # formatting across the pieces' edges.
+    line = "- <b>Person {n}</b>, member, agreed 2 Dec 10:00. <i>Nothing confirmed yet.</i>"
+    block = "\n".join(line.format(n=n) for n in range(3000))
+    message = f"<b>Status</b>\n\n{block}\n\n<i>{block}</i>"
+    monkeypatch.setattr(text, "_READ_AHEAD", len(message) + 1)
+    whole = split_message(message)
+    monkeypatch.undo()
+    assert len(message) > 3 * text._READ_AHEAD
+    assert split_message(message) == whole
+    assert len(whole) > 40
