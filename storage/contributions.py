@@ -184,6 +184,20 @@ class ContributionStore(Store):
         )
         return {r["person_id"]: r["n"] for r in rows}
 
+    async def contributors(
+        self, swap_id: int, kinds: Iterable[Kind], reflection_round: int
+    ) -> set[int]:
+        """The people with a confirmed contribution of one of ``kinds`` in a swap;
+        a reflection counts only in ``reflection_round``."""
+        values = [k.value for k in kinds]
+        rows = await self._all(
+            "SELECT DISTINCT person_id FROM contributions WHERE swap_id = ?"
+            " AND status = 'confirmed'"
+            f" AND kind IN ({','.join('?' * len(values))}) AND (kind != ? OR round = ?)",
+            (swap_id, *values, Kind.REFLECTION.value, reflection_round),
+        )
+        return {r["person_id"] for r in rows}
+
     async def team_response(self, by_team_id: int, about_team_id: int) -> Contribution | None:
         """A team's confirmed consolidated response to another team's dilemma."""
         found = await self.confirmed(

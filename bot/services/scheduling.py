@@ -280,6 +280,8 @@ class Scheduling:
             with self.core.reading_as(await bulk.reader(chat)):
                 return self.core.html("reminder/by", when=self.core.local_when(at))
 
+        # Who has contributed, in one query for the swap, not one a person.
+        contributed = await tx.contributions.contributors(swap.id, kinds, swap.rounds_released)
         for team in await tx.teams.of_swap(swap.id):
             if zone is not None and self.core.zone_of(team).key != zone:
                 continue
@@ -303,15 +305,7 @@ class Scheduling:
                     continue
                 if swap.phase is Phase.DILEMMA:
                     continue  # in workshop 1 only the lead's dilemma is awaited
-                mine = [
-                    c
-                    for kind in kinds
-                    for c in await tx.contributions.confirmed(
-                        swap_id=swap.id, person_id=person.id, kind=kind
-                    )
-                    if kind is not Kind.REFLECTION or c.round == swap.rounds_released
-                ]
-                if not mine:
+                if person.id not in contributed:
                     await bulk.send(
                         person.telegram_id,
                         f"reminder/{swap.phase.value}",
