@@ -209,7 +209,7 @@ class Privacy:
             [(self.core.label("confirm_withdraw"), cb.WITHDRAW.pack(person.id, swap_id))],
             [(self.core.label("cancel"), cb.CANCEL.pack())],
         ]
-        items = [c for m in deleting for c in await self._items(tx, person, m)]
+        items = await self._items(tx, person, deleting)
         titles = await self._titles(tx, deleting)
         if staying:
             await mail.send(
@@ -267,18 +267,17 @@ class Privacy:
                 lines.append(self.core.html(key, title=swap.title, until=until))
         return Html("\n".join(lines))
 
-    async def _items(self, tx: Tx, person: Person, membership: Membership) -> list[Contribution]:
-        return [
-            c
-            for c in await tx.contributions.of_person(person.id)
-            if c.swap_id == membership.swap_id
-        ]
+    async def _items(self, tx: Tx, person: Person, leaving: list[Membership]) -> list[Contribution]:
+        """The person's contributions in the swaps they are leaving, read once."""
+        swaps = {m.swap_id for m in leaving}
+        return [c for c in await tx.contributions.of_person(person.id) if c.swap_id in swaps]
 
     async def _delivered(self, tx: Tx, items: list[Contribution]) -> Html:
         """What of these already reached another team, when and which team: it
         cannot be unsent. Counted from the first delivery, so an edit since
         (which waits to be delivered again) does not hide it."""
         lines = []
+        allocations: dict[int, dict[int, int]] = {}  # per swap, read once
         adopted = {
             c.adopted_from: c
             for c in await tx.contributions.adopted(c.id for c in items if c.kind is Kind.PROPOSAL)
@@ -288,7 +287,9 @@ class Privacy:
             if shown.first_delivered_at is None or shown.kind is Kind.REFLECTION:
                 continue
             if shown.kind is Kind.DILEMMA:
-                receiver = (await tx.allocations.get(shown.swap_id)).get(shown.team_id)
+                if shown.swap_id not in allocations:
+                    allocations[shown.swap_id] = await tx.allocations.get(shown.swap_id)
+                receiver = allocations[shown.swap_id].get(shown.team_id)
             else:
                 receiver = shown.about_team_id
             team = await tx.teams.get(receiver) if receiver else None
@@ -320,7 +321,7 @@ class Privacy:
             raise Refusal("errors/stale_button")
         leaving = await self._leaving(tx, person, swap_id)
         deleting, staying = await self._by_cutoff(tx, leaving)
-        items = [c for m in deleting for c in await self._items(tx, person, m)]
+        items = await self._items(tx, person, deleting)
         delivered = await self._delivered(tx, items)
         if deleting:
             await leave(self.core, tx, mail, person, deleting)
@@ -373,12 +374,9 @@ async def leave(
     by the organiser); the person too, and every message to them, if nothing is left.
     A group the person linked for a team they leave stops receiving."""
     await leaving_lead(tx, mail, person.telegram_id, [m.team_id for m in memberships])
+    everything = await tx.contributions.of_person(person.id)  # read once, for every swap
     for membership in memberships:
-        items = [
-            c
-            for c in await tx.contributions.of_person(person.id)
-            if c.swap_id == membership.swap_id
-        ]
+        items = [c for c in everything if c.swap_id == membership.swap_id]
         await drop_adopted(
             core, tx, mail, person.id, [c.id for c in items if c.kind is Kind.PROPOSAL]
         )
