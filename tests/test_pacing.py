@@ -50,3 +50,12 @@ def test_a_restamped_send_is_counted_once():
     overall.take(1, 0.0)
     overall.restamp(1, 0.0, 0.1)
     assert overall.overall_wait(0.2) == 0.0
+
+
+def test_sends_are_spread_over_the_second_not_made_in_a_burst():
+    pacer = Pacer(Limits(overall_per_second=20))
+    assert pacer.spread_wait(0.0) == 0.0
+    pacer.take(CHAT, 0.0)
+    # Half the interval the overall limit allows (1/20 s) after the last send.
+    assert pacer.spread_wait(0.0) == 0.025
+    assert pacer.spread_wait(0.025) == 0.0

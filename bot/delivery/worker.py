@@ -137,6 +137,15 @@ class Pacer:
         limit = int(self.limits.overall_per_second)
         return 0.0 if len(sent) < limit else sent[-limit] + 1.0 - now
 
+    def spread_wait(self, now: float) -> float:
+        """Seconds until a send keeps the bot's sends spread over the second:
+        half the interval the overall limit allows after the last one. Sends
+        made in a burst reach Telegram in a burst, and a moment's delay on the
+        way can then put more than its limit into one second."""
+        if not self._overall:
+            return 0.0
+        return max(0.0, self._overall[-1] + 0.5 / self.limits.overall_per_second - now)
+
     def crowded(self, now: float) -> dict[int, float]:
         """The chats whose own window is full now, each with the seconds until
         it has room again."""
@@ -402,7 +411,7 @@ class Delivery:
             return soonest
         if now < self._quiet_until:
             return min(soonest, self._quiet_until - now)
-        if (wait := self.pacer.overall_wait(now)) > 0:
+        if (wait := max(self.pacer.overall_wait(now), self.pacer.spread_wait(now))) > 0:
             return min(soonest, wait)  # the second is full: nobody goes
         # Only chats that may have a message now are looked at: not those with
         # a send in flight, nor those whose window is full (the look passes
@@ -420,9 +429,10 @@ class Delivery:
             soonest = min(soonest, deferred - wall)
         started = 0
         for row in rows:
-            if (wait := self.pacer.overall_wait(now)) > 0:
+            now = time.monotonic()
+            if (wait := max(self.pacer.overall_wait(now), self.pacer.spread_wait(now))) > 0:
                 return min(soonest, wait)  # the second is full: nobody else goes either
-            taken = time.monotonic()
+            taken = now
             self.pacer.take(row["chat_id"], taken)
             paced = Paced(row["chat_id"], taken)
             self._inflight[row["chat_id"]] = asyncio.create_task(self._send(dict(row), paced))
