@@ -52,10 +52,12 @@ def test_a_restamped_send_is_counted_once():
     assert overall.overall_wait(0.2) == 0.0
 
 
-def test_sends_are_spread_over_the_second_not_made_in_a_burst():
+def test_sends_are_spread_over_the_second_once_it_is_half_full():
     pacer = Pacer(Limits(overall_per_second=20))
+    for n in range(9):
+        pacer.take(n, 0.0)  # a few replies at once go at once
     assert pacer.spread_wait(0.0) == 0.0
     pacer.take(CHAT, 0.0)
-    # Half the interval the overall limit allows (1/20 s) after the last send.
+    # Half full: half the interval the overall limit allows (1/20 s) after the last.
     assert pacer.spread_wait(0.0) == 0.025
     assert pacer.spread_wait(0.025) == 0.0

@@ -138,13 +138,15 @@ class Pacer:
         return 0.0 if len(sent) < limit else sent[-limit] + 1.0 - now
 
     def spread_wait(self, now: float) -> float:
-        """Seconds until a send keeps the bot's sends spread over the second:
-        half the interval the overall limit allows after the last one. Sends
-        made in a burst reach Telegram in a burst, and a moment's delay on the
-        way can then put more than its limit into one second."""
-        if not self._overall:
+        """Seconds until a send keeps the bot's sends spread over the second,
+        once it is half full: half the interval the overall limit allows after
+        the last one. Sends made in a burst reach Telegram in a burst, and a
+        moment's delay on the way can then put more than its limit into one
+        second; a few replies at once still go at once."""
+        limit = self.limits.overall_per_second
+        if len(self._prune(self._overall, 1.0, now)) < limit // 2:
             return 0.0
-        return max(0.0, self._overall[-1] + 0.5 / self.limits.overall_per_second - now)
+        return max(0.0, self._overall[-1] + 0.5 / limit - now)
 
     def crowded(self, now: float) -> dict[int, float]:
         """The chats whose own window is full now, each with the seconds until
