@@ -82,9 +82,10 @@ def cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def resident_mb(pid: int) -> float:
+def resident_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory now, or at its highest so far with ``VmHWM``."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -337,10 +338,11 @@ async def memory_and_start(people: int, folder: Path) -> dict:
             await organiser.send("/status")
             await organiser.expect("Fan-out", timeout=60)
             rss = resident_mb(process.pid)
+            peak = resident_mb(process.pid, "VmHWM")
         finally:
             process.terminate()
             await process.wait()
-        return {"start_s": start_up, "rss_mb": rss}
+        return {"start_s": start_up, "rss_mb": rss, "peak_mb": peak}
 
 
 async def export_time(contributions: int, folder: Path) -> dict:
@@ -546,7 +548,11 @@ async def main() -> None:
         memory = await memory_and_start(2000 * k, folder)
         figures["memory and start"] = memory
         rows.append(
-            (f"resident with {2000 * k:,} members", f"{memory['rss_mb']:.0f} MB", "≤ 150 MB")
+            (
+                f"resident with {2000 * k:,} members, after /status",
+                f"{memory['rss_mb']:.0f} MB (at most {memory['peak_mb']:.0f} MB)",
+                "≤ 150 MB",
+            )
         )
         rows.append(("start-up", f"{memory['start_s']:.2f} s", "—"))
         exported = await export_time(1000 * k, folder)
