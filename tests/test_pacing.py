@@ -61,3 +61,11 @@ def test_sends_are_spread_over_the_second_once_it_is_half_full():
     # Half full: half the interval the overall limit allows (1/20 s) after the last.
     assert pacer.spread_wait(0.0) == 0.025
     assert pacer.spread_wait(0.025) == 0.0
+
+
+def test_at_one_message_a_second_an_empty_second_lets_the_next_go():
+    pacer = Pacer(Limits(overall_per_second=1))
+    assert pacer.spread_wait(0.0) == 0.0
+    pacer.take(CHAT, 0.0)
+    assert pacer.spread_wait(0.2) == 0.3
+    assert pacer.spread_wait(1.5) == 0.0  # the second is empty again

@@ -144,7 +144,8 @@ class Pacer:
         moment's delay on the way can then put more than its limit into one
         second; a few replies at once still go at once."""
         limit = self.limits.overall_per_second
-        if len(self._prune(self._overall, 1.0, now)) < limit // 2:
+        sent = self._prune(self._overall, 1.0, now)
+        if not sent or len(sent) < limit // 2:
             return 0.0
         return max(0.0, self._overall[-1] + 0.5 / limit - now)
 
