@@ -312,6 +312,12 @@ LANGUAGES: tuple[str, ...] = (ENGLISH, "cy", "gd")
 # for reviewers, so the bot never shows it (nor any other HTML comment line).
 _COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$\n?", re.MULTILINE)
 REVIEW_MARK = "<!-- translation: awaiting review by a native speaker -->"
+# An English prompt only organisers read starts with this line, and a label only
+# they read sits under a heading saying "(organisers only)": a translation may
+# leave those out (organisers' messages stay in English). Everything else,
+# participants and leads read, and every translation must have it.
+ORGANISERS_ONLY = "<!-- organisers only: a translation may leave this out -->"
+ORGANISERS_ONLY_HEADING = "(organisers only)"
 
 log = logging.getLogger(__name__)
 # (language, prompt) pairs already logged as falling back to English: once each.
@@ -495,13 +501,29 @@ def _prompt_keys(folder: Traversable, prefix: str = "") -> dict[str, Traversable
 
 @dataclass
 class TranslationCheck:
-    """What a translation lacks (read in English, which is allowed: the English
-    prompts move on before their translations do) and what is wrong with it (never
-    allowed: a file or label English does not have, a placeholder English does not
-    fill or one it fills left out, a file that does not render)."""
+    """What a translation leaves in English (allowed for what only organisers
+    read) and what is wrong with it (never allowed: a prompt or label participants
+    or leads read left out, a file or label English does not have, a placeholder
+    English does not fill or one it fills left out, a file that does not render)."""
 
-    missing: dict[str, list[str]] = field(default_factory=dict)  # language: keys
+    in_english: dict[str, list[str]] = field(default_factory=dict)  # language: keys
     problems: list[str] = field(default_factory=list)
+
+
+def _organisers_only(path: Traversable) -> bool:
+    return path.read_text("utf-8").startswith(ORGANISERS_ONLY)
+
+
+def _organiser_labels(source: str) -> set[str]:
+    """The labels of a table that sit under an "(organisers only)" heading."""
+    labels: set[str] = set()
+    inside = False
+    for line in source.splitlines():
+        if line.startswith("#"):
+            inside = ORGANISERS_ONLY_HEADING in line
+        elif inside:
+            labels.update(read_table(line))
+    return labels
 
 
 def check_translations(root: Traversable | None = None) -> TranslationCheck:
@@ -515,7 +537,16 @@ def check_translations(root: Traversable | None = None) -> TranslationCheck:
             continue
         translated = _prompt_keys(folder) if folder.is_dir() else {}
         forms = set(Locale.parse(language).plural_form.tags) | {"other"}
-        missing = [key for key in english if key not in translated]
+        in_english: list[str] = []
+        for key, path in english.items():
+            if key in translated:
+                continue
+            if _organisers_only(path):
+                in_english.append(key)
+            else:
+                result.problems.append(
+                    f"prompts/{language}/{key}.md is missing: participants or leads read it"
+                )
         for key, path in translated.items():
             where = f"prompts/{language}/{key}.md"
             if key not in english:
@@ -545,7 +576,16 @@ def check_translations(root: Traversable | None = None) -> TranslationCheck:
                                 f"{where}: {label} has {sorted(_fields(text))},"
                                 f" English {sorted(_fields(model))}"
                             )
-                    missing += [f"{key}: {label}" for label in theirs if label not in ours]
+                    only_organisers = _organiser_labels(reference)
+                    for label in theirs:
+                        if label in ours:
+                            continue
+                        if label in only_organisers or _organisers_only(english[key]):
+                            in_english.append(f"{key}: {label}")
+                        else:
+                            result.problems.append(
+                                f"{where}: {label} is missing: participants or leads read it"
+                            )
                 else:
                     if _fields(source) != _fields(reference):
                         result.problems.append(
@@ -555,5 +595,5 @@ def check_translations(root: Traversable | None = None) -> TranslationCheck:
                     markdown_to_telegram(source)
             except ValueError as error:
                 result.problems.append(f"{where}: {error}")
-        result.missing[language] = missing
+        result.in_english[language] = in_english
     return result

@@ -1,8 +1,10 @@
 """Issue 23: swaps in more than one language.
 
-English is the reference; a translation (prompts/cy/, prompts/gd/) may lack a
-prompt, which then goes in English, logged once, but may never have a prompt or
-a placeholder English does not. A person reads the bot in their language; what
+English is the reference; a translation (prompts/cy/, prompts/gd/) must have
+every prompt and label participants and leads read, may leave out what only
+organisers read (marked so in English), which then goes in English, and may never
+have a prompt or a placeholder English does not. At run time a prompt a
+translation lacks goes in English, logged once. A person reads the bot in their language; what
 people write reaches others as written.
 """
 
@@ -12,7 +14,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from bot.text import LANGUAGES, REVIEW_MARK, Prompts, check_translations
+from bot.text import LANGUAGES, ORGANISERS_ONLY, REVIEW_MARK, Prompts, check_translations
 from tests.support.bot import rows, run_cli
 from tests.support.swapflow import create_swap, join
 
@@ -23,7 +25,15 @@ PROMPTS = ROOT / "prompts"
 def test_every_translation_holds_to_english():
     found = check_translations()
     assert found.problems == []
-    assert set(found.missing) == set(LANGUAGES) - {"en"}
+    assert set(found.in_english) == set(LANGUAGES) - {"en"}
+    # What stays in English is only what organisers read.
+    assert all(
+        key.startswith(("organiser/", "export/", "trail/", "buttons: ", "commands: "))
+        or key.split("/")[0] in {"announce", "help", "missing", "retention", "schedule", "sheet"}
+        or key in {"status/no_teams", "status/refusals", "privacy/left_after_cutoff"}
+        for language in found.in_english
+        for key in found.in_english[language]
+    ), found.in_english
 
 
 def test_every_translated_file_awaits_review_by_a_native_speaker_unseen():
@@ -49,7 +59,14 @@ async def test_the_check_refuses_an_unknown_prompt_and_a_wrong_placeholder(tmp_p
     declined = root / "cy" / "join" / "declined.md"
     declined.unlink()
     labels = root / "cy" / "buttons.md"
-    labels.write_text(labels.read_text() + "- no_such_label: Dim\n- in_days_few: {days}\n")
+    text = labels.read_text().replace("- decline:", "-- decline:")
+    labels.write_text(text + "- no_such_label: Dim\n- in_days_few: {days}\n")
+    # A prompt only organisers read may be left out; take its mark away and it may not.
+    (root / "cy" / "organiser").mkdir()
+    english = (root / "organiser" / "addteam_usage.md").read_text()
+    (root / "cy" / "organiser" / "addteam_usage.md").write_text(english)
+    marked = root / "organiser" / "newswap_usage.md"
+    marked.write_text(marked.read_text().replace(ORGANISERS_ONLY + "\n", ""))
     found = check_translations(root)
     assert sorted(found.problems) == sorted(
         [
@@ -57,19 +74,27 @@ async def test_the_check_refuses_an_unknown_prompt_and_a_wrong_placeholder(tmp_p
             "prompts/cy/join/welcome_back.md: placeholders ['swap', 'teem'], English ['swap', 'team']",
             "prompts/cy/buttons.md: English has no line no_such_label",
             "prompts/cy/buttons.md: in_days_few asks for ['days']",
+            "prompts/cy/join/declined.md is missing: participants or leads read it",
+            "prompts/cy/buttons.md: decline is missing: participants or leads read it",
+            "prompts/cy/organiser/newswap_usage.md is missing: participants or leads read it",
+            "prompts/gd/organiser/newswap_usage.md is missing: participants or leads read it",
         ]
     )
-    # A missing prompt is allowed (it goes in English) and listed.
-    assert "join/declined" in found.missing["cy"]
+    # What only organisers read stays in English, and is listed.
+    assert "organiser/newswap_usage" not in found.in_english["cy"]
+    assert "organiser/advance_blocked" in found.in_english["cy"]
+    assert "buttons: confirm_advance" in found.in_english["cy"]
+    assert "organiser/addteam_usage" not in found.in_english["cy"]
     code, output = await run_cli(tmp_path, "check", PROMPTS_DIR=str(root))
     assert code == 1
     assert "problem: prompts/cy/join/nonsense.md: English has no such prompt" in output
-    assert "prompts/cy: " in output and "not translated, sent in English (" in output
-    # As shipped, only the gaps are said, and they are no problem.
+    assert "problem: prompts/cy/join/declined.md is missing" in output
+    # As shipped, only what organisers read stays in English, and that is no problem.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     code, output = await run_cli(elsewhere, "check")
     assert "problem: prompts/" not in output, output
+    assert "prompts/gd: everything participants and leads read is translated;" in output
 
 
 def test_a_prompt_not_translated_goes_in_english_and_is_logged_once(tmp_path, caplog):

@@ -69,13 +69,14 @@ def check() -> int:
     translations = check_translations(root)
     for line in translations.problems:
         problem(line)
-    for language, missing in translations.missing.items():
-        # A prompt a translation lacks goes in English: allowed (the English moves
-        # on first), and said, with the list a translator needs.
-        if missing:
-            folders = Counter(key.split("/")[0].split(":")[0] for key in missing)
+    for language, in_english in translations.in_english.items():
+        # What only organisers read may stay in English (they run the swap in it);
+        # said, with the list a translator would need.
+        if in_english:
+            folders = Counter(key.split("/")[0].split(":")[0] for key in in_english)
             ok(
-                f"prompts/{language}: {len(missing)} prompt(s) not translated, sent in English ("
+                f"prompts/{language}: everything participants and leads read is translated;"
+                f" {len(in_english)} prompt(s) only organisers read stay in English ("
                 + ", ".join(f"{folder} {n}" for folder, n in sorted(folders.items()))
                 + ")"
             )
