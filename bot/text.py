@@ -17,6 +17,7 @@ sentence boundaries while keeping tags balanced.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
@@ -324,7 +325,9 @@ log = logging.getLogger(__name__)
 _fell_back: set[tuple[str, str]] = set()
 
 
-def _source(path: Traversable) -> str:
+def prompt_source(path: Traversable) -> str:
+    """A prompt file as the bot reads it: without its comment lines (the marks
+    for reviewers and translators)."""
     return _COMMENT_LINE.sub("", path.read_text("utf-8"))
 
 
@@ -366,11 +369,11 @@ class Prompts:
 
     def _read_or_empty(self, name: str) -> str:
         path = self._own.joinpath(name + ".md")
-        return _source(path) if path.is_file() else ""
+        return prompt_source(path) if path.is_file() else ""
 
     def _template(self, key: str) -> str:
         if key not in self._rendered:
-            self._rendered[key] = markdown_to_telegram(_source(self._path(key)))
+            self._rendered[key] = markdown_to_telegram(prompt_source(self._path(key)))
         return self._rendered[key]
 
     def _own_path(self, key: str) -> Traversable:
@@ -399,7 +402,7 @@ class Prompts:
     def raw(self, key: str, **params: Any) -> str:
         """The prompt as Markdown with its placeholders filled, for files we write."""
         if key not in self._sources:
-            self._sources[key] = _source(self._path(key))
+            self._sources[key] = prompt_source(self._path(key))
         return (
             self._sources[key].format_map(_Escaping({k: str(v) for k, v in params.items()})).strip()
             + "\n"
@@ -409,7 +412,7 @@ class Prompts:
         """The prompt as Markdown, as a person was shown it, for the export's methods:
         the placeholders given are filled, any others (what only that person saw) left
         out."""
-        source = _source(self._path(key))
+        source = prompt_source(self._path(key))
         values = {
             name: str(params.get(name, ""))
             for _, name, _, _ in string.Formatter().parse(source)
@@ -447,8 +450,7 @@ class Prompts:
     def language_name(self, language: str, in_language: str | None = None) -> str:
         """A language's own name for itself (Cymraeg, Gàidhlig), or its name in
         ``in_language`` (Welsh), from CLDR."""
-        name = Locale.parse(language).get_display_name(in_language or language) or language
-        return name[:1].upper() + name[1:]
+        return _language_name(language, in_language or language)
 
     def table(self, name: str) -> dict[str, str]:
         """A ``key: text`` table from ``prompts/<name>.md`` (English where a
@@ -457,6 +459,13 @@ class Prompts:
         if self.english is not None:
             return {**self.english.table(name), **own}
         return own
+
+
+@functools.cache
+def _language_name(language: str, in_language: str) -> str:
+    # Babel parses a locale's CLDR data each time: a sheet names three languages.
+    name = Locale.parse(language).get_display_name(in_language) or language
+    return name[:1].upper() + name[1:]
 
 
 def read_table(source: str) -> dict[str, str]:
@@ -552,8 +561,8 @@ def check_translations(root: Traversable | None = None) -> TranslationCheck:
             if key not in english:
                 result.problems.append(f"{where}: English has no such prompt")
                 continue
-            source = _source(path)
-            reference = _source(english[key])
+            source = prompt_source(path)
+            reference = prompt_source(english[key])
             try:
                 if key in TABLE_FILES:
                     ours, theirs = read_table(source), read_table(reference)

@@ -22,7 +22,14 @@ from bot.identifying import Detail
 from bot.model import Kind, Phase, Role, Swap
 from bot.procedure import REFLECTION_ROUNDS
 from bot.services.sheets import builtin_version
-from bot.text import LANGUAGES, MESSAGE_LIMIT, Prompts, markdown_to_telegram, read_table
+from bot.text import (
+    LANGUAGES,
+    MESSAGE_LIMIT,
+    Prompts,
+    markdown_to_telegram,
+    prompt_source,
+    read_table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -368,7 +375,7 @@ def message_files() -> list[str]:
 
 
 def read(key: str) -> str:
-    return (PROMPTS / f"{key}.md").read_text("utf-8")
+    return prompt_source(PROMPTS / f"{key}.md")
 
 
 def sample(field: str) -> str:
