@@ -123,6 +123,11 @@ def next_step(progress: SwapProgress) -> tuple[Phase, int]:
     return following, progress.rounds_released
 
 
+# What a step waits for (``missing_for_advance``): a proposal or a member's
+# answer never completes one, so confirming one need not ask.
+COMPLETES_A_STEP = frozenset({Kind.DILEMMA, Kind.TEAM_RESPONSE, Kind.REFLECTION})
+
+
 def missing_for_advance(progress: SwapProgress) -> list[Missing]:
     """Everything that should be in place before the swap moves on."""
     missing: list[Missing] = []

@@ -46,14 +46,14 @@ class ContributionStore(Store):
         replaces_id: int | None = None,
         adopted_from: int | None = None,
     ) -> Contribution:
-        cid = await self._run(
+        row = await self._one(
             "INSERT INTO contributions (swap_id, team_id, person_id, kind, about_team_id,"
             " round, text, status, replaces_id, adopted_from, created_at, language)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?,"
             # The language the author reads the bot in: the report says it beside
             # their words, which are never translated.
             "  (SELECT COALESCE(s.language, p.language, 'en') FROM people p, swaps s"
-            "   WHERE p.id = ?3 AND s.id = ?1))",
+            "   WHERE p.id = ?3 AND s.id = ?1)) RETURNING *",
             (
                 swap_id,
                 team_id,
@@ -67,19 +67,21 @@ class ContributionStore(Store):
                 self.now,
             ),
         )
-        c = await self.get(cid)
-        assert c is not None
-        return c
+        assert row is not None  # RETURNING answers the row inserted
+        return _contribution(row)
 
     async def get(self, contribution_id: int) -> Contribution | None:
         row = await self._one("SELECT * FROM contributions WHERE id = ?", (contribution_id,))
         return _contribution(row) if row else None
 
-    async def confirm(self, contribution_id: int) -> None:
-        await self._run(
-            "UPDATE contributions SET status = 'confirmed', confirmed_at = ? WHERE id = ?",
+    async def confirm(self, contribution_id: int) -> Contribution | None:
+        """Confirm a draft; the contribution as it now is (one statement)."""
+        row = await self._one(
+            "UPDATE contributions SET status = 'confirmed', confirmed_at = ? WHERE id = ?"
+            " RETURNING *",
             (self.now, contribution_id),
         )
+        return _contribution(row) if row else None
 
     async def mark_adoption_told(self, proposal_id: int) -> bool:
         """Note that a proposal's author was told the lead adopted it; False if

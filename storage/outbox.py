@@ -137,7 +137,7 @@ class OutboxStore(Store):
         A chat whose next message is deferred (a retry, the rest of a paste)
         waits whole.
 
-        One query, as the worker asks before its sends, and its cost does not
+        One statement, as the worker asks before its sends, and its cost does not
         grow with what is waiting: it walks the pending rows in the order they
         go (an index of pending rows only) and stops at ``limit``, each row
         checked against its own chat's (another index), so the chats the
@@ -149,31 +149,25 @@ class OutboxStore(Store):
         # The indexes are named: without statistics (ANALYZE), SQLite would
         # rather read every pending row and sort them, which is the cost this
         # query exists to avoid.
+        # One row always comes back: the earliest deferral, with the first due
+        # message beside it, or with nothing beside it when none is due.
         rows = await self._all(
-            "SELECT o.*, EXISTS (SELECT 1 FROM outbox AS n INDEXED BY outbox_chat_turns"
-            " WHERE n.status = 'pending' AND n.chat_id = o.chat_id AND n.id != o.id) AS more,"
-            " (SELECT MIN(not_before) FROM outbox INDEXED BY outbox_deferred"
-            " WHERE status = 'pending' AND not_before > ?) AS deferred"
+            "SELECT d.at AS deferred, o.* FROM (SELECT MIN(not_before) AS at FROM outbox"
+            " INDEXED BY outbox_deferred WHERE status = 'pending' AND not_before > ?) AS d"
+            " LEFT JOIN (SELECT o.*, EXISTS (SELECT 1 FROM outbox AS n"
+            " INDEXED BY outbox_chat_turns"
+            " WHERE n.status = 'pending' AND n.chat_id = o.chat_id AND n.id != o.id) AS more"
             " FROM outbox AS o INDEXED BY outbox_turns"
             " WHERE o.status = 'pending' AND o.not_before <= ?"
             f"{excluded} AND NOT EXISTS (SELECT 1 FROM outbox AS e INDEXED BY outbox_chat_turns"
             " WHERE e.status = 'pending' AND e.chat_id = o.chat_id AND (e.priority < o.priority"
             " OR (e.priority = o.priority AND e.id < o.id)))"
-            " ORDER BY o.priority, o.id LIMIT ?",
+            " ORDER BY o.priority, o.id LIMIT ?) AS o"
+            " ORDER BY o.priority, o.id",
             (now, now, *chats, limit),
         )
-        if rows:
-            return rows, rows[0]["deferred"]
-        return rows, await self.deferred(now)
-
-    async def deferred(self, now: float) -> float | None:
-        """When the earliest pending message deferred beyond ``now`` falls due."""
-        row = await self._one(
-            "SELECT MIN(not_before) AS at FROM outbox INDEXED BY outbox_deferred"
-            " WHERE status = 'pending' AND not_before > ?",
-            (now,),
-        )
-        return row["at"] if row else None
+        deferred = rows[0]["deferred"] if rows else None
+        return [row for row in rows if row["id"] is not None], deferred
 
     async def mark_sent(self, outbox_id: int, message_id: int | None, *, forget: bool) -> None:
         """Record a delivery, in one statement. Its words, its buttons (whose labels

@@ -10,11 +10,22 @@ from typing import Any
 
 import aiosqlite
 
-from bot.model import ChatStatus, Conversation, Decision, Membership, Person, Role, Waiting
+from bot.model import (
+    ChatStatus,
+    Conversation,
+    Decision,
+    Membership,
+    Person,
+    Role,
+    Swap,
+    Team,
+    Waiting,
+)
 from storage.store import Store
+from storage.swaps import _swap, _team
 
 
-def _person(row: aiosqlite.Row) -> Person:
+def _person(row: aiosqlite.Row | dict[str, Any]) -> Person:
     return Person(
         id=row["id"],
         telegram_id=row["telegram_id"],
@@ -38,21 +49,23 @@ class PersonStore(Store):
         """The person with this Telegram id, created if new; the name is refreshed."""
         existing = await self.by_telegram_id(telegram_id)
         if existing is not None:
-            if existing.display_name != display_name:
-                await self._run(
-                    "UPDATE people SET display_name = ? WHERE id = ?",
-                    (display_name, existing.id),
-                )
-            return await self.get(existing.id)  # type: ignore[return-value]
-        # A pseudonymous id for research exports, unrelated to the Telegram id.
-        # 48 random bits: among thousands of people, two alike is out of reach.
-        pseudonym = "P-" + secrets.token_hex(6).upper()
-        person_id = await self._run(
-            "INSERT INTO people (telegram_id, display_name, pseudonym, created_at)"
-            " VALUES (?, ?, ?, ?)",
-            (telegram_id, display_name, pseudonym, self.now),
-        )
-        return await self.get(person_id)  # type: ignore[return-value]
+            if existing.display_name == display_name:
+                return existing
+            row = await self._one(
+                "UPDATE people SET display_name = ? WHERE id = ? RETURNING *",
+                (display_name, existing.id),
+            )
+        else:
+            # A pseudonymous id for research exports, unrelated to the Telegram id.
+            # 48 random bits: among thousands of people, two alike is out of reach.
+            pseudonym = "P-" + secrets.token_hex(6).upper()
+            row = await self._one(
+                "INSERT INTO people (telegram_id, display_name, pseudonym, created_at)"
+                " VALUES (?, ?, ?, ?) RETURNING *",
+                (telegram_id, display_name, pseudonym, self.now),
+            )
+        assert row is not None  # RETURNING answers the row written
+        return _person(row)
 
     async def set_chat_status(self, telegram_id: int, status: ChatStatus) -> None:
         await self._run(
@@ -95,12 +108,32 @@ class PersonStore(Store):
         )
         return (row["fixed"], row["own"], row["zone"]) if row else None
 
+    async def readers(
+        self, chat_ids: list[int]
+    ) -> dict[int, tuple[str | None, str | None, str | None]]:
+        """``reader`` for many people's chats in one query (what a team is owed
+        at once); a chat not found here (a group, or someone unknown) is left out."""
+        rows = await self._all(
+            # The acting membership as in ``MembershipStore.acting``.
+            "SELECT p.telegram_id AS chat, s.language AS fixed, p.language AS own,"
+            " t.timezone AS zone FROM people p"
+            " LEFT JOIN memberships m ON m.id = (SELECT a.id FROM memberships a"
+            "  WHERE a.person_id = p.id AND a.left_at IS NULL"
+            "  ORDER BY a.swap_id IS (SELECT q.current_swap_id FROM people q WHERE q.id = a.person_id)"
+            "  DESC, a.joined_at DESC, a.id DESC"
+            "  LIMIT 1)"
+            " LEFT JOIN teams t ON t.id = m.team_id LEFT JOIN swaps s ON s.id = m.swap_id"
+            " WHERE p.telegram_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(chat_ids),),
+        )
+        return {row["chat"]: (row["fixed"], row["own"], row["zone"]) for row in rows}
+
     async def current_swap_id(self, person_id: int) -> int | None:
         row = await self._one("SELECT current_swap_id FROM people WHERE id = ?", (person_id,))
         return row["current_swap_id"] if row else None
 
 
-def _membership(row: aiosqlite.Row) -> Membership:
+def _membership(row: aiosqlite.Row | dict[str, Any]) -> Membership:
     return Membership(
         id=row["id"],
         person_id=row["person_id"],
@@ -158,6 +191,35 @@ class MembershipStore(Store):
             (person_id,),
         )
         return _membership(row) if row else None
+
+    async def acting_member(
+        self, telegram_id: int
+    ) -> tuple[Person | None, Membership | None, Team | None, Swap | None]:
+        """The person, their acting membership (as ``acting``), its team and its
+        swap, in one query (what almost every update asks first)."""
+        row = await self._one(
+            'SELECT p.*, 0 AS "|", m.*, 0 AS "|", t.*, 0 AS "|", s.* FROM people p'
+            " LEFT JOIN memberships m ON m.id = (SELECT a.id FROM memberships a"
+            "  WHERE a.person_id = p.id AND a.left_at IS NULL"
+            "  ORDER BY a.swap_id IS (SELECT q.current_swap_id FROM people q WHERE q.id = a.person_id)"
+            "  DESC, a.joined_at DESC, a.id DESC"
+            "  LIMIT 1)"
+            " LEFT JOIN teams t ON t.id = m.team_id LEFT JOIN swaps s ON s.id = m.swap_id"
+            " WHERE p.telegram_id = ?",
+            (telegram_id,),
+        )
+        if row is None:
+            return None, None, None, None
+        parts: list[dict[str, Any]] = [{}]
+        for name, value in zip(row.keys(), row, strict=True):
+            if name == "|":
+                parts.append({})
+            else:
+                parts[-1][name] = value
+        person, membership, team, swap = parts
+        if membership["id"] is None or team["id"] is None or swap["id"] is None:
+            return _person(person), None, None, None
+        return _person(person), _membership(membership), _team(team), _swap(swap)
 
     async def of_person(self, person_id: int, *, left: bool = False) -> list[Membership]:
         """A person's memberships; with ``left``, also those they left after the

@@ -15,7 +15,7 @@ from bot.model import Allocation, Invite, Kind, Phase, Release, Role, Sheet, Swa
 from storage.store import Store
 
 
-def _swap(row: aiosqlite.Row) -> Swap:
+def _swap(row: aiosqlite.Row | dict[str, Any]) -> Swap:
     return Swap(
         id=row["id"],
         title=row["title"],
@@ -183,7 +183,7 @@ class OrganiserStore(Store):
         )
 
 
-def _team(row: aiosqlite.Row) -> Team:
+def _team(row: aiosqlite.Row | dict[str, Any]) -> Team:
     return Team(
         id=row["id"],
         swap_id=row["swap_id"],

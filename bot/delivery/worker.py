@@ -424,7 +424,7 @@ class Delivery:
             soonest = min(soonest, *crowded.values())
         wall = time.time()
         excluded = bool(self._inflight) or bool(crowded)
-        async with self.db.alone() as tx:  # one statement (two if nothing may go now)
+        async with self.db.alone() as tx:  # one statement
             rows, deferred = await tx.outbox.due(
                 wall, limit=free, exclude_chats=[*self._inflight, *crowded]
             )

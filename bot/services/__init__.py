@@ -84,9 +84,12 @@ class Services:
 
     async def text(self, who: Who, text: str, reply_to: int | None) -> None:
         """Someone wrote: a team's new name if an organiser is renaming one, else a
-        contribution."""
-        async with self.core.db.read() as tx:
-            conversation = await tx.conversations.get(who.telegram_id)
+        contribution. (Only an organiser is ever renaming a team or sending a
+        sheet: for anyone else the conversation is not looked at twice.)"""
+        conversation = None
+        if self.core.is_organiser(who):
+            async with self.core.db.read() as tx:
+                conversation = await tx.conversations.get(who.telegram_id)
         if conversation is not None and conversation.state is Waiting.RENAMING_TEAM:
             await self.organising.rename_team(who, int(conversation.data["team_id"]), text)
         elif conversation is not None and conversation.state is Waiting.SHEET:

@@ -462,6 +462,18 @@ class Core:
             known[telegram_id] = reader
         return reader
 
+    async def know_readers(self, tx: Tx, chats: Iterable[int]) -> None:
+        """Find the readers of many chats at once (a team owed a message each),
+        so that ``reader`` asks nothing more for them in this transaction."""
+        known = self._readers.setdefault(tx, {})
+        unknown = list(dict.fromkeys(chat for chat in chats if chat not in known))
+        if len(unknown) < 2:
+            return  # one is found as cheaply by ``reader``
+        for chat, (swap_language, own, zone) in (await tx.people.readers(unknown)).items():
+            known[chat] = Reader(
+                swap_language or own or ENGLISH, ZoneInfo(zone) if zone else self.zone
+            )
+
     def reads(self, tx: Tx, mail: Mail, chat_id: int, reader: Reader) -> Reader:
         """From now on in this transaction ``chat_id`` reads as ``reader`` (they just
         chose a language, or joined in one)."""
@@ -485,6 +497,8 @@ class Core:
         and what each chat is owed of it, in order."""
         built: dict[tuple[Reader, Hashable], T] = {}
         owed: list[tuple[int, T]] = []
+        chats = list(chats)
+        await self.know_readers(tx, chats)
         for chat in chats:
             key = (await self.reader(tx, chat), kinds(chat))
             if key not in built:
@@ -585,8 +599,7 @@ class Core:
     async def member(self, tx: Tx, who: Who) -> Member:
         """The acting person's membership in the swap they chose (``/swaps``), else
         the one they joined last; or a refusal."""
-        person = await tx.people.by_telegram_id(who.telegram_id)
-        membership = await tx.memberships.acting(person.id) if person is not None else None
+        person, membership, team, swap = await tx.memberships.acting_member(who.telegram_id)
         # Someone who left after a withdrawal cut-off: nothing new is kept.
         if (
             person is not None
@@ -594,11 +607,8 @@ class Core:
             and await tx.memberships.of_person(person.id, left=True)
         ):
             raise Refusal("privacy/already_left")
-        if person is None or membership is None:
+        if person is None or membership is None or team is None or swap is None:
             raise Refusal("errors/not_joined")
-        team = await tx.teams.get(membership.team_id)
-        swap = await tx.swaps.get(membership.swap_id)
-        assert team is not None and swap is not None
         return Member(person, membership, team, swap)
 
     async def member_or_none(self, tx: Tx, who: Who) -> Member | None:
@@ -663,7 +673,9 @@ class Core:
         """Send ``key`` to every member of a team; return how many were owed it."""
         count = 0
         excepted = set(except_people)
-        for _, person in await tx.memberships.of_team(team_id):
+        team = await tx.memberships.of_team(team_id)
+        await self.know_readers(tx, [p.telegram_id for _, p in team if p.id not in excepted])
+        for _, person in team:
             if person.id not in excepted:
                 await mail.send(person.telegram_id, key, contribution_id=contribution_id, **params)
                 count += 1

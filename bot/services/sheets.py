@@ -136,6 +136,10 @@ class Sheets:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        # The built-in sheet's fingerprint for each retention and cut-off: the
+        # whole sheet is put together and hashed to find it, and every text a
+        # person sends asks for it (their consent must be to the sheet in force).
+        self._versions: dict[tuple[int | None, str | None], str] = {}
 
     # -- the sheet in force ----------------------------------------------------
 
@@ -159,7 +163,10 @@ class Sheets:
         return f"swap{sheet.swap_id}-v{sheet.version}"
 
     def builtin_version(self, swap: Swap) -> str:
-        return builtin_version(self.core.prompts, self.core.zone, swap)
+        key = (swap.retention_months, swap.withdrawal)
+        if key not in self._versions:
+            self._versions[key] = builtin_version(self.core.prompts, self.core.zone, swap)
+        return self._versions[key]
 
     def withdrawal_words(self, swap: Swap) -> str:
         return withdrawal_words(self.core.prompts_now(), self.core.zone, swap)

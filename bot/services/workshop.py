@@ -14,7 +14,13 @@ from datetime import UTC, datetime, timedelta
 from bot import callbacks as cb
 from bot.identifying import identifying_details
 from bot.model import Contribution, Conversation, Kind, Phase, Role, Status, Waiting
-from bot.procedure import REFLECTION_ROUNDS, NotAllowed, check_may_contribute, works_on
+from bot.procedure import (
+    COMPLETES_A_STEP,
+    REFLECTION_ROUNDS,
+    NotAllowed,
+    check_may_contribute,
+    works_on,
+)
 from bot.services.core import Block, Buttons, Core, Mail, Member, Piece, Refusal, Who, act
 from bot.services.export import note_export_outdated
 from bot.services.phases import Phases
@@ -430,17 +436,17 @@ class Workshop:
             await tx.contributions.delete(draft.id)
             item = await tx.contributions.get(original.id)
         else:
-            await tx.contributions.confirm(draft.id)
+            item = await tx.contributions.confirm(draft.id)
             if draft.kind in _TEAM_KINDS:
                 await self._tell_replaced(tx, mail, member, draft)
                 await tx.contributions.supersede_team_item(member.team.id, draft.kind, draft.id)
-            item = await tx.contributions.get(draft.id)
         assert item is not None
         log.info(
             "A %s was confirmed in team %d of swap %d", item.kind.value, item.team_id, item.swap_id
         )
         await self._after_confirm(tx, mail, who, member, item, edited=draft.replaces_id is not None)
-        await self.phases.note_if_ready(tx, mail, member.swap)
+        if item.kind in COMPLETES_A_STEP:
+            await self.phases.note_if_ready(tx, mail, member.swap)
 
     async def _tell_replaced(self, tx: Tx, mail: Mail, member: Member, draft: Contribution) -> None:
         """Whoever confirmed the team item this one replaces hears who replaced it."""
@@ -478,7 +484,11 @@ class Workshop:
         if item.kind in (Kind.PROPOSAL, Kind.ANSWER):
             # Shared with the person's own team, with their name (the team's own
             # material; never the other team, never the team's group).
-            for membership, person in await tx.memberships.of_team(member.team.id):
+            team = await tx.memberships.of_team(member.team.id)
+            await core.know_readers(
+                tx, [p.telegram_id for _, p in team if p.id != member.person.id]
+            )
+            for membership, person in team:
                 if person.id == member.person.id:
                     continue
                 lead = membership.role is Role.LEAD
