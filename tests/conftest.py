@@ -8,7 +8,15 @@ from __future__ import annotations
 import pytest
 
 from bot.standin import BotAPIStandIn
-from tests.support.bot import BOT_USERNAME, ORGANISER_ID, TOKEN, UNPACED, RunningBot
+from tests.support.bot import (
+    BOT_USERNAME,
+    MONDAY,
+    ORGANISER_ID,
+    TOKEN,
+    UNPACED,
+    FakeClock,
+    RunningBot,
+)
 
 
 def pytest_configure(config) -> None:
@@ -16,6 +24,11 @@ def pytest_configure(config) -> None:
         "markers",
         "paced: runs at Telegram's real limits, in the bot and in the stand-in "
         "(tests about pacing, flood limits and restarts); all others run unpaced",
+    )
+    config.addinivalue_line(
+        "markers",
+        "timed: the bot's clock is the test's ``clock`` (a FakeClock from MONDAY),"
+        " moved only by the test",
     )
 
 
@@ -35,8 +48,17 @@ async def standin(request):
 
 
 @pytest.fixture
-async def bot(standin, tmp_path):
-    running = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID})
+def clock():
+    """Time under the test's control, from a Monday morning in term time."""
+    return FakeClock(MONDAY)
+
+
+@pytest.fixture
+async def bot(standin, tmp_path, request):
+    """The bot; in a ``timed`` test, on the test's ``clock``."""
+    timed = request.node.get_closest_marker("timed") is not None
+    clock = request.getfixturevalue("clock") if timed else None
+    running = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID}, clock=clock)
     await running.start()
     yield running
     await running.stop()

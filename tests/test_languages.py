@@ -125,6 +125,15 @@ def test_plurals_follow_each_language(tmp_path):
     ]
 
 
+def test_an_organisers_counts_agree_with_their_number():
+    english = Prompts()
+    assert [english.plural("people", n) for n in (1, 2)] == ["1 person", "2 people"]
+    assert [english.plural("times", n) for n in (1, 3)] == ["once", "3 times"]
+    assert english.plural("new_comments", 1) == "1 new comment"
+    # Organisers' words stay English: a Welsh reader's count is in English too.
+    assert Prompts().in_language("cy").plural("people", 3) == "3 people"
+
+
 async def test_a_welsh_speaker_joins_in_welsh_and_can_change_language(bot, standin, organiser):
     tokens = await create_swap(organiser, "Cymru a'r Alban", ["Ceredigion", "Fife"])
     # Telegram says her app is in Welsh: the sheet comes in Welsh.

@@ -15,30 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.timetable import Entry, Quiet, Unclear, parse_when, plan
-from tests.support.bot import ORGANISER_ID, FakeClock, RunningBot, rows, start_bot_process
+from tests.support.bot import MONDAY, ORGANISER_ID, RunningBot, rows, start_bot_process, utc
 from tests.support.fanout import wait_drained
 from tests.support.swapflow import DILEMMAS, advance, set_up, write_and_confirm
 
 LONDON = ZoneInfo("Europe/London")
-# A Monday morning in term time, in London (GMT).
-MONDAY = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(MONDAY)
-
-
-@pytest.fixture
-async def bot(standin, tmp_path, clock):
-    running = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID}, clock=clock)
-    await running.start()
-    yield running
-    await running.stop()
+pytestmark = pytest.mark.timed
 
 
 def reminders(user) -> list:
@@ -353,11 +337,12 @@ async def test_organisers_get_one_digest_a_day_of_member_check_comments(
     assert await bot.services.scheduling.next_due() == nine + timedelta(days=1)
     await tick(bot)
     await wait_drained(bot)
-    assert sum("new comments" in (m.text or "") for m in organiser.texts) == 1
+    assert sum("new comment" in (m.text or "") for m in organiser.texts) == 1
     clock.set(nine + timedelta(days=1))
     await tick(bot)
-    second = await organiser.expect("new comments")
-    assert "1 new comments" in second.text or "1 new comment" in second.text
+    # One comment, said as one (Babel's plural forms, not "1 new comments").
+    second = await organiser.expect("1 new comment came in")
+    assert "1 new comments" not in second.text
 
 
 # -- quiet weekends ----------------------------------------------------------------

@@ -8,14 +8,11 @@ Time is the test's (``FakeClock``); the timetable's jobs run when the test ticks
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from tests.support.bot import ORGANISER_ID, FakeClock, RunningBot, rows
+from tests.support.bot import rows, utc
 from tests.support.swapflow import advance, create_swap, join, write_and_confirm
 
-MONDAY = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
 PATAGONIA = "America/Argentina/Buenos_Aires"
 GAIMAN_DILEMMA = (
     "Mae'r ysgol a'r gwasanaethau cymdeithasol yn cyfarfod ar wahân, felly nid oes neb "
@@ -27,21 +24,7 @@ FIFE_DILEMMA = (
 )
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(MONDAY)
-
-
-@pytest.fixture
-async def bot(standin, tmp_path, clock):
-    running = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID}, clock=clock)
-    await running.start()
-    yield running
-    await running.stop()
+pytestmark = pytest.mark.timed
 
 
 async def join_in_welsh(user, token: str) -> None:

@@ -333,7 +333,7 @@ class Organising:
             name=person.display_name,
             team=team.name,
             role=self.core.label(f"role_{membership.role.value}"),
-            count=count,
+            contributions=self.core.plural("contributions", count),
             buttons=[
                 [(self.core.label("confirm_remove"), cb.REMOVE_PERSON_CONFIRM.pack(membership.id))],
                 [(self.core.label("cancel"), cb.CANCEL.pack())],
@@ -471,7 +471,7 @@ class Organising:
             who.telegram_id,
             "organiser/remove_team_confirm",
             team=team.name,
-            count=len(members),
+            people=self.core.plural("people", len(members)),
             buttons=[
                 [(self.core.label("confirm_remove"), cb.REMOVE_TEAM_CONFIRM.pack(team.id))],
                 [(self.core.label("cancel"), cb.CANCEL.pack())],
@@ -514,7 +514,9 @@ class Organising:
             phase=self.core.label(f"phase_{swap.phase.value}"),
             body=body,
             sheet=await self.sheets.warning(tx, swap) if self.core.is_organiser(who) else "",
-            refusals=self.core.html("status/refusals", count=self.core.refusals())
+            refusals=self.core.html(
+                "status/refusals", times=self.core.plural("times", self.core.refusals())
+            )
             if self.core.refusals() and self.core.is_organiser(who)
             else "",
         )

@@ -249,7 +249,7 @@ class Scheduling:
         await mail.send(
             who.telegram_id,
             "schedule/reminded",
-            count=sum(per_team.values()),
+            people=self.core.plural("people", sum(per_team.values())),
             title=swap.title,
             teams=", ".join(
                 self.core.label("team_count", team=team, count=n) for team, n in per_team.items()
@@ -339,7 +339,7 @@ class Scheduling:
             "announce/preview",
             title=swap.title,
             text=clean,
-            count=len(people),
+            people=self.core.plural("people", len(people)),
             buttons=[
                 [(self.core.label("confirm_announce"), cb.ANNOUNCE.pack(announcement))],
                 [(self.core.label("cancel"), cb.CANCEL.pack())],
@@ -360,7 +360,12 @@ class Scheduling:
         await tx.schedule.mark_announced(announcement)
         await tx.audit.record(swap.id, who.telegram_id, "announcement", count=len(people))
         log.info("An announcement went to %d people in swap %d", len(people), swap.id)
-        await mail.send(who.telegram_id, "announce/sent", count=len(people), title=swap.title)
+        await mail.send(
+            who.telegram_id,
+            "announce/sent",
+            people=self.core.plural("people", len(people)),
+            title=swap.title,
+        )
 
     async def _everyone(self, tx: Tx, swap: Swap, zone: str | None = None) -> list[int]:
         """Everyone in the swap's teams (those in ``zone``, if given)."""
@@ -455,7 +460,7 @@ class Scheduling:
                         organiser,
                         "trail/comments_digest",
                         title=swap.title,
-                        count=sum(n for _, n in counts),
+                        comments=self.core.plural("new_comments", sum(n for _, n in counts)),
                         teams=", ".join(
                             self.core.label("team_count", team=team, count=n) for team, n in counts
                         ),
@@ -534,7 +539,10 @@ class Scheduling:
             mail = self.core.mail(tx)
             for organiser in organisers:
                 await mail.send(
-                    organiser, "retention/purged", title=swap.title, count=gone["contributions"]
+                    organiser,
+                    "retention/purged",
+                    title=swap.title,
+                    contributions=self.core.plural("contributions", gone["contributions"]),
                 )
         return 1
 

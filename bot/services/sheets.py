@@ -309,7 +309,11 @@ class Sheets:
                 self._own(sheet, swap, self.core.label("sheet_team_example"), Role.MEMBER),
                 self.core.html(
                     "sheet/preview_question",
-                    asked_again=self.core.html("sheet/asked_again", count=agreed) if agreed else "",
+                    asked_again=self.core.html(
+                        "sheet/asked_again", people=self.core.plural("people", agreed)
+                    )
+                    if agreed
+                    else "",
                 ),
             ),
             buttons=[
@@ -336,5 +340,9 @@ class Sheets:
             "sheet/confirmed",
             title=swap.title,
             version=self.own_version(Sheet(sheet.id, swap.id, version, sheet.text)),
-            asked_again=self.core.html("sheet/asked_again", count=agreed) if agreed else "",
+            asked_again=self.core.html(
+                "sheet/asked_again", people=self.core.plural("people", agreed)
+            )
+            if agreed
+            else "",
         )

@@ -182,6 +182,6 @@ class Trail:
             who.telegram_id,
             "trail/membercheck_sent",
             title=swap.title,
-            count=count,
+            people=self.core.plural("people", count),
             until=self.core.local_when(until),
         )

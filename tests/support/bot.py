@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from telegram import Update
@@ -21,6 +21,15 @@ from storage.db import Database
 TOKEN = "123456:AAH-test-token-for-the-stand-in-0123"
 BOT_USERNAME = "dilemma_swap_test_bot"
 ORGANISER_ID = 900001
+
+
+# A Monday morning in term time, in London (GMT): where a ``timed`` test's clock starts.
+MONDAY = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+
+
+def utc(text: str) -> datetime:
+    """A moment written as ISO, in UTC."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 class FakeClock:
