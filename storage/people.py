@@ -36,6 +36,17 @@ def _person(row: aiosqlite.Row | dict[str, Any]) -> Person:
     )
 
 
+# A person ``p``'s acting membership ``m`` (as ``MembershipStore.acting``: in the
+# swap they chose, else the one they joined last), its team ``t`` and swap ``s``.
+_ACTING = (
+    " LEFT JOIN memberships m ON m.id = (SELECT a.id FROM memberships a"
+    "  WHERE a.person_id = p.id AND a.left_at IS NULL"
+    "  ORDER BY a.swap_id IS (SELECT q.current_swap_id FROM people q WHERE q.id = a.person_id)"
+    "  DESC, a.joined_at DESC, a.id DESC LIMIT 1)"
+    " LEFT JOIN teams t ON t.id = m.team_id LEFT JOIN swaps s ON s.id = m.swap_id"
+)
+
+
 class PersonStore(Store):
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         row = await self._one("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
@@ -114,16 +125,10 @@ class PersonStore(Store):
         """``reader`` for many people's chats in one query (what a team is owed
         at once); a chat not found here (a group, or someone unknown) is left out."""
         rows = await self._all(
-            # The acting membership as in ``MembershipStore.acting``.
             "SELECT p.telegram_id AS chat, s.language AS fixed, p.language AS own,"
             " t.timezone AS zone FROM people p"
-            " LEFT JOIN memberships m ON m.id = (SELECT a.id FROM memberships a"
-            "  WHERE a.person_id = p.id AND a.left_at IS NULL"
-            "  ORDER BY a.swap_id IS (SELECT q.current_swap_id FROM people q WHERE q.id = a.person_id)"
-            "  DESC, a.joined_at DESC, a.id DESC"
-            "  LIMIT 1)"
-            " LEFT JOIN teams t ON t.id = m.team_id LEFT JOIN swaps s ON s.id = m.swap_id"
-            " WHERE p.telegram_id IN (SELECT value FROM json_each(?))",
+            + _ACTING
+            + " WHERE p.telegram_id IN (SELECT value FROM json_each(?))",
             (json.dumps(chat_ids),),
         )
         return {row["chat"]: (row["fixed"], row["own"], row["zone"]) for row in rows}
@@ -199,13 +204,8 @@ class MembershipStore(Store):
         swap, in one query (what almost every update asks first)."""
         row = await self._one(
             'SELECT p.*, 0 AS "|", m.*, 0 AS "|", t.*, 0 AS "|", s.* FROM people p'
-            " LEFT JOIN memberships m ON m.id = (SELECT a.id FROM memberships a"
-            "  WHERE a.person_id = p.id AND a.left_at IS NULL"
-            "  ORDER BY a.swap_id IS (SELECT q.current_swap_id FROM people q WHERE q.id = a.person_id)"
-            "  DESC, a.joined_at DESC, a.id DESC"
-            "  LIMIT 1)"
-            " LEFT JOIN teams t ON t.id = m.team_id LEFT JOIN swaps s ON s.id = m.swap_id"
-            " WHERE p.telegram_id = ?",
+            + _ACTING
+            + " WHERE p.telegram_id = ?",
             (telegram_id,),
         )
         if row is None:
