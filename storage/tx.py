@@ -24,6 +24,7 @@ class Tx:
 
     def __init__(self, conn: aiosqlite.Connection, now: str) -> None:
         self.now = now
+        self._conn = conn
         self.swaps = SwapStore(conn, now)
         self.organisers = OrganiserStore(conn, now)
         self.teams = TeamStore(conn, now)
@@ -41,3 +42,9 @@ class Tx:
         self.shares = OrganiserShareStore(conn, now)
         self.comments = CommentStore(conn, now)
         self.sheets = SheetStore(conn, now)
+
+    def changes(self) -> int:
+        """How many rows this connection has changed so far: when it has not moved,
+        nothing was written in between (SQLite's ``total_changes``, read without a
+        trip to aiosqlite's thread)."""
+        return self._conn.total_changes

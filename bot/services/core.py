@@ -86,6 +86,10 @@ class Who:
     language_code: str | None = None
 
 
+# A person, their acting membership, its team and its swap (any may be missing).
+ActingMember = tuple[Person | None, Membership | None, Team | None, Swap | None]
+
+
 @dataclass(frozen=True)
 class Reader:
     """Whom words are being put together for: the language and time zone they
@@ -422,6 +426,9 @@ class Core:
         self.zone = zone
         # Each open transaction's readers, found once (``reader``).
         self._readers: WeakKeyDictionary[Tx, dict[int, Reader]] = WeakKeyDictionary()
+        # The acting person's membership as an action's transaction found it, with
+        # the transaction's count of changed rows then (``_acting_member``).
+        self._acting: WeakKeyDictionary[Tx, tuple[int, int, ActingMember]] = WeakKeyDictionary()
         # What time it is, as an aware UTC datetime; tests of the timetable give
         # their own, so that a week passes without waiting for it.
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
@@ -461,6 +468,25 @@ class Core:
         if guess is None:
             known[telegram_id] = reader
         return reader
+
+    async def _acting_member(self, tx: Tx, telegram_id: int) -> ActingMember:
+        """``MembershipStore.acting_member``, asked once an action: an action asks
+        it first for the reader's language and zone, and again (``member``) for
+        the membership itself, unless something was written in between."""
+        found = self._acting.get(tx)
+        if found is not None and found[0] == telegram_id and found[1] == tx.changes():
+            return found[2]
+        acting = await tx.memberships.acting_member(telegram_id)
+        self._acting[tx] = (telegram_id, tx.changes(), acting)
+        return acting
+
+    async def _acting_reader(self, tx: Tx, who: Who) -> Reader:
+        """The acting person's reader (as ``reader`` finds it), from their membership."""
+        person, _, team, swap = await self._acting_member(tx, who.telegram_id)
+        guess = who.language_code if who.language_code in LANGUAGES else None
+        language = (swap.language if swap else None) or (person.language if person else None)
+        zone = team.timezone if team else None
+        return Reader(language or guess or ENGLISH, ZoneInfo(zone) if zone else self.zone)
 
     async def know_readers(self, tx: Tx, chats: Iterable[int]) -> None:
         """Find the readers of many chats at once (a team owed a message each),
@@ -568,7 +594,7 @@ class Core:
         """
         try:
             async with self.db.transaction() as tx:
-                reader = await self.reader(tx, who.telegram_id, who.language_code)
+                reader = await self._acting_reader(tx, who)
                 mail = self.mail(tx, acting=(who.telegram_id, reader))
                 with self.reading_as(reader):
                     await action(tx, mail)
@@ -599,7 +625,7 @@ class Core:
     async def member(self, tx: Tx, who: Who) -> Member:
         """The acting person's membership in the swap they chose (``/swaps``), else
         the one they joined last; or a refusal."""
-        person, membership, team, swap = await tx.memberships.acting_member(who.telegram_id)
+        person, membership, team, swap = await self._acting_member(tx, who.telegram_id)
         # Someone who left after a withdrawal cut-off: nothing new is kept.
         if (
             person is not None
