@@ -143,12 +143,17 @@ async def _post_init(application: Application) -> None:
         settings.zone,
         application.bot_data["clock"],
     )
+    async with db.read() as tx:
+        last = await tx.updates.last_handled()
+        arrivals = gate.Arrivals(last if last is not None else -1, set(await tx.people.unreached()))
+    application.bot_data["arrivals"] = arrivals
     delivery = Delivery(
         db,
         application.bot,
         pacer=application.bot_data["pacer"],
         on_group_lost=services.groups.lost,
         on_group_moved=services.groups.migrated,
+        on_person_lost=arrivals.unreached.add,
     )
     db.on_outbox(delivery.wake)
     services.core.refusals = lambda: delivery.refused

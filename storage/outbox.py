@@ -241,6 +241,11 @@ class UpdateStore(Store):
         assert row is not None  # a SELECT without FROM always answers one row
         return bool(row["handled"]), row["chat_status"]
 
+    async def last_handled(self) -> int | None:
+        """The newest update handled so far (None before the first)."""
+        row = await self._one("SELECT MAX(update_id) AS last FROM handled_updates")
+        return row["last"] if row else None
+
     async def was_handled(self, update_id: int) -> bool:
         return (
             await self._one("SELECT 1 FROM handled_updates WHERE update_id = ?", (update_id,))

@@ -78,6 +78,11 @@ class PersonStore(Store):
         assert row is not None  # RETURNING answers the row written
         return _person(row)
 
+    async def unreached(self) -> list[int]:
+        """The chats of people the bot could not reach (blocked, or never started)."""
+        rows = await self._all("SELECT telegram_id FROM people WHERE chat_status != 'ok'")
+        return [row["telegram_id"] for row in rows]
+
     async def set_chat_status(self, telegram_id: int, status: ChatStatus) -> None:
         await self._run(
             "UPDATE people SET chat_status = ? WHERE telegram_id = ?", (status, telegram_id)

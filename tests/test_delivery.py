@@ -107,6 +107,38 @@ async def test_people_who_cannot_be_reached_are_counted_in_status(standin, tmp_p
     assert standin.limit_violations == []
 
 
+async def test_someone_unreachable_before_a_restart_is_sent_what_they_were_owed_after_it(
+    standin, tmp_path
+):
+    """The gate knows who could not be reached without asking SQLite each update:
+    what it knew goes with the process, and the next one reads it back."""
+    organiser = standin.user(user_id=ORGANISER_ID, first_name="Olivia")
+    bot, users = await seeded_bot(standin, tmp_path, 3)
+    blocker = users[2]
+    standin.block(blocker)
+    try:
+        await open_workshop(organiser, 3)
+        await standin.wait_for(lambda: everyone_has_it(users[:2]))
+        await wait_drained(bot)
+    finally:
+        await bot.stop()
+    assert openings(blocker) == 0
+    again = RunningBot(standin, str(tmp_path / "swap.sqlite3"), {ORGANISER_ID})
+    await again.start()
+    try:
+        standin.unblock(blocker)
+        await blocker.send("/help")
+        await blocker.expect(OPENING)
+        await wait_drained(again)
+        # Back once is enough: the next update finds nothing more owed.
+        await blocker.send("/help")
+        await blocker.expect("What you can do now")
+        await wait_drained(again)
+    finally:
+        await again.stop()
+    assert [openings(user) for user in users] == [1, 1, 1]
+
+
 def _long_dilemma() -> str:
     """Just under 4,000 characters (the most a contribution may have), in paragraphs."""
     text, n = "", 0

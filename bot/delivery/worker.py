@@ -261,6 +261,7 @@ class Delivery:
         max_backoff: float = 300.0,
         on_group_lost: Callable[[int, str], Awaitable[None]] | None = None,
         on_group_moved: Callable[[int, int], Awaitable[None]] | None = None,
+        on_person_lost: Callable[[int], None] | None = None,
     ) -> None:
         # A window of sends in flight, sized from the measured round trip: one
         # while a send takes under about 1.5/28 s (one at a time then reaches the
@@ -275,6 +276,8 @@ class Delivery:
         # (it became a supergroup): the service that knows about teams decides.
         self.on_group_lost = on_group_lost
         self.on_group_moved = on_group_moved
+        # And when a person is (blocked, never started): the gate keeps the list.
+        self.on_person_lost = on_person_lost
         self.max_window = max_window
         self.pacer = pacer or Pacer()
         # _api's untyped calls are meant: not a warning to show on each.
@@ -685,4 +688,6 @@ class Delivery:
         async with self.db.transaction() as tx:
             count = await tx.outbox.fail_chat(chat_id, error)
             await tx.people.set_chat_status(chat_id, status)
+        if self.on_person_lost is not None:
+            self.on_person_lost(chat_id)
         log.info("A chat cannot be reached (%s); %d messages set aside", status, count)
