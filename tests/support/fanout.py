@@ -59,7 +59,8 @@ async def open_workshop(organiser: TestUser, people: int) -> None:
     await organiser.send("/advance")
     preview = await organiser.expect(lambda m: "Confirm" in " ".join(m.button_labels()), timeout=30)
     assert f"to {people} people" in preview.text
-    await organiser.expect_answer(await organiser.press("Confirm"))
+    # The move is written in the same transaction as the answer: 20,000 rows take seconds.
+    await organiser.expect_answer(await organiser.press("Confirm"), timeout=30)
 
 
 def openings(user: TestUser) -> int:
