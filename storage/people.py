@@ -36,7 +36,7 @@ def _person(row: aiosqlite.Row | dict[str, Any]) -> Person:
     )
 
 
-# A person ``p``'s acting membership ``m`` (as ``MembershipStore.acting``: in the
+# A person ``p``'s acting membership ``m`` (the one they act in: in the
 # swap they chose, else the one they joined last), its team ``t`` and swap ``s``.
 _ACTING = (
     " LEFT JOIN memberships m ON m.id = (SELECT a.id FROM memberships a"
@@ -102,7 +102,7 @@ class PersonStore(Store):
         their team's time zone; for a team's group: the swap's language, its lead's,
         and the team's zone; None for a chat we know nothing of."""
         row = await self._one(
-            # The acting membership as in ``MembershipStore.acting``.
+            # The acting membership as in ``_ACTING``.
             "WITH me AS (SELECT id, language, current_swap_id FROM people"
             "  WHERE telegram_id = ?1),"
             " acting AS (SELECT m.swap_id, m.team_id FROM memberships m JOIN me"
@@ -191,21 +191,10 @@ class MembershipStore(Store):
         )
         return _membership(row) if row else None
 
-    async def acting(self, person_id: int) -> Membership | None:
-        """The membership a person acts in: in the swap they chose (``/swaps``) if
-        they are in it, else the one they joined last. One query."""
-        row = await self._one(
-            "SELECT m.* FROM memberships m JOIN people p ON p.id = m.person_id"
-            " WHERE m.person_id = ? AND m.left_at IS NULL"
-            " ORDER BY m.swap_id IS p.current_swap_id DESC, m.joined_at DESC, m.id DESC LIMIT 1",
-            (person_id,),
-        )
-        return _membership(row) if row else None
-
     async def acting_member(
         self, telegram_id: int
     ) -> tuple[Person | None, Membership | None, Team | None, Swap | None]:
-        """The person, their acting membership (as ``acting``), its team and its
+        """The person, their acting membership (``_ACTING``), its team and its
         swap, in one query (what almost every update asks first)."""
         row = await self._one(
             'SELECT p.*, 0 AS "|", m.*, 0 AS "|", t.*, 0 AS "|", s.* FROM people p'

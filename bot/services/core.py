@@ -462,12 +462,18 @@ class Core:
         if telegram_id in known and guess is None:
             return known[telegram_id]
         found = await tx.people.reader(telegram_id)
-        swap_language, own, zone = found if found is not None else (None, None, None)
-        language = swap_language or own or (guess if guess in LANGUAGES else None) or ENGLISH
-        reader = Reader(language, ZoneInfo(zone) if zone else self.zone)
+        reader = self._reader_of(*(found or (None, None, None)), guess=guess)
         if guess is None:
             known[telegram_id] = reader
         return reader
+
+    def _reader_of(
+        self, swap_language: str | None, own: str | None, zone: str | None, guess: str | None = None
+    ) -> Reader:
+        """The swap's fixed language, else the person's own, else Telegram's guess if
+        we have it, else English; the team's zone, else the bot's."""
+        language = swap_language or own or (guess if guess in LANGUAGES else None) or ENGLISH
+        return Reader(language, ZoneInfo(zone) if zone else self.zone)
 
     async def _acting_member(self, tx: Tx, telegram_id: int) -> ActingMember:
         """``MembershipStore.acting_member``, asked once an action: an action asks
@@ -483,10 +489,12 @@ class Core:
     async def _acting_reader(self, tx: Tx, who: Who) -> Reader:
         """The acting person's reader (as ``reader`` finds it), from their membership."""
         person, _, team, swap = await self._acting_member(tx, who.telegram_id)
-        guess = who.language_code if who.language_code in LANGUAGES else None
-        language = (swap.language if swap else None) or (person.language if person else None)
-        zone = team.timezone if team else None
-        return Reader(language or guess or ENGLISH, ZoneInfo(zone) if zone else self.zone)
+        return self._reader_of(
+            swap.language if swap else None,
+            person.language if person else None,
+            team.timezone if team else None,
+            guess=who.language_code,
+        )
 
     async def know_readers(self, tx: Tx, chats: Iterable[int]) -> None:
         """Find the readers of many chats at once (a team owed a message each),
@@ -495,10 +503,8 @@ class Core:
         unknown = list(dict.fromkeys(chat for chat in chats if chat not in known))
         if len(unknown) < 2:
             return  # one is found as cheaply by ``reader``
-        for chat, (swap_language, own, zone) in (await tx.people.readers(unknown)).items():
-            known[chat] = Reader(
-                swap_language or own or ENGLISH, ZoneInfo(zone) if zone else self.zone
-            )
+        for chat, found in (await tx.people.readers(unknown)).items():
+            known[chat] = self._reader_of(*found)
 
     def reads(self, tx: Tx, mail: Mail, chat_id: int, reader: Reader) -> Reader:
         """From now on in this transaction ``chat_id`` reads as ``reader`` (they just
